@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * VGC: zone-based memory lifecycle management for language runtimes.
+ *
+ * The one kernel/user ABI header of /dev/vgc.  Everything that crosses the
+ * boundary is defined here: the ioctl commands, their argument structs, the
+ * io_uring passthrough payload, and the layout of the shared mapping.
+ *
+ * Rules that every struct follows:
+ *  - fixed-width types, explicit padding, naturally aligned 64-bit fields;
+ *  - the first member is "size": user space sets it to sizeof() of the
+ *    struct it was compiled with.  The kernel accepts any size from the
+ *    struct's _SIZE_VER0 up; bytes past what the kernel knows must be zero
+ *    (-E2BIG otherwise), smaller than _SIZE_VER0 is -EINVAL;
+ *  - "reserved" and "pad" members must be zero on input (-EINVAL);
+ *  - unknown flags are -EINVAL; bad user pointers are -EFAULT.
+ *
+ * Commands are dispatched on _IOC_TYPE and _IOC_NR; the size that the
+ * ioctl number encodes is the VER0 size and is not used to pick the command.
+ */
+#ifndef _UAPI_LINUX_VGC_H
+#define _UAPI_LINUX_VGC_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define VGC_DEVICE_PATH		"/dev/vgc"
+#define VGC_ABI_VERSION		1
+
+/* An object index is (addr - data base) >> VGC_GRANULE_SHIFT. */
+#define VGC_GRANULE_SHIFT	4
+#define VGC_GRANULE_SIZE	(1U << VGC_GRANULE_SHIFT)
+
+/*
+ * Zone regions are carved into spans of 64 KiB (4096 granules, 64 words of
+ * each bit-plane).  A span holds objects of one size class; its class lives
+ * in the span table (one __u16 per span, VGC_REGION_SPANS).  Zone sizes and
+ * generation segments are whole spans.
+ */
+#define VGC_SPAN_SHIFT		16
+#define VGC_SPAN_SIZE		(1U << VGC_SPAN_SHIFT)
+#define VGC_SPAN_GRANULES	(VGC_SPAN_SIZE >> VGC_GRANULE_SHIFT)
+
+#define VGC_MAX_PARTITIONS	64
+#define VGC_MAX_THREADS		256
+#define VGC_NR_ZONES		3
+#define VGC_NR_GENS		3
+#define VGC_NR_STATES		8
+
+/* Zone order is fixed: Red (rarely accessed), Green (hot), Blue (medium). */
+enum vgc_zone {
+	VGC_ZONE_RED	= 0,
+	VGC_ZONE_GREEN	= 1,
+	VGC_ZONE_BLUE	= 2,
+};
+
+enum vgc_gen {
+	VGC_GEN0	= 0,
+	VGC_GEN1	= 1,
+	VGC_GEN2	= 2,
+};
+
+/* The paper's 3-bit object state code (DESIGN section 3). */
+enum vgc_state {
+	VGC_ST_IDLE		= 0,	/* 000 */
+	VGC_ST_ACTIVE		= 1,	/* 001 */
+	VGC_ST_PROMOTE		= 2,	/* 010 */
+	VGC_ST_DEMOTE		= 3,	/* 011 */
+	VGC_ST_PERSISTENT	= 4,	/* 100 */
+	VGC_ST_DEFERRED		= 5,	/* 101 */
+	VGC_ST_MARKED		= 6,	/* 110 */
+	VGC_ST_EXPIRED		= 7,	/* 111 */
+};
+
+/*
+ * Bit-planes, one bit per granule, each plane word-aligned and page-aligned
+ * in the mapping.  Object i lives in word i >> 6, bit i & 63 of every plane.
+ *
+ * VALID and S0..S2 are the lifecycle state (4 bits per granule).  Only the
+ * head granule of an object carries state; the others stay zero.  The free
+ * slot of a never-used or reclaimed object reads S = 001 so that allocation
+ * is one atomic set of its VALID bit (the module and the anonymous backend
+ * initialise S0 to all ones).
+ *
+ * Ownership: VALID is changed with atomic RMW only (allocation sets, the
+ * sweep clears expired slots).  S0..S2 are written by the sweep alone.
+ * ACCESS, MUTATE and the request planes RELEASE, PIN, KEEP are set by any
+ * thread with an atomic OR and consumed by the sweep with one atomic
+ * exchange per word; requests take effect at the next checkpoint.
+ * PROMOTE and DEMOTE are the classifier's requests (010 / 011 candidates).
+ *
+ * Metadata: 4 lifecycle bits + access + mutation + 5 request bits per
+ * 16-byte granule, 11/128 of the data (8.6 %).  The request planes buy
+ * lock-free single-writer sweeps: no CAS per word, no lost update.
+ */
+enum vgc_plane {
+	VGC_PLANE_VALID		= 0,
+	VGC_PLANE_S0		= 1,
+	VGC_PLANE_S1		= 2,
+	VGC_PLANE_S2		= 3,
+	VGC_PLANE_ACCESS	= 4,
+	VGC_PLANE_MUTATE	= 5,
+	VGC_PLANE_RELEASE	= 6,
+	VGC_PLANE_PIN		= 7,
+	VGC_PLANE_KEEP		= 8,
+	VGC_PLANE_PROMOTE	= 9,
+	VGC_PLANE_DEMOTE	= 10,
+	VGC_NR_PLANES		= 11,
+};
+
+/* Feature bits returned by VGC_IOC_GET_VERSION. */
+#define VGC_FEAT_ARENA		(1ULL << 0)	/* create/layout/mmap */
+#define VGC_FEAT_NODE_QUERY	(1ULL << 1)	/* vgc_region.node is filled */
+#define VGC_FEAT_GROW		(1ULL << 2)	/* VGC_IOC_GROW */
+#define VGC_FEAT_THREADS	(1ULL << 3)	/* grace-period quorum */
+#define VGC_FEAT_CHECKPOINT	(1ULL << 4)	/* kernel core-local sweeps */
+#define VGC_FEAT_BATCH		(1ULL << 5)	/* VGC_IOC_BATCH */
+#define VGC_FEAT_STATS		(1ULL << 6)	/* VGC_IOC_GET_STATS */
+#define VGC_FEAT_URING_CMD	(1ULL << 7)	/* IORING_OP_URING_CMD */
+
+/* ---- VGC_IOC_GET_VERSION ---------------------------------------------- */
+struct vgc_version {
+	__u32 size;
+	__u32 abi_version;		/* out: VGC_ABI_VERSION */
+	__u64 features;			/* out: VGC_FEAT_* */
+	__u32 max_partitions;		/* out */
+	__u32 max_threads;		/* out */
+	__u64 limit_bytes;		/* out: module-wide memory limit */
+	__u64 used_bytes;		/* out: module-wide bytes in use now */
+	__u64 nr_arenas;		/* out: live arenas, module-wide */
+	__u64 reserved[4];
+};
+#define VGC_VERSION_SIZE_VER0	80
+
+/* ---- VGC_IOC_CREATE_ARENA --------------------------------------------- */
+
+/* Profile objects (zone intelligence); costs memory in libvgcu only. */
+#define VGC_ARENA_F_PROFILE	(1U << 0)
+#define VGC_ARENA_F_ALL		(VGC_ARENA_F_PROFILE)
+
+struct vgc_arena_params {
+	__u32 size;
+	__u32 flags;			/* VGC_ARENA_F_* */
+	__u32 nr_partitions;		/* 1..VGC_MAX_PARTITIONS */
+	/*
+	 * Gen0/Gen1/Gen2 share of each zone region in per mille, summing to
+	 * 1000; all zero selects 500/300/200.  Rounded to whole spans.
+	 */
+	__u16 gen_permille[VGC_NR_GENS];
+	__u16 pad0;
+	/*
+	 * Granules per partition in each zone, rounded up to whole spans.
+	 * A zone may be empty (0); at least one zone must not be.
+	 */
+	__u64 zone_granules[VGC_NR_ZONES];
+	/*
+	 * Extra index space per partition and zone that VGC_IOC_GROW may
+	 * commit later (whole spans); 0 = the zone cannot grow.
+	 */
+	__u64 zone_reserve_granules[VGC_NR_ZONES];
+	/*
+	 * Checkpoint cadence (DESIGN section 3, zone activation mask):
+	 * Blue is evaluated every blue_every-th checkpoint, Gen1 every
+	 * gen1_every-th, Gen2 every gen2_every-th.  0 selects 4, 4, 16.
+	 */
+	__u32 blue_every;
+	__u32 gen1_every;
+	__u32 gen2_every;
+	__u32 pad1;
+	/* CPU of each partition (online, < nr_cpu_ids); may repeat. */
+	__u32 cpus[VGC_MAX_PARTITIONS];
+	__u64 reserved[4];
+};
+#define VGC_ARENA_PARAMS_SIZE_VER0	376
+
+/* ---- VGC_IOC_GET_LAYOUT ----------------------------------------------- */
+
+/*
+ * One (zone, partition) region of the data area.  Its granules are
+ * [first_granule, first_granule + capacity_granules); the first
+ * committed_granules are backed by pages, the rest is reserve for
+ * VGC_IOC_GROW.  Generation segments are laid out Gen2, Gen1, Gen0 so that
+ * growth extends Gen0, the nursery.
+ */
+struct vgc_region {
+	__u64 offset;			/* mmap offset of the region's start */
+	__u64 first_granule;		/* global index of its first granule */
+	__u64 committed_granules;
+	__u64 capacity_granules;
+	__u64 gen_first[VGC_NR_GENS];	/* global index of each gen's start */
+	__u64 gen_granules[VGC_NR_GENS];/* committed granules per gen */
+	__u32 zone;			/* enum vgc_zone */
+	__u32 partition;
+	__u32 cpu;			/* the partition's CPU */
+	__s32 node;			/* node of the backing pages, -1: none */
+	__u32 nr_chunks;		/* physically contiguous chunks */
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+struct vgc_layout {
+	__u32 size;
+	__u32 nr_partitions;		/* out */
+	__u64 map_size;			/* out: length of the whole mapping */
+	__u64 total_granules;		/* out: index space incl. reserve */
+	/* out: offset and length of each part of the mapping, page aligned */
+	__u64 ctrl_offset;		/* struct vgc_ctrl, read-only */
+	__u64 ctrl_size;
+	__u64 threads_offset;		/* struct vgc_thread_slot[], rw */
+	__u64 threads_size;
+	__u64 spans_offset;		/* __u16 per span, rw */
+	__u64 spans_size;
+	__u64 plane_offset[VGC_NR_PLANES];	/* rw */
+	__u64 plane_size;		/* bytes of one plane, page aligned */
+	__u64 data_offset;		/* zone regions, rw */
+	__u64 data_size;
+	__u32 nr_regions;		/* out: VGC_NR_ZONES * nr_partitions */
+	__u32 regions_cap;		/* in: entries at regions_ptr */
+	__u64 regions_ptr;		/* in: struct vgc_region[regions_cap] */
+	__u64 reserved[4];
+};
+#define VGC_LAYOUT_SIZE_VER0	216
+
+/*
+ * The mapping, in this order: ctrl | threads | spans | planes | data.
+ * ctrl must be mapped without PROT_WRITE (-EPERM otherwise, and it can never
+ * be made writable); everything after it is one read-write range.  A mapping
+ * must be MAP_SHARED (-EINVAL), lie inside [0, map_size) and not straddle
+ * the ctrl/rw boundary (-EINVAL).  Data granules past a region's committed
+ * size raise SIGBUS when touched.  Pages are zeroed before they are mapped
+ * (S0 plane: all ones, see above).  A fork()ed child shares the mapping.
+ */
+
+/* Span table values. */
+#define VGC_SPAN_FREE		0	/* not carved yet */
+#define VGC_SPAN_CONT		0xffff	/* reserved */
+/* any other value: the span's size class in granules (1..4096) */
+
+/* ---- The shared control page (read-only to user space) ---------------- */
+
+struct vgc_sweep_counts {
+	__u64 words;			/* plane words evaluated */
+	__u64 live;			/* valid objects evaluated */
+	__u64 to_active;		/* 000 -> 001 */
+	__u64 to_idle;			/* 001 -> 000 */
+	__u64 deferred;			/* release requests folded -> 101 */
+	__u64 marked;			/* 101 -> 110 */
+	__u64 expired;			/* 110 -> 111 */
+	__u64 reclaimed;		/* 111 -> free slot */
+	__u64 reclaimed_bytes;
+	__u64 pinned;			/* pin requests folded -> 100 */
+	__u64 promoted;			/* -> 010 candidates */
+	__u64 demoted;			/* -> 011 candidates */
+	__u64 kept;			/* keep requests: 010/011 -> 001 */
+	__u64 dropped;			/* requests that did not apply */
+	__u64 stable;			/* valid objects whose state held */
+	__u64 reserved[1];
+};
+
+#define VGC_PAUSE_BUCKETS	32	/* bucket b: pause < 2^b microseconds */
+
+struct vgc_region_stats {
+	__u64 states[VGC_NR_GENS][VGC_NR_STATES];	/* after last sweep */
+	__u64 reclaimed_objects;
+	__u64 reclaimed_bytes;
+	__u64 sweeps;
+	__u64 last_pause_ns;
+	__u64 max_pause_ns;
+	__u64 total_pause_ns;
+	__u64 pause_hist[VGC_PAUSE_BUCKETS];
+};
+
+struct vgc_ctrl {
+	__u32 abi_version;
+	__u32 nr_partitions;
+	__u64 gp_seq;			/* grace-period sequence, see threads */
+	__u64 checkpoints;		/* completed checkpoints */
+	__u64 committed_bytes;		/* data pages committed */
+	__u32 nr_threads;		/* registered threads */
+	__u32 pad;
+	__u64 reserved[11];
+	/* indexed [zone * nr_partitions + partition] */
+	struct vgc_region_stats regions[VGC_NR_ZONES * VGC_MAX_PARTITIONS];
+};
+
+/* ---- Grace-period quorum (QSBR) --------------------------------------- */
+
+/*
+ * One cache line per registered thread in the threads region.  The thread
+ * announces a quiescent state by storing ctrl->gp_seq into qs_seq (release
+ * store); a checkpoint completes only when every online registered thread
+ * has qs_seq == gp_seq, and then increments gp_seq.  A thread about to block
+ * stores online = 0 (it holds no references while offline) and 1 again
+ * after, followed by a quiescent state.  The kernel keeps its own record of
+ * which task owns a slot and drops slots of exited tasks and closed files.
+ */
+struct vgc_thread_slot {
+	__u64 qs_seq;			/* written by the thread */
+	__u32 online;			/* written by the thread */
+	__u32 in_use;			/* written by the kernel */
+	__u32 partition;		/* written by the kernel */
+	__u32 tid;			/* written by the kernel */
+	__u64 pad[5];
+};
+
+/* ---- VGC_IOC_GROW ------------------------------------------------------ */
+struct vgc_grow {
+	__u32 size;
+	__u32 zone;			/* enum vgc_zone */
+	__u32 partition;
+	__u32 pad;
+	__u64 granules;			/* in: to add (whole spans) */
+	__u64 committed_granules;	/* out: region's new committed size */
+	__u64 reserved[2];
+};
+#define VGC_GROW_SIZE_VER0	48
+
+/* ---- VGC_IOC_THREAD_REGISTER / _UNREGISTER ---------------------------- */
+struct vgc_thread_reg {
+	__u32 size;
+	__u32 flags;			/* none defined: 0 */
+	__u32 partition;		/* in (register) */
+	__u32 slot;			/* out (register), in (unregister) */
+	__u64 reserved[2];
+};
+#define VGC_THREAD_REG_SIZE_VER0	32
+
+/* ---- VGC_IOC_CHECKPOINT ------------------------------------------------ */
+
+/* Evaluate every zone and generation now, whatever the cadence says. */
+#define VGC_CKPT_F_ALL_ZONES	(1U << 0)
+#define VGC_CKPT_F_FLAGS_ALL	(VGC_CKPT_F_ALL_ZONES)
+
+struct vgc_checkpoint {
+	__u32 size;
+	__u32 flags;			/* VGC_CKPT_F_* */
+	__u64 partition_mask;		/* partitions to sweep; 0 = all */
+	/*
+	 * -EAGAIN when a registered online thread has not announced a
+	 * quiescent state in this grace period; blocker_slot / blocker_tid
+	 * then name the first one.
+	 */
+	__u32 blocker_slot;		/* out */
+	__u32 blocker_tid;		/* out */
+	__u64 gp_seq;			/* out: gp_seq after the checkpoint */
+	__u64 sweep_ns;			/* out: wall time of the sweeps */
+	__u32 zones_evaluated;		/* out: mask of zones swept */
+	__u32 gens_evaluated;		/* out: mask of gens swept */
+	struct vgc_sweep_counts counts;	/* out: summed over partitions */
+	__u64 reserved[4];
+};
+#define VGC_CHECKPOINT_SIZE_VER0	208
+
+/* ---- VGC_IOC_BATCH ----------------------------------------------------- */
+enum vgc_batch_op {
+	VGC_BATCH_RELEASE	= 1,	/* -> Deferred at next checkpoint */
+	VGC_BATCH_PIN		= 2,	/* -> Persistent */
+	VGC_BATCH_TOUCH		= 3,	/* set the access bit */
+	VGC_BATCH_MUTATE	= 4,	/* set the mutation bit */
+	VGC_BATCH_KEEP		= 5,	/* decline a candidate: -> Active */
+	VGC_BATCH_PROMOTE	= 6,	/* classifier: -> 010 candidate */
+	VGC_BATCH_DEMOTE	= 7,	/* classifier: -> 011 candidate */
+};
+
+#define VGC_BATCH_MAX		65536	/* more: -E2BIG */
+
+/*
+ * Applies op to count object indices read from indices_ptr.  Each index
+ * must be a valid object (VALID set, -EINVAL otherwise); RELEASE of an
+ * object already released is -EALREADY, of a Persistent one -EPERM.
+ * Processing stops at the first error; "done" says how many were applied.
+ */
+struct vgc_batch {
+	__u32 size;
+	__u32 op;			/* enum vgc_batch_op */
+	__u32 count;
+	__u32 flags;			/* none defined: 0 */
+	__u64 indices_ptr;		/* __u64 object indices */
+	__u32 done;			/* out */
+	__s32 error;			/* out: errno of the first failure */
+	__u64 reserved[2];
+};
+#define VGC_BATCH_SIZE_VER0	48
+
+/* ---- VGC_IOC_GET_STATS ------------------------------------------------- */
+struct vgc_stats {
+	__u32 size;
+	__u32 nr_threads;		/* out */
+	__u64 gp_seq;			/* out */
+	__u64 checkpoints;		/* out */
+	__u64 committed_bytes;		/* out: data pages */
+	__u64 metadata_bytes;		/* out: ctrl, threads, spans, planes */
+	__u64 reclaimed_objects;	/* out: since creation */
+	__u64 reclaimed_bytes;		/* out */
+	__u64 dead_threads_dropped;	/* out: slots of exited tasks */
+	__u64 reserved[4];
+};
+#define VGC_STATS_SIZE_VER0	96
+
+/* ---- Commands ---------------------------------------------------------- */
+#define VGC_IOC_MAGIC		'V'
+#define VGC_IOC_GET_VERSION	_IOWR(VGC_IOC_MAGIC, 0x00, struct vgc_version)
+#define VGC_IOC_CREATE_ARENA	_IOWR(VGC_IOC_MAGIC, 0x01, struct vgc_arena_params)
+#define VGC_IOC_GET_LAYOUT	_IOWR(VGC_IOC_MAGIC, 0x02, struct vgc_layout)
+#define VGC_IOC_GROW		_IOWR(VGC_IOC_MAGIC, 0x03, struct vgc_grow)
+#define VGC_IOC_THREAD_REGISTER	_IOWR(VGC_IOC_MAGIC, 0x04, struct vgc_thread_reg)
+#define VGC_IOC_THREAD_UNREGISTER _IOWR(VGC_IOC_MAGIC, 0x05, struct vgc_thread_reg)
+#define VGC_IOC_CHECKPOINT	_IOWR(VGC_IOC_MAGIC, 0x06, struct vgc_checkpoint)
+#define VGC_IOC_BATCH		_IOWR(VGC_IOC_MAGIC, 0x07, struct vgc_batch)
+#define VGC_IOC_GET_STATS	_IOWR(VGC_IOC_MAGIC, 0x08, struct vgc_stats)
+
+/*
+ * io_uring passthrough (IORING_OP_URING_CMD on the /dev/vgc fd):
+ * sqe->cmd_op is one of the VGC_IOC_* numbers above and the inline payload
+ * (16 bytes in a 64-byte SQE) is struct vgc_uring_cmd.  "arg" is the user
+ * address of the command's argument struct, exactly as ioctl takes it; the
+ * CQE's res is the command's return value (0 or -errno).  Checkpoints
+ * complete asynchronously.
+ */
+struct vgc_uring_cmd {
+	__u64 arg;			/* user pointer to the argument struct */
+	__u32 flags;			/* none defined: 0 */
+	__u32 reserved;
+};
+
+#endif /* _UAPI_LINUX_VGC_H */
