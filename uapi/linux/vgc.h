@@ -219,7 +219,7 @@ struct vgc_layout {
 	__u64 regions_ptr;		/* in: struct vgc_region[regions_cap] */
 	__u64 reserved[4];
 };
-#define VGC_LAYOUT_SIZE_VER0	216
+#define VGC_LAYOUT_SIZE_VER0	232
 
 /*
  * The mapping, in this order: ctrl | threads | spans | planes | data.
