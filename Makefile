@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# VGC top-level build.  Out-of-tree module for each test kernel, libvgcu,
+# tools, selftests.  Every build output goes under build/.
+#
+#   make            module (running-kernel headers or KVERS) + lib + tools
+#   make check      install missing Debian packages, host unit tests, then
+#                   the kselftests in a VM on Debian 6.1 and 6.12
+#   make run        boot a VM, insmod, run the demo and the PPE tables
+#   make lint       checkpatch --strict, sparse, cppcheck
+#
+# Fast path while iterating:  make check-vm KVERS=6.12 TESTS=arena
+
+SHELL		:= /bin/bash
+TOP		:= $(CURDIR)
+BUILD		:= $(TOP)/build
+PREFIX		?= /usr/local
+
+# Debian kernels the module is built and tested for.  Short names (6.1,
+# 6.12) resolve to the newest installed Debian amd64 kernel of that series.
+KVERS		?= 6.1 6.12
+kver_of		= $(if $(findstring -,$(1)),$(1),$(notdir $(lastword $(sort $(wildcard /lib/modules/$(1).*-amd64 /lib/modules/$(1).*+deb*-amd64)))))
+KVERS_FULL	= $(foreach k,$(KVERS),$(call kver_of,$(k)))
+
+CC		?= gcc
+CFLAGS_COMMON	:= -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
+		   -Wmissing-prototypes -Werror=implicit-function-declaration \
+		   -D_GNU_SOURCE -I$(TOP)/uapi -I$(TOP)/lib/include
+
+.PHONY: all deps module lib tools selftests check check-host check-vm \
+	check-debug run install modules_install lint clean
+
+all: module lib tools
+
+deps:
+	@$(TOP)/tools/deps.sh
+
+include lib/lib.mk
+include kmod/kmod.mk
+include tools/tools.mk
+include selftests/selftests.mk
+
+clean:
+	rm -rf $(BUILD)

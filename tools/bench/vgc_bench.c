@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vgc-bench: dispatches to the benchmark named on the command line. */
+#include <stdio.h>
+#include <string.h>
+#include "bench.h"
+
+static const struct bench_cmd cmds[] = {
+	/* each benchmark adds its line here */
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: vgc-bench <benchmark> [--json] [options]\n\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "vgc-bench: unknown benchmark '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
