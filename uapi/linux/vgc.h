@@ -410,17 +410,55 @@ struct vgc_stats {
 #define VGC_IOC_GET_STATS	_IOWR(VGC_IOC_MAGIC, 0x08, struct vgc_stats)
 
 /*
- * io_uring passthrough (IORING_OP_URING_CMD on the /dev/vgc fd):
- * sqe->cmd_op is one of the VGC_IOC_* numbers above and the inline payload
- * (16 bytes in a 64-byte SQE) is struct vgc_uring_cmd.  "arg" is the user
- * address of the command's argument struct, exactly as ioctl takes it; the
- * CQE's res is the command's return value (0 or -errno).  Checkpoints
- * complete asynchronously.
+ * io_uring passthrough (IORING_OP_URING_CMD on the /dev/vgc fd).  The SQE's
+ * inline payload (16 bytes in a 64-byte SQE, the first 16 of 80 with
+ * IORING_SETUP_SQE128) is struct vgc_uring_cmd, read once at issue; sqe->cmd_op
+ * picks the command:
+ *
+ * *  - any VGC_IOC_* number: "arg" is
+ *    the user address of the command's argument struct, exactly as ioctl
+ *    takes it, and it is read and written the same way; flags and count
+ *    must be 0.  CQE res is the ioctl's return value (0 or -errno).
+ *    VGC_IOC_CHECKPOINT completes asynchronously: the sweep runs on the
+ *    partitions' own CPUs while the ring goes on, and the result struct is
+ *    written back in the submitting task before the CQE is posted.
+ *
+ *  - VGC_URING_OBJ: one object, no argument struct.  arg is the object
+ *    index, flags the op (enum vgc_batch_op), count 0.  res is what
+ *    VGC_IOC_BATCH reports for a batch of that one index (0 or -errno).
+ *
+ *  - VGC_URING_BATCH: arg is the user address of count __u64 object
+ *    indices (1..VGC_BATCH_MAX, -E2BIG above, -EINVAL for 0), flags the op.
+ *    Same semantics as VGC_IOC_BATCH without its struct: res is 0 when all
+ *    were applied, else the errno of the first failure; with
+ *    IORING_SETUP_CQE32 the CQE's big_cqe[0] holds "done", the number
+ *    applied.
+ *
+ *  - VGC_URING_CHECKPOINT: a checkpoint with no argument struct, completed
+ *    asynchronously: arg is the partition mask (0 = all), flags the
+ *    VGC_CKPT_F_* flags, count 0.  res is what VGC_IOC_CHECKPOINT returns;
+ *    with CQE32 big_cqe[0] is gp_seq after the checkpoint on success and
+ *    (blocker_tid << 32 | blocker_slot) on -EAGAIN.
+ *
+ * Errors of the passthrough itself: unknown cmd_op -ENOTTY; non-zero
+ * flags/count where none are defined, an unknown op, reserved SQE fields
+ * -EINVAL; bad pointers -EFAULT.  The ring may be set up with any of
+ * SINGLE_ISSUER, DEFER_TASKRUN, SQE128, CQE32.  VGC_IOC_THREAD_REGISTER and
+ * _UNREGISTER act for the task that issues the SQE: from io_uring's own
+ * threads (IOSQE_ASYNC, SQPOLL) they are -EOPNOTSUPP.  Commands in flight
+ * hold the file: closing the fd or the ring never loses one; on kernels
+ * with uring_cmd cancelation an unstarted checkpoint is cancelled
+ * (-ECANCELED) when the ring goes away.
  */
+#define VGC_URING_OBJ		_IO(VGC_IOC_MAGIC, 0x40)
+#define VGC_URING_BATCH		_IO(VGC_IOC_MAGIC, 0x41)
+#define VGC_URING_CHECKPOINT	_IO(VGC_IOC_MAGIC, 0x42)
+
 struct vgc_uring_cmd {
-	__u64 arg;			/* user pointer to the argument struct */
-	__u32 flags;			/* none defined: 0 */
-	__u32 reserved;
+	__u64 arg;			/* see above, per cmd_op */
+	__u32 flags;			/* op or VGC_CKPT_F_*; else 0 */
+	__u32 count;			/* VGC_URING_BATCH; else 0 */
 };
+#define VGC_URING_CMD_SIZE	16
 
 #endif /* _UAPI_LINUX_VGC_H */
