@@ -415,10 +415,9 @@ struct vgc_stats {
  * IORING_SETUP_SQE128) is struct vgc_uring_cmd, read once at issue; sqe->cmd_op
  * picks the command:
  *
- * *  - any VGC_IOC_* number: "arg" is
- *    the user address of the command's argument struct, exactly as ioctl
- *    takes it, and it is read and written the same way; flags and count
- *    must be 0.  CQE res is the ioctl's return value (0 or -errno).
+ *  - any VGC_IOC_* number: "arg" is the user address of the command's
+ *    argument struct, exactly as ioctl takes it, read and written the same
+ *    way (it must stay valid until the CQE); flags and count must be 0.  CQE res is the ioctl's return value (0 or -errno).
  *    VGC_IOC_CHECKPOINT completes asynchronously: the sweep runs on the
  *    partitions' own CPUs while the ring goes on, and the result struct is
  *    written back in the submitting task before the CQE is posted.
