@@ -24,6 +24,14 @@
 extern "C" {
 #endif
 
+/*
+ * libvgcu is built with -fvisibility=hidden; what this header (and the other
+ * public vgcu_*.h headers, with VGCU_API or the same pragma) declares is
+ * what the shared object exports.
+ */
+#define VGCU_API __attribute__((visibility("default")))
+#pragma GCC visibility push(default)
+
 struct vgc_arena;
 
 enum vgc_backend {
@@ -123,6 +131,27 @@ int vgc_pin(struct vgc_arena *a, const void *p);
 int vgc_release(struct vgc_arena *a, const void *p);
 /* Decline a 010/011 candidate: back to Active at the next checkpoint. */
 int vgc_keep(struct vgc_arena *a, const void *p);
+/* Classifier requests: 000/001 -> 010 / 011 at the next checkpoint. */
+int vgc_promote(struct vgc_arena *a, const void *p);
+int vgc_demote(struct vgc_arena *a, const void *p);
+/*
+ * Errors of the request calls (the same as VGC_IOC_BATCH):
+ *   all:      -EINVAL  p outside the arena or not a live object (VALID 0)
+ *   release:  -EPERM   Persistent (100) or a pin pending
+ *             -EALREADY release pending, Deferred, Marked or Expired
+ *   pin:      -EALREADY release pending, Deferred, Marked or Expired;
+ *             0 (nothing to do) when already Persistent
+ *   keep:     -EINVAL  unless the object is 010 or 011
+ *   promote/demote: -EINVAL unless the object is 000 or 001
+ * A request made while a sweep is folding an earlier one for the same
+ * object may be accepted and then dropped (counted in "dropped").
+ * Interior pointers resolve to their object.
+ */
+
+/* Bytes of the object's size class; 0 when p is not a live object. */
+size_t vgc_usable_size(const struct vgc_arena *a, const void *p);
+/* Address of granule index (the inverse of vgc_locate's index). */
+void *vgc_object_at(const struct vgc_arena *a, uint64_t index);
 
 /* ---- checkpoints -------------------------------------------------------- */
 
@@ -147,6 +176,95 @@ int vgc_blocker(const struct vgc_arena *a, unsigned int *slot,
 const struct vgc_region_stats *vgc_region_stats(const struct vgc_arena *a,
 						unsigned int zone,
 						unsigned int partition);
+
+/* ---- size classes ------------------------------------------------------ */
+
+/*
+ * Object sizes are rounded up to a size class, in granules of 16 bytes:
+ * 1..8 one by one, then four classes per doubling (10 12 14 16, 20 24 28
+ * 32, 40 48 56 64, ... 2560 3072 3584 4096), 44 classes, at most 25 %
+ * internal waste above 8 granules.  A span of 64 KiB holds objects of one
+ * class: slot k starts at granule k * class of the span.
+ */
+#define VGC_NR_CLASSES		44
+#define VGC_MAX_OBJECT_SIZE	VGC_SPAN_SIZE
+
+/* Class index of size bytes, or -E2BIG / -EINVAL (size 0). */
+int vgc_size_class(size_t size);
+/* Granules of class index cls (0..VGC_NR_CLASSES-1), 0 when out of range. */
+unsigned int vgc_class_granules(unsigned int cls);
+
+/* ---- occupancy ----------------------------------------------------------- */
+
+struct vgc_usage {
+	uint64_t spans;			/* committed spans */
+	uint64_t spans_used;		/* spans carved into a size class */
+	uint64_t slots;			/* object slots in carved spans */
+	uint64_t live;			/* valid objects */
+	uint64_t live_bytes;		/* their size classes, in bytes */
+	uint64_t pending;		/* valid, released: 101/110/111 or request */
+	uint64_t states[VGC_NR_STATES];	/* valid objects per state code */
+};
+
+/*
+ * Scans the planes of one region (gens: mask of generations, 0 = all).
+ * A snapshot: concurrent allocations and sweeps may or may not be seen.
+ */
+int vgc_region_usage(const struct vgc_arena *a, unsigned int zone,
+		     unsigned int partition, unsigned int gens,
+		     struct vgc_usage *u);
+
+/* Arena-wide counters (VGC_IOC_GET_STATS, or the library's own). */
+int vgc_arena_stats(const struct vgc_arena *a, struct vgc_stats *st);
+
+/* ---- sweeps, below the checkpoint ------------------------------------- */
+
+enum vgc_sweep_impl {
+	VGC_SWEEP_AUTO = 0,	/* $VGC_SWEEP=scalar|avx2, else the best */
+	VGC_SWEEP_SCALAR,
+	VGC_SWEEP_AVX2,
+};
+
+/*
+ * n consecutive words of the planes of one span or segment.  The kernel
+ * routines read v and a, rewrite s0..s2 in place, leave in r/p/k/promote/
+ * demote the requests outside z (to be ORed back), write the mask of
+ * reclaimed objects per word, add the transition counts (all but
+ * reclaimed_bytes) to *counts and the next-state population of valid
+ * objects to hist[8].  Results are bit-identical to vgc_sweep_word().
+ */
+struct vgc_sweep_block {
+	unsigned int n;
+	unsigned int pad;
+	uint64_t z;			/* zone activation mask, every word */
+	const uint64_t *v, *a;
+	uint64_t *s0, *s1, *s2;
+	uint64_t *r, *p, *k, *promote, *demote;
+	uint64_t *reclaimed;
+	struct vgc_sweep_counts *counts;
+	uint64_t *hist;
+};
+
+/* -EOPNOTSUPP when impl is not available on this CPU. */
+int vgc_sweep_block_run(enum vgc_sweep_impl impl, struct vgc_sweep_block *b);
+/* The implementation AUTO resolves to now, and its name. */
+enum vgc_sweep_impl vgc_sweep_default(void);
+const char *vgc_sweep_impl_name(enum vgc_sweep_impl impl);
+
+/*
+ * Sweeps one partition in the calling thread with the library's code, on
+ * either backend: zones and gens are masks (bit per zone / generation, 0 =
+ * all).  No grace period is taken and, on the module backend, no kernel
+ * statistics are written: this is the library half of a kernel-vs-library
+ * comparison, and the caller must keep kernel checkpoints of the arena out
+ * of the way while it runs.  counts (may be NULL) receives the sum.
+ */
+int vgc_sweep_partition(struct vgc_arena *a, unsigned int partition,
+			unsigned int zones, unsigned int gens,
+			enum vgc_sweep_impl impl,
+			struct vgc_sweep_counts *counts);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

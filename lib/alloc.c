@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Lock-free allocation from the calling thread's partition.
+ *
+ * A free slot reads VALID = 0 and S = 001, so claiming it is one atomic OR
+ * of its VALID bit: the object is Active at once.  The free heads of a
+ * plane word are head_mask & ~VALID; the allocator picks the lowest with
+ * ctz and claims it with fetch_or, retrying on the bits another thread won.
+ * Spans of 64 KiB are carved for one size class by a CAS on their span
+ * table entry (0 -> class granules) and keep that class.  Each thread keeps
+ * a cursor (span, word) per (arena, zone, gen, class): the common case is
+ * one plain load and one locked OR.  Slots reclaimed by a sweep (VALID
+ * cleared after S was reset to 001) are found again when the cursor comes
+ * round, since the slow path walks the generation's spans cyclically.
+ */
+#include <errno.h>
+#include <sched.h>
+#include "vgcu_int.h"
+
+uint64_t vgcu_head_mask[VGC_NR_CLASSES][VGCU_WORDS_PER_SPAN];
+uint64_t vgcu_class_recip[VGC_SPAN_GRANULES + 1];
+uint16_t vgcu_class_gran[VGC_NR_CLASSES];
+uint8_t vgcu_class_words[VGC_NR_CLASSES];
+
+static pthread_once_t vgcu_classes_once = PTHREAD_ONCE_INIT;
+
+static void classes_build(void)
+{
+	unsigned int cls, c, k, slots;
+
+	for (cls = 0; cls < VGC_NR_CLASSES; cls++) {
+		if (cls < 8) {
+			c = cls + 1;
+		} else {
+			unsigned int b = 3 + (cls - 8) / 4;	/* log2 of the octave */
+
+			c = (4 + (cls - 8) % 4 + 1) << (b - 2);
+		}
+		vgcu_class_gran[cls] = (uint16_t)c;
+		slots = VGC_SPAN_GRANULES / c;
+		for (k = 0; k < slots; k++)
+			vgcu_head_mask[cls][(k * c) >> 6] |= 1ULL << ((k * c) & 63);
+		vgcu_class_words[cls] = (uint8_t)((((slots - 1) * c) >> 6) + 1);
+	}
+	/* k = off / c as (off * ceil(2^32 / c)) >> 32: exact for off < 2^12 */
+	for (c = 1; c <= VGC_SPAN_GRANULES; c++)
+		vgcu_class_recip[c] = ((1ULL << 32) + c - 1) / c;
+}
+
+void vgcu_classes_init(void)
+{
+	pthread_once(&vgcu_classes_once, classes_build);
+}
+
+int vgc_size_class(size_t size)
+{
+	uint64_t n;
+	unsigned int b;
+
+	if (!size)
+		return -EINVAL;
+	if (size > VGC_MAX_OBJECT_SIZE)
+		return -E2BIG;
+	n = (size + VGC_GRANULE_SIZE - 1) >> VGC_GRANULE_SHIFT;
+	if (n <= 8)
+		return (int)n - 1;
+	b = 63 - (unsigned int)__builtin_clzll(n - 1);
+	return (int)(8 + (b - 3) * 4 + (((n - 1) >> (b - 2)) - 4));
+}
+
+unsigned int vgc_class_granules(unsigned int cls)
+{
+	if (cls >= VGC_NR_CLASSES)
+		return 0;
+	vgcu_classes_init();
+	return vgcu_class_gran[cls];
+}
+
+static int partition_of_cpu(const struct vgc_arena *a)
+{
+	int cpu = sched_getcpu();
+
+	if (cpu >= 0 && cpu < VGCU_MAX_CPUS && a->cpu_part[cpu] >= 0)
+		return a->cpu_part[cpu];
+	return 0;
+}
+
+int vgcu_partition_of_thread(struct vgc_arena *a, struct vgcu_tctx *t)
+{
+	if (t && t->partition >= 0)
+		return t->partition;
+	return partition_of_cpu(a);
+}
+
+int vgc_thread_partition(struct vgc_arena *a)
+{
+	return vgcu_partition_of_thread(a, vgcu_tctx(a, false));
+}
+
+/*
+ * Claims a free slot of class cls in span from word w on: the global
+ * granule index of the object, or -1 when the span is full.
+ */
+static inline int64_t span_take(struct vgc_arena *a, uint64_t span,
+				unsigned int cls, unsigned int w,
+				struct vgcu_cursor *cur)
+{
+	uint64_t *vw = a->planes[VGC_PLANE_VALID] + span * VGCU_WORDS_PER_SPAN;
+	const uint64_t *hm = vgcu_head_mask[cls];
+	unsigned int nw = vgcu_class_words[cls];
+
+	for (; w < nw; w++) {
+		uint64_t free = hm[w] & ~vgcu_load_relaxed(&vw[w]);
+
+		while (free) {
+			uint64_t bit = free & -free;
+			uint64_t old = __atomic_fetch_or(&vw[w], bit,
+							 __ATOMIC_ACQ_REL);
+
+			if (!(old & bit)) {
+				cur->span = span + 1;
+				cur->word = w;
+				return (int64_t)((span << VGCU_SPAN_SHIFT_G) +
+						 ((uint64_t)w << 6) +
+						 (uint64_t)__builtin_ctzll(bit));
+			}
+			free &= ~old;
+		}
+	}
+	return -1;
+}
+
+static int64_t alloc_slow(struct vgc_arena *a, uint64_t first, uint64_t n,
+			  unsigned int cls, struct vgcu_cursor *cur)
+{
+	uint16_t want = vgcu_class_gran[cls];
+	uint64_t start = 0, i;
+
+	if (cur->span && cur->span - 1 >= first && cur->span - 1 < first + n)
+		start = cur->span - 1 - first;
+	for (i = 0; i < n; i++) {
+		uint64_t s = first + (start + i) % n;
+		uint16_t c = vgcu_load(&a->spans[s]);
+		int64_t idx;
+
+		if (c == VGC_SPAN_FREE) {
+			uint16_t expect = VGC_SPAN_FREE;
+
+			if (!__atomic_compare_exchange_n(&a->spans[s], &expect,
+							 want, false,
+							 __ATOMIC_ACQ_REL,
+							 __ATOMIC_ACQUIRE))
+				c = expect;
+			else
+				c = want;
+		}
+		if (c != want)
+			continue;
+		idx = span_take(a, s, cls, 0, cur);
+		if (idx >= 0)
+			return idx;
+	}
+	return -1;
+}
+
+void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
+		    enum vgc_gen gen, unsigned int flags)
+{
+	const struct vgc_region *r;
+	struct vgcu_cursor *cur;
+	struct vgcu_tctx *t;
+	uint64_t first, n;
+	int64_t idx = -1;
+	int cls;
+
+	if ((unsigned int)zone >= VGC_NR_ZONES ||
+	    (unsigned int)gen >= VGC_NR_GENS ||
+	    (flags & ~VGC_ALLOC_F_PERSISTENT)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	cls = vgc_size_class(size);
+	if (cls < 0) {
+		errno = -cls;
+		return NULL;
+	}
+	t = vgcu_tctx(a, true);
+	if (!t) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	r = &a->regions[zone * a->nr_parts + vgcu_partition_of_thread(a, t)];
+	first = r->gen_first[gen] >> VGCU_SPAN_SHIFT_G;
+	n = r->gen_granules[gen] >> VGCU_SPAN_SHIFT_G;
+	cur = &t->cur[zone][gen][cls];
+	if (cur->span && cur->span - 1 >= first && cur->span - 1 < first + n)
+		idx = span_take(a, cur->span - 1, (unsigned int)cls, cur->word,
+				cur);
+	if (idx < 0)
+		idx = alloc_slow(a, first, n, (unsigned int)cls, cur);
+	if (idx < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (flags & VGC_ALLOC_F_PERSISTENT)
+		__atomic_fetch_or(&a->planes[VGC_PLANE_PIN][idx >> 6],
+				  1ULL << (idx & 63), __ATOMIC_RELEASE);
+	return a->data + ((uint64_t)idx << VGC_GRANULE_SHIFT);
+}
+
+void *vgc_alloc(struct vgc_arena *a, size_t size, enum vgc_zone zone)
+{
+	return vgc_alloc_gen(a, size, zone, VGC_GEN0, 0);
+}

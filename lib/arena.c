@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Arena open/close and the choice of backend.  AUTO takes the module when
+ * /dev/vgc opens and speaks our ABI, else the anonymous backend; the
+ * environment variable VGC_BACKEND=module|anon overrides AUTO (an explicit
+ * backend in the config is never overridden).  Partitions default to the
+ * CPUs the process may run on, so numactl/taskset constrain them.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "vgcu_int.h"
+
+static uint64_t vgcu_next_id = 1;
+
+void vgc_config_init(struct vgc_config *cfg)
+{
+	unsigned int z;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->backend = VGC_BACKEND_AUTO;
+	for (z = 0; z < VGC_NR_ZONES; z++)
+		cfg->zone_bytes[z] = 1ULL << 20;
+}
+
+const char *vgc_backend_name(enum vgc_backend b)
+{
+	switch (b) {
+	case VGC_BACKEND_AUTO:
+		return "auto";
+	case VGC_BACKEND_MODULE:
+		return "module";
+	case VGC_BACKEND_ANON:
+		return "anon";
+	}
+	return "unknown";
+}
+
+static int default_cpus(unsigned int *cpus, unsigned int *n)
+{
+	cpu_set_t set;
+	unsigned int c, k = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return vgcu_errno(errno);
+	for (c = 0; c < CPU_SETSIZE && k < VGC_MAX_PARTITIONS; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[k++] = c;
+	if (!k)
+		return -EINVAL;
+	*n = k;
+	return 0;
+}
+
+static int build_params(const struct vgc_config *cfg,
+			struct vgc_arena_params *p)
+{
+	unsigned int z, g, i;
+
+	memset(p, 0, sizeof(*p));
+	p->size = sizeof(*p);
+	p->flags = cfg->flags;
+	if (cfg->flags & ~VGC_ARENA_F_ALL)
+		return -EINVAL;
+	if (cfg->nr_partitions) {
+		if (cfg->nr_partitions > VGC_MAX_PARTITIONS)
+			return -ERANGE;
+		p->nr_partitions = cfg->nr_partitions;
+		for (i = 0; i < cfg->nr_partitions; i++) {
+			if (cfg->cpus[i] >= VGCU_MAX_CPUS)
+				return -ERANGE;
+			p->cpus[i] = cfg->cpus[i];
+		}
+	} else {
+		int err = default_cpus(p->cpus, &p->nr_partitions);
+
+		if (err)
+			return err;
+	}
+	for (g = 0; g < VGC_NR_GENS; g++) {
+		if (cfg->gen_permille[g] > 1000)
+			return -EINVAL;
+		p->gen_permille[g] = (uint16_t)cfg->gen_permille[g];
+	}
+	for (z = 0; z < VGC_NR_ZONES; z++) {
+		if (cfg->zone_bytes[z] > (1ULL << 44) ||
+		    cfg->zone_reserve_bytes[z] > (1ULL << 44))
+			return -E2BIG;
+		p->zone_granules[z] = (cfg->zone_bytes[z] + VGC_GRANULE_SIZE - 1)
+				      >> VGC_GRANULE_SHIFT;
+		p->zone_reserve_granules[z] =
+			(cfg->zone_reserve_bytes[z] + VGC_GRANULE_SIZE - 1)
+			>> VGC_GRANULE_SHIFT;
+	}
+	p->blue_every = cfg->blue_every;
+	p->gen1_every = cfg->gen1_every;
+	p->gen2_every = cfg->gen2_every;
+	return 0;
+}
+
+static enum vgc_backend wanted_backend(const struct vgc_config *cfg)
+{
+	const char *env;
+
+	if (cfg->backend != VGC_BACKEND_AUTO)
+		return cfg->backend;
+	env = getenv("VGC_BACKEND");
+	if (env && !strcmp(env, "module"))
+		return VGC_BACKEND_MODULE;
+	if (env && !strcmp(env, "anon"))
+		return VGC_BACKEND_ANON;
+	return VGC_BACKEND_AUTO;
+}
+
+int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
+{
+	struct vgc_config defcfg;
+	const struct vgc_config *cfg = ucfg;
+	struct vgc_arena_params prm;
+	struct vgc_arena *a;
+	enum vgc_backend want;
+	char why[sizeof(a->reason)] = "";
+	int err, fd = -1;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!cfg) {
+		vgc_config_init(&defcfg);
+		cfg = &defcfg;
+	}
+	if (cfg->backend > VGC_BACKEND_ANON)
+		return -EINVAL;
+	err = build_params(cfg, &prm);
+	if (err)
+		return err;
+	vgcu_classes_init();
+
+	want = wanted_backend(cfg);
+	if (want != VGC_BACKEND_ANON) {
+		fd = vgcu_module_probe(why, sizeof(why));
+		if (fd < 0 && want == VGC_BACKEND_MODULE)
+			return fd;
+	}
+
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	a->id = __atomic_fetch_add(&vgcu_next_id, 1, __ATOMIC_RELAXED);
+	a->fd = fd;
+	a->blue_every = prm.blue_every ? prm.blue_every : 4;
+	a->gen1_every = prm.gen1_every ? prm.gen1_every : 4;
+	a->gen2_every = prm.gen2_every ? prm.gen2_every : 16;
+	pthread_mutex_init(&a->ckpt_lock, NULL);
+
+	if (fd >= 0) {
+		a->backend = VGC_BACKEND_MODULE;
+		snprintf(a->reason, sizeof(a->reason), "%s%s", why,
+			 want == VGC_BACKEND_MODULE ? " (VGC_BACKEND=module)" : "");
+		err = vgcu_module_open(a, &prm);
+	} else {
+		a->backend = VGC_BACKEND_ANON;
+		if (want == VGC_BACKEND_ANON)
+			snprintf(a->reason, sizeof(a->reason),
+				 "anonymous memory requested");
+		else
+			snprintf(a->reason, sizeof(a->reason),
+				 "anonymous memory fallback: %s", why);
+		err = vgcu_anon_open(a, &prm);
+	}
+	if (err) {
+		vgc_arena_close(a);
+		return err;
+	}
+	vgcu_arena_registry_add(a);
+	*out = a;
+	return 0;
+}
+
+void vgc_arena_close(struct vgc_arena *a)
+{
+	if (!a)
+		return;
+	vgcu_arena_registry_del(a);
+	vgcu_tctx_drop(a);
+	if (a->backend == VGC_BACKEND_MODULE)
+		vgcu_module_close(a);
+	else
+		vgcu_anon_close(a);
+	if (a->fd >= 0)
+		close(a->fd);
+	free(a->span_info);
+	pthread_mutex_destroy(&a->ckpt_lock);
+	free(a);
+}
+
+enum vgc_backend vgc_arena_backend(const struct vgc_arena *a)
+{
+	return a->backend;
+}
+
+const char *vgc_backend_reason(const struct vgc_arena *a)
+{
+	return a->reason;
+}
+
+int vgc_arena_fd(const struct vgc_arena *a)
+{
+	return a->backend == VGC_BACKEND_MODULE ? a->fd : -1;
+}
+
+const struct vgc_layout *vgc_arena_layout(const struct vgc_arena *a)
+{
+	return &a->layout;
+}
+
+const struct vgc_region *vgc_arena_region(const struct vgc_arena *a,
+					  unsigned int zone,
+					  unsigned int partition)
+{
+	if (zone >= VGC_NR_ZONES || partition >= a->nr_parts)
+		return NULL;
+	return &a->regions[zone * a->nr_parts + partition];
+}
+
+unsigned int vgc_arena_partitions(const struct vgc_arena *a)
+{
+	return a->nr_parts;
+}
+
+void *vgc_arena_base(const struct vgc_arena *a)
+{
+	return a->data;
+}
+
+const struct vgc_ctrl *vgc_arena_ctrl(const struct vgc_arena *a)
+{
+	return a->ctrl;
+}
+
+uint64_t *vgc_arena_plane(const struct vgc_arena *a, enum vgc_plane plane)
+{
+	if ((unsigned int)plane >= VGC_NR_PLANES)
+		return NULL;
+	return a->planes[plane];
+}
+
+const struct vgc_region_stats *vgc_region_stats(const struct vgc_arena *a,
+						unsigned int zone,
+						unsigned int partition)
+{
+	if (zone >= VGC_NR_ZONES || partition >= a->nr_parts)
+		return NULL;
+	return &a->ctrl->regions[zone * a->nr_parts + partition];
+}

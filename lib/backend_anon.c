@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Anonymous-memory backend: the module's layout in one shared anonymous
+ * mapping, so the library, its tests and host benchmarks run where vgc.ko
+ * is not loaded.  It gives up physical contiguity, kernel sweeps and the
+ * kernel's removal of dead threads (the library drops a thread's slot when
+ * the thread exits, but not when its process is killed).  Each region's
+ * data is bound to the node of its partition's CPU with mbind(); the ctrl
+ * page stays writable because the library is the one that writes it.
+ */
+#include <errno.h>
+#include <numa.h>
+#include <numaif.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "vgcu_int.h"
+
+static void anon_bind_regions(struct vgc_arena *a)
+{
+	unsigned int i, bound = 0, failed = 0;
+	int last_err = 0;
+
+	if (numa_available() < 0) {
+		snprintf(a->reason + strlen(a->reason),
+			 sizeof(a->reason) - strlen(a->reason),
+			 "; libnuma unavailable, no mbind");
+		return;
+	}
+	for (i = 0; i < a->layout.nr_regions; i++) {
+		struct vgc_region *r = &a->regions[i];
+		int node = numa_node_of_cpu((int)r->cpu);
+		unsigned long mask[(1024 + 63) / 64] = { 0 };
+
+		if (node < 0 || node >= 1024 || !r->capacity_granules)
+			continue;
+		r->node = node;
+		mask[node / 64] |= 1UL << (node % 64);
+		/*
+		 * Preferred rather than bound: numactl --membind may exclude
+		 * the CPU's node, and a zone must still be usable then.
+		 */
+		if (mbind(a->data + (r->first_granule << VGC_GRANULE_SHIFT),
+			  r->capacity_granules << VGC_GRANULE_SHIFT,
+			  MPOL_PREFERRED, mask, 1024, 0)) {
+			last_err = errno;
+			failed++;
+		} else {
+			bound++;
+		}
+	}
+	if (failed)
+		snprintf(a->reason + strlen(a->reason),
+			 sizeof(a->reason) - strlen(a->reason),
+			 "; mbind failed for %u of %u regions (%s)", failed,
+			 failed + bound, strerror(last_err));
+}
+
+int vgcu_anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
+{
+	int err = vgcu_layout_anon(prm, &a->layout, a->regions);
+	void *m;
+
+	if (err)
+		return err;
+	m = mmap(NULL, a->layout.map_size, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return vgcu_errno(errno);
+	a->map = m;
+	a->map_size = a->layout.map_size;
+	err = vgcu_layout_adopt(a);
+	if (err)
+		return err;
+	anon_bind_regions(a);
+
+	/* free slots read 001: allocation is one atomic set of VALID */
+	memset(a->planes[VGC_PLANE_S0], 0xff, a->layout.plane_size);
+	a->ctrl->abi_version = VGC_ABI_VERSION;
+	a->ctrl->nr_partitions = a->nr_parts;
+	a->ctrl->gp_seq = 1;
+	a->ctrl->committed_bytes = 0;
+	for (unsigned int i = 0; i < a->layout.nr_regions; i++)
+		a->ctrl->committed_bytes += a->regions[i].committed_granules
+					    << VGC_GRANULE_SHIFT;
+	return 0;
+}
+
+void vgcu_anon_close(struct vgc_arena *a)
+{
+	if (a->map)
+		munmap(a->map, a->map_size);
+	a->map = NULL;
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Module backend: one arena per open /dev/vgc.  The whole layout is mapped
+ * at one address range so that every offset of the layout is an offset
+ * from a->map: ctrl read-only (the kernel refuses a writable ctrl mapping
+ * and a mapping across the ctrl/rw boundary), everything after it
+ * read-write, both MAP_FIXED into one reserved range.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "vgcu_int.h"
+
+static int module_version(int fd, struct vgc_version *v, char *why, size_t len)
+{
+	memset(v, 0, sizeof(*v));
+	v->size = sizeof(*v);
+	if (ioctl(fd, VGC_IOC_GET_VERSION, v)) {
+		int e = errno;
+
+		snprintf(why, len, "%s: VGC_IOC_GET_VERSION: %s",
+			 VGC_DEVICE_PATH, strerror(e));
+		return e == ENOTTY ? -ENODEV : vgcu_errno(e);
+	}
+	if (v->abi_version != VGC_ABI_VERSION) {
+		snprintf(why, len, "%s: ABI %u, libvgcu speaks %u",
+			 VGC_DEVICE_PATH, v->abi_version, VGC_ABI_VERSION);
+		return -EPROTO;
+	}
+	if (!(v->features & VGC_FEAT_ARENA)) {
+		snprintf(why, len, "%s: no arena feature", VGC_DEVICE_PATH);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* Opens /dev/vgc and checks the ABI: the fd, or -errno with why filled. */
+int vgcu_module_probe(char *why, size_t len)
+{
+	struct vgc_version v;
+	int fd = open(VGC_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	int err;
+
+	if (fd < 0) {
+		err = errno;
+		snprintf(why, len, "%s: %s", VGC_DEVICE_PATH, strerror(err));
+		return vgcu_errno(err);
+	}
+	err = module_version(fd, &v, why, len);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	snprintf(why, len, "%s: ABI %u, features 0x%llx", VGC_DEVICE_PATH,
+		 v.abi_version, (unsigned long long)v.features);
+	return fd;
+}
+
+static int module_map(struct vgc_arena *a)
+{
+	const struct vgc_layout *l = &a->layout;
+	size_t rw_len = l->map_size - l->threads_offset;
+	char *base, *p;
+
+	if (l->ctrl_offset != 0 || l->threads_offset != l->ctrl_size ||
+	    l->threads_offset >= l->map_size)
+		return -EPROTO;
+	base = mmap(NULL, l->map_size, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return vgcu_errno(errno);
+	a->map = base;
+	a->map_size = l->map_size;
+	p = mmap(base, l->ctrl_size, PROT_READ, MAP_SHARED | MAP_FIXED,
+		 a->fd, (off_t)l->ctrl_offset);
+	if (p == MAP_FAILED)
+		return vgcu_errno(errno);
+	p = mmap(base + l->threads_offset, rw_len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, a->fd, (off_t)l->threads_offset);
+	if (p == MAP_FAILED)
+		return vgcu_errno(errno);
+	return 0;
+}
+
+int vgcu_module_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
+{
+	struct vgc_arena_params p = *prm;
+	struct vgc_layout *l = &a->layout;
+	int err;
+
+	if (ioctl(a->fd, VGC_IOC_CREATE_ARENA, &p))
+		return vgcu_errno(errno);
+	memset(l, 0, sizeof(*l));
+	l->size = sizeof(*l);
+	l->regions_cap = VGCU_NR_REGIONS;
+	l->regions_ptr = (uintptr_t)a->regions;
+	if (ioctl(a->fd, VGC_IOC_GET_LAYOUT, l))
+		return vgcu_errno(errno);
+	if (l->nr_regions > VGCU_NR_REGIONS)
+		return -EPROTO;
+	err = module_map(a);
+	if (err)
+		return err;
+	return vgcu_layout_adopt(a);
+}
+
+void vgcu_module_close(struct vgc_arena *a)
+{
+	if (a->map)
+		munmap(a->map, a->map_size);
+	a->map = NULL;
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Checkpoints.  The module backend asks the kernel (VGC_IOC_CHECKPOINT:
+ * grace period, then each partition swept on its own CPU).  The anonymous
+ * backend does the same work in the calling thread, in the same order and
+ * with the same statistics in the ctrl page: grace-period check (-EAGAIN
+ * and the first blocker), gp_seq++, checkpoints++, the zone activation mask
+ * of checkpoint n (Red and Green always, Blue when n % blue_every == 0;
+ * Gen0 always, Gen1 / Gen2 when n % gen1_every / gen2_every == 0; all with
+ * VGC_CKPT_F_ALL_ZONES), then a sweep of every selected (zone, partition).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include "vgcu_int.h"
+
+static int module_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
+			     struct vgc_checkpoint *res)
+{
+	struct vgc_checkpoint c;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.flags = o->flags;
+	c.partition_mask = o->partition_mask;
+	if (ioctl(a->fd, VGC_IOC_CHECKPOINT, &c)) {
+		int e = errno;
+
+		if (e == EAGAIN) {
+			a->blocker_slot = c.blocker_slot;
+			a->blocker_tid = c.blocker_tid;
+		}
+		if (res)
+			*res = c;
+		return vgcu_errno(e);
+	}
+	if (res)
+		*res = c;
+	return 0;
+}
+
+static unsigned int pause_bucket(uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	unsigned int b = us ? 64 - (unsigned int)__builtin_clzll(us) : 0;
+
+	return b < VGC_PAUSE_BUCKETS ? b : VGC_PAUSE_BUCKETS - 1;
+}
+
+/* Returns the slot of the first online thread not yet quiescent, or -1. */
+static int grace_blocker(struct vgc_arena *a, uint64_t gp)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->nr_slots; i++) {
+		struct vgc_thread_slot *ts = &a->threads[i];
+
+		if (!vgcu_load(&ts->in_use) || !vgcu_load(&ts->online))
+			continue;
+		if (vgcu_load(&ts->qs_seq) != gp)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int anon_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
+			   struct vgc_checkpoint *res)
+{
+	struct vgc_ctrl *ctrl = a->ctrl;
+	unsigned int zones, gens, z, p;
+	uint64_t mask = o->partition_mask, gp, n, t0;
+	int blk;
+
+	if (!mask)
+		mask = a->nr_parts == 64 ? ~0ULL : (1ULL << a->nr_parts) - 1;
+	memset(res, 0, sizeof(*res));
+	res->size = sizeof(*res);
+	res->flags = o->flags;
+	res->partition_mask = mask;
+
+	pthread_mutex_lock(&a->ckpt_lock);
+	gp = vgcu_load(&ctrl->gp_seq);
+	blk = grace_blocker(a, gp);
+	if (blk >= 0) {
+		a->blocker_slot = (unsigned int)blk;
+		a->blocker_tid = vgcu_load(&a->threads[blk].tid);
+		res->blocker_slot = a->blocker_slot;
+		res->blocker_tid = a->blocker_tid;
+		res->gp_seq = gp;
+		pthread_mutex_unlock(&a->ckpt_lock);
+		return -EAGAIN;
+	}
+	/* every reader has passed a quiescent state: a grace period ended */
+	vgcu_store(&ctrl->gp_seq, gp + 1);
+	n = vgcu_load(&ctrl->checkpoints) + 1;
+	vgcu_store(&ctrl->checkpoints, n);
+
+	zones = 1U << VGC_ZONE_RED | 1U << VGC_ZONE_GREEN;
+	gens = 1U << VGC_GEN0;
+	if ((o->flags & VGC_CKPT_F_ALL_ZONES) || n % a->blue_every == 0)
+		zones |= 1U << VGC_ZONE_BLUE;
+	if ((o->flags & VGC_CKPT_F_ALL_ZONES) || n % a->gen1_every == 0)
+		gens |= 1U << VGC_GEN1;
+	if ((o->flags & VGC_CKPT_F_ALL_ZONES) || n % a->gen2_every == 0)
+		gens |= 1U << VGC_GEN2;
+
+	t0 = vgcu_now_ns();
+	for (p = 0; p < a->nr_parts; p++) {
+		if (!(mask & (1ULL << p)))
+			continue;
+		for (z = 0; z < VGC_NR_ZONES; z++) {
+			struct vgc_region_stats *rs =
+				&ctrl->regions[z * a->nr_parts + p];
+			struct vgc_sweep_counts c;
+			uint64_t s0, ns;
+
+			if (!(zones & (1U << z)))
+				continue;
+			memset(&c, 0, sizeof(c));
+			s0 = vgcu_now_ns();
+			vgcu_sweep_region(a, z, p, gens, VGC_SWEEP_AUTO, &c, rs);
+			ns = vgcu_now_ns() - s0;
+			rs->reclaimed_objects += c.reclaimed;
+			rs->reclaimed_bytes += c.reclaimed_bytes;
+			rs->sweeps++;
+			rs->last_pause_ns = ns;
+			if (ns > rs->max_pause_ns)
+				rs->max_pause_ns = ns;
+			rs->total_pause_ns += ns;
+			rs->pause_hist[pause_bucket(ns)]++;
+			vgcu_counts_add(&res->counts, &c);
+		}
+	}
+	res->sweep_ns = vgcu_now_ns() - t0;
+	a->anon_reclaimed_objects += res->counts.reclaimed;
+	a->anon_reclaimed_bytes += res->counts.reclaimed_bytes;
+	res->gp_seq = gp + 1;
+	res->zones_evaluated = zones;
+	res->gens_evaluated = gens;
+	pthread_mutex_unlock(&a->ckpt_lock);
+	return 0;
+}
+
+int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
+		   struct vgc_checkpoint *result)
+{
+	struct vgc_ckpt_opts o = { 0 };
+	struct vgc_checkpoint local;
+
+	if (opts)
+		o = *opts;
+	if (o.flags & ~VGC_CKPT_F_FLAGS_ALL)
+		return -EINVAL;
+	if (a->nr_parts < 64 && (o.partition_mask >> a->nr_parts))
+		return -EINVAL;
+	if (a->backend == VGC_BACKEND_MODULE)
+		return module_checkpoint(a, &o, result);
+	return anon_checkpoint(a, &o, result ? result : &local);
+}
+
+int vgc_arena_stats(const struct vgc_arena *a, struct vgc_stats *st)
+{
+	const struct vgc_layout *l = &a->layout;
+
+	if (!st)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	if (a->backend == VGC_BACKEND_MODULE) {
+		if (ioctl(a->fd, VGC_IOC_GET_STATS, st))
+			return vgcu_errno(errno);
+		return 0;
+	}
+	st->nr_threads = vgcu_load(&a->ctrl->nr_threads);
+	st->gp_seq = vgcu_load(&a->ctrl->gp_seq);
+	st->checkpoints = vgcu_load(&a->ctrl->checkpoints);
+	st->committed_bytes = a->ctrl->committed_bytes;
+	st->metadata_bytes = l->data_offset;
+	st->reclaimed_objects = a->anon_reclaimed_objects;
+	st->reclaimed_bytes = a->anon_reclaimed_bytes;
+	return 0;
+}

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Object queries and requests.  A pointer maps to its head granule in O(1):
+ * index by subtraction and shift, span by shift, (region, gen) from the span
+ * lookup table, slot by multiplying with the class's reciprocal.  Interior
+ * pointers resolve to their object.  Requests are atomic ORs on the request
+ * planes; the sweep folds them at the next checkpoint.  The errors follow
+ * VGC_IOC_BATCH so that both paths answer the same way.
+ */
+#include <errno.h>
+#include <string.h>
+#include "vgcu_int.h"
+
+struct obj {
+	uint64_t idx;		/* head granule */
+	uint64_t word, bit;
+	uint16_t info;		/* region << 2 | gen */
+	uint16_t cls;		/* granules, 0: span not carved */
+};
+
+static inline int obj_find(const struct vgc_arena *a, const void *p,
+			   struct obj *o)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)a->data;
+	uint64_t i, span, k, in;
+
+	if ((uintptr_t)p < (uintptr_t)a->data ||
+	    off >= (a->total_granules << VGC_GRANULE_SHIFT))
+		return -EINVAL;
+	i = off >> VGC_GRANULE_SHIFT;
+	span = i >> VGCU_SPAN_SHIFT_G;
+	o->info = a->span_info[span];
+	if ((o->info & 3) == VGCU_GEN_NONE)
+		return -EINVAL;
+	o->cls = vgcu_load(&a->spans[span]);
+	if (o->cls == VGC_SPAN_FREE || o->cls > VGC_SPAN_GRANULES) {
+		o->cls = 0;
+		o->idx = i;
+	} else {
+		in = i & (VGC_SPAN_GRANULES - 1);
+		k = (in * vgcu_class_recip[o->cls]) >> 32;
+		if ((k + 1) * o->cls > VGC_SPAN_GRANULES)
+			return -EINVAL;		/* the span's unused tail */
+		o->idx = (span << VGCU_SPAN_SHIFT_G) + k * o->cls;
+	}
+	o->word = o->idx >> 6;
+	o->bit = 1ULL << (o->idx & 63);
+	return 0;
+}
+
+static inline bool obj_valid(const struct vgc_arena *a, const struct obj *o)
+{
+	return o->cls &&
+	       (vgcu_load(&a->planes[VGC_PLANE_VALID][o->word]) & o->bit);
+}
+
+static inline unsigned int obj_code(const struct vgc_arena *a,
+				    const struct obj *o)
+{
+	unsigned int b = (unsigned int)(o->idx & 63);
+
+	return vgc_code_of(vgcu_load_relaxed(&a->planes[VGC_PLANE_S0][o->word]),
+			   vgcu_load_relaxed(&a->planes[VGC_PLANE_S1][o->word]),
+			   vgcu_load_relaxed(&a->planes[VGC_PLANE_S2][o->word]),
+			   b);
+}
+
+static inline bool plane_test(const struct vgc_arena *a, enum vgc_plane pl,
+			      const struct obj *o)
+{
+	return vgcu_load_relaxed(&a->planes[pl][o->word]) & o->bit;
+}
+
+/* Sets the bit; true when it was already set. */
+static inline bool plane_set(struct vgc_arena *a, enum vgc_plane pl,
+			     const struct obj *o)
+{
+	return __atomic_fetch_or(&a->planes[pl][o->word], o->bit,
+				 __ATOMIC_SEQ_CST) & o->bit;
+}
+
+int vgc_locate(const struct vgc_arena *a, const void *p,
+	       struct vgc_objinfo *out)
+{
+	struct obj o;
+	int err = obj_find(a, p, &o);
+	unsigned int region;
+
+	if (err)
+		return err;
+	region = o.info >> 2;
+	out->index = o.idx;
+	out->zone = region / a->nr_parts;
+	out->partition = region % a->nr_parts;
+	out->gen = o.info & 3;
+	out->valid = obj_valid(a, &o);
+	out->state = obj_code(a, &o);
+	out->size = (size_t)o.cls << VGC_GRANULE_SHIFT;
+	return 0;
+}
+
+int vgc_state(const struct vgc_arena *a, const void *p)
+{
+	struct obj o;
+	int err = obj_find(a, p, &o);
+
+	if (err)
+		return err;
+	if (!obj_valid(a, &o))
+		return -EINVAL;
+	return (int)obj_code(a, &o);
+}
+
+size_t vgc_usable_size(const struct vgc_arena *a, const void *p)
+{
+	struct obj o;
+
+	if (obj_find(a, p, &o) || !obj_valid(a, &o))
+		return 0;
+	return (size_t)o.cls << VGC_GRANULE_SHIFT;
+}
+
+static int set_flag_bit(struct vgc_arena *a, const void *p, enum vgc_plane pl)
+{
+	struct obj o;
+	int err = obj_find(a, p, &o);
+
+	if (err)
+		return err;
+	if (!obj_valid(a, &o))
+		return -EINVAL;
+	/* a plain load first keeps hot objects' words from bouncing */
+	if (!plane_test(a, pl, &o))
+		plane_set(a, pl, &o);
+	return 0;
+}
+
+int vgc_touch(struct vgc_arena *a, const void *p)
+{
+	return set_flag_bit(a, p, VGC_PLANE_ACCESS);
+}
+
+int vgc_mutate(struct vgc_arena *a, const void *p)
+{
+	return set_flag_bit(a, p, VGC_PLANE_MUTATE);
+}
+
+int vgc_release(struct vgc_arena *a, const void *p)
+{
+	struct obj o;
+	int err = obj_find(a, p, &o);
+	unsigned int code;
+
+	if (err)
+		return err;
+	if (!obj_valid(a, &o))
+		return -EINVAL;
+	code = obj_code(a, &o);
+	if (code == VGC_ST_PERSISTENT || plane_test(a, VGC_PLANE_PIN, &o))
+		return -EPERM;
+	if (code >= VGC_ST_DEFERRED)
+		return -EALREADY;
+	if (plane_set(a, VGC_PLANE_RELEASE, &o))
+		return -EALREADY;
+	return 0;
+}
+
+int vgc_pin(struct vgc_arena *a, const void *p)
+{
+	struct obj o;
+	int err = obj_find(a, p, &o);
+	unsigned int code;
+
+	if (err)
+		return err;
+	if (!obj_valid(a, &o))
+		return -EINVAL;
+	code = obj_code(a, &o);
+	if (code >= VGC_ST_DEFERRED || plane_test(a, VGC_PLANE_RELEASE, &o))
+		return -EALREADY;
+	if (code == VGC_ST_PERSISTENT)
+		return 0;
+	plane_set(a, VGC_PLANE_PIN, &o);
+	return 0;
+}
+
+int vgc_keep(struct vgc_arena *a, const void *p)
+{
+	struct obj o;
+	int err = obj_find(a, p, &o);
+	unsigned int code;
+
+	if (err)
+		return err;
+	if (!obj_valid(a, &o))
+		return -EINVAL;
+	code = obj_code(a, &o);
+	if (code != VGC_ST_PROMOTE && code != VGC_ST_DEMOTE)
+		return -EINVAL;
+	plane_set(a, VGC_PLANE_KEEP, &o);
+	return 0;
+}
+
+static int candidate(struct vgc_arena *a, const void *p, enum vgc_plane pl)
+{
+	struct obj o;
+	int err = obj_find(a, p, &o);
+	unsigned int code;
+
+	if (err)
+		return err;
+	if (!obj_valid(a, &o))
+		return -EINVAL;
+	code = obj_code(a, &o);
+	if (code != VGC_ST_IDLE && code != VGC_ST_ACTIVE)
+		return -EINVAL;
+	plane_set(a, pl, &o);
+	return 0;
+}
+
+int vgc_promote(struct vgc_arena *a, const void *p)
+{
+	return candidate(a, p, VGC_PLANE_PROMOTE);
+}
+
+int vgc_demote(struct vgc_arena *a, const void *p)
+{
+	return candidate(a, p, VGC_PLANE_DEMOTE);
+}
+
+void *vgc_object_at(const struct vgc_arena *a, uint64_t index)
+{
+	if (index >= a->total_granules)
+		return NULL;
+	return a->data + (index << VGC_GRANULE_SHIFT);
+}
+
+int vgc_region_usage(const struct vgc_arena *a, unsigned int zone,
+		     unsigned int partition, unsigned int gens,
+		     struct vgc_usage *u)
+{
+	const struct vgc_region *r;
+	unsigned int g, c;
+	uint64_t s, w;
+
+	if (zone >= VGC_NR_ZONES || partition >= a->nr_parts || !u)
+		return -EINVAL;
+	if (!gens)
+		gens = (1U << VGC_NR_GENS) - 1;
+	r = &a->regions[zone * a->nr_parts + partition];
+	memset(u, 0, sizeof(*u));
+	for (g = 0; g < VGC_NR_GENS; g++) {
+		uint64_t f = r->gen_first[g] >> VGCU_SPAN_SHIFT_G;
+		uint64_t n = r->gen_granules[g] >> VGCU_SPAN_SHIFT_G;
+
+		if (!(gens & (1U << g)))
+			continue;
+		u->spans += n;
+		for (s = f; s < f + n; s++) {
+			uint16_t cls = vgcu_load(&a->spans[s]);
+
+			if (cls == VGC_SPAN_FREE || cls > VGC_SPAN_GRANULES)
+				continue;
+			u->spans_used++;
+			u->slots += VGC_SPAN_GRANULES / cls;
+			for (w = s * VGCU_WORDS_PER_SPAN;
+			     w < (s + 1) * VGCU_WORDS_PER_SPAN; w++) {
+				uint64_t v = vgcu_load(&a->planes[VGC_PLANE_VALID][w]);
+				uint64_t s0 = vgcu_load_relaxed(&a->planes[VGC_PLANE_S0][w]);
+				uint64_t s1 = vgcu_load_relaxed(&a->planes[VGC_PLANE_S1][w]);
+				uint64_t s2 = vgcu_load_relaxed(&a->planes[VGC_PLANE_S2][w]);
+				uint64_t rq = vgcu_load_relaxed(&a->planes[VGC_PLANE_RELEASE][w]);
+				uint64_t live = (uint64_t)__builtin_popcountll(v);
+
+				if (!v)
+					continue;
+				u->live += live;
+				u->live_bytes += live * cls * VGC_GRANULE_SIZE;
+				u->pending += (uint64_t)__builtin_popcountll(
+					v & ((s2 & (s1 | s0)) | rq));
+				for (c = 0; c < VGC_NR_STATES; c++)
+					u->states[c] += (uint64_t)__builtin_popcountll(
+						vgc_code_mask(v, s0, s1, s2, c));
+			}
+		}
+	}
+	return 0;
+}

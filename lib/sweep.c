@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The library's sweep: the transition table of <linux/vgc_state.h> over one
+ * span (64 words of each plane) at a time.
+ *
+ * Ownership (DESIGN section 3): the sweep is the only writer of S0..S2, so
+ * it stores them plainly; ACCESS and the request planes are taken with one
+ * atomic exchange per non-zero word (a zero word is left alone: a request
+ * arriving after the load belongs to the next checkpoint); requests outside
+ * the zone mask are ORed back.  VALID is read after the exchanges, so every
+ * request taken belongs to an object whose allocation is visible.  Expired
+ * slots get S = 001 first and lose VALID last, with an atomic AND-NOT, so an
+ * allocator that wins the slot sees a clean free preset.  Reclamation is
+ * eager: it costs the sweep nothing extra (the word function already
+ * computes it) and keeps the allocation fast path a single atomic OR,
+ * where lazy reclamation would make every allocation inspect S bits.
+ * Spans never carved (span table 0) hold no objects and are skipped.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <linux/vgc_state.h>
+#include "vgcu_int.h"
+
+uint64_t vgcu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void vgcu_sweep_block_scalar(struct vgc_sweep_block *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->n; i++) {
+		struct vgc_sweep_in in = {
+			.v = b->v[i], .s0 = b->s0[i], .s1 = b->s1[i],
+			.s2 = b->s2[i], .a = b->a[i], .r = b->r[i],
+			.p = b->p[i], .k = b->k[i], .promote = b->promote[i],
+			.demote = b->demote[i], .z = b->z,
+		};
+		struct vgc_sweep_out o;
+
+		vgc_sweep_word(&in, &o);
+		vgc_sweep_count(&o, b->counts);
+		vgc_state_hist_word(o.v, o.s0, o.s1, o.s2, (__u64 *)b->hist);
+		b->s0[i] = o.s0;
+		b->s1[i] = o.s1;
+		b->s2[i] = o.s2;
+		b->r[i] = o.r_left;
+		b->p[i] = o.p_left;
+		b->k[i] = o.k_left;
+		b->promote[i] = o.promote_left;
+		b->demote[i] = o.demote_left;
+		b->reclaimed[i] = o.reclaimed;
+	}
+}
+
+static int vgcu_avx2_ok(void)
+{
+	static int ok = -1;
+
+	if (ok < 0) {
+		__builtin_cpu_init();
+		ok = __builtin_cpu_supports("avx2") ? 1 : 0;
+	}
+	return ok;
+}
+
+enum vgc_sweep_impl vgc_sweep_default(void)
+{
+	const char *env = getenv("VGC_SWEEP");
+
+	if (env && !strcmp(env, "scalar"))
+		return VGC_SWEEP_SCALAR;
+	if (env && !strcmp(env, "avx2") && vgcu_avx2_ok())
+		return VGC_SWEEP_AVX2;
+	return vgcu_avx2_ok() ? VGC_SWEEP_AVX2 : VGC_SWEEP_SCALAR;
+}
+
+const char *vgc_sweep_impl_name(enum vgc_sweep_impl impl)
+{
+	switch (impl) {
+	case VGC_SWEEP_AUTO:
+		return vgc_sweep_impl_name(vgc_sweep_default());
+	case VGC_SWEEP_SCALAR:
+		return "scalar";
+	case VGC_SWEEP_AVX2:
+		return "avx2";
+	}
+	return "unknown";
+}
+
+static int resolve_impl(enum vgc_sweep_impl *impl)
+{
+	if (*impl == VGC_SWEEP_AUTO)
+		*impl = vgc_sweep_default();
+	if (*impl == VGC_SWEEP_AVX2 && !vgcu_avx2_ok())
+		return -EOPNOTSUPP;
+	if (*impl != VGC_SWEEP_SCALAR && *impl != VGC_SWEEP_AVX2)
+		return -EINVAL;
+	return 0;
+}
+
+int vgc_sweep_block_run(enum vgc_sweep_impl impl, struct vgc_sweep_block *b)
+{
+	int err = resolve_impl(&impl);
+
+	if (err)
+		return err;
+	if (impl == VGC_SWEEP_AVX2)
+		vgcu_sweep_block_avx2(b);
+	else
+		vgcu_sweep_block_scalar(b);
+	return 0;
+}
+
+void vgcu_counts_add(struct vgc_sweep_counts *d,
+		     const struct vgc_sweep_counts *s)
+{
+	d->words += s->words;
+	d->live += s->live;
+	d->to_active += s->to_active;
+	d->to_idle += s->to_idle;
+	d->deferred += s->deferred;
+	d->marked += s->marked;
+	d->expired += s->expired;
+	d->reclaimed += s->reclaimed;
+	d->reclaimed_bytes += s->reclaimed_bytes;
+	d->pinned += s->pinned;
+	d->promoted += s->promoted;
+	d->demoted += s->demoted;
+	d->kept += s->kept;
+	d->dropped += s->dropped;
+	d->stable += s->stable;
+}
+
+static inline uint64_t take_word(uint64_t *w)
+{
+	if (!vgcu_load_relaxed(w))
+		return 0;
+	return __atomic_exchange_n(w, 0, __ATOMIC_ACQ_REL);
+}
+
+static inline void put_back(uint64_t *w, uint64_t left)
+{
+	if (left)
+		__atomic_fetch_or(w, left, __ATOMIC_RELEASE);
+}
+
+/* One span: take the shared words, evaluate, publish. */
+static void sweep_span(struct vgc_arena *a, uint64_t span, uint16_t cls,
+		       void (*fn)(struct vgc_sweep_block *),
+		       struct vgc_sweep_counts *c, uint64_t *hist)
+{
+	enum { N = VGCU_WORDS_PER_SPAN };
+	uint64_t v[N], acc[N], r[N], p[N], k[N], pr[N], dm[N], rec[N];
+	uint64_t w0 = span * N, nrec = 0;
+	uint64_t **pl = a->planes;
+	struct vgc_sweep_block b = {
+		.n = N, .z = ~0ULL, .v = v, .a = acc,
+		.s0 = pl[VGC_PLANE_S0] + w0, .s1 = pl[VGC_PLANE_S1] + w0,
+		.s2 = pl[VGC_PLANE_S2] + w0, .r = r, .p = p, .k = k,
+		.promote = pr, .demote = dm, .reclaimed = rec,
+		.counts = c, .hist = hist,
+	};
+	unsigned int i;
+
+	for (i = 0; i < N; i++) {
+		acc[i] = take_word(&pl[VGC_PLANE_ACCESS][w0 + i]);
+		r[i] = take_word(&pl[VGC_PLANE_RELEASE][w0 + i]);
+		p[i] = take_word(&pl[VGC_PLANE_PIN][w0 + i]);
+		k[i] = take_word(&pl[VGC_PLANE_KEEP][w0 + i]);
+		pr[i] = take_word(&pl[VGC_PLANE_PROMOTE][w0 + i]);
+		dm[i] = take_word(&pl[VGC_PLANE_DEMOTE][w0 + i]);
+	}
+	/* after the exchanges: see the allocation behind every request */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (i = 0; i < N; i++)
+		v[i] = vgcu_load(&pl[VGC_PLANE_VALID][w0 + i]);
+	fn(&b);
+	for (i = 0; i < N; i++) {
+		put_back(&pl[VGC_PLANE_RELEASE][w0 + i], r[i]);
+		put_back(&pl[VGC_PLANE_PIN][w0 + i], p[i]);
+		put_back(&pl[VGC_PLANE_KEEP][w0 + i], k[i]);
+		put_back(&pl[VGC_PLANE_PROMOTE][w0 + i], pr[i]);
+		put_back(&pl[VGC_PLANE_DEMOTE][w0 + i], dm[i]);
+		if (rec[i]) {
+			/* S = 001 is stored: hand the slots to allocators */
+			__atomic_fetch_and(&pl[VGC_PLANE_VALID][w0 + i], ~rec[i],
+					   __ATOMIC_RELEASE);
+			nrec += (uint64_t)__builtin_popcountll(rec[i]);
+		}
+	}
+	c->reclaimed_bytes += nrec * cls * VGC_GRANULE_SIZE;
+}
+
+int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
+		      unsigned int part, unsigned int gens,
+		      enum vgc_sweep_impl impl, struct vgc_sweep_counts *c,
+		      struct vgc_region_stats *rs)
+{
+	const struct vgc_region *r = &a->regions[zone * a->nr_parts + part];
+	void (*fn)(struct vgc_sweep_block *);
+	unsigned int g;
+	int err = resolve_impl(&impl);
+
+	if (err)
+		return err;
+	fn = impl == VGC_SWEEP_AVX2 ? vgcu_sweep_block_avx2 :
+				      vgcu_sweep_block_scalar;
+	for (g = 0; g < VGC_NR_GENS; g++) {
+		uint64_t f = r->gen_first[g] >> VGCU_SPAN_SHIFT_G;
+		uint64_t n = r->gen_granules[g] >> VGCU_SPAN_SHIFT_G;
+		uint64_t hist[VGC_NR_STATES] = { 0 }, s;
+
+		if (!(gens & (1U << g)))
+			continue;
+		for (s = f; s < f + n; s++) {
+			uint16_t cls = vgcu_load(&a->spans[s]);
+
+			if (cls == VGC_SPAN_FREE || cls > VGC_SPAN_GRANULES)
+				continue;
+			sweep_span(a, s, cls, fn, c, hist);
+		}
+		if (rs)
+			memcpy(rs->states[g], hist, sizeof(hist));
+	}
+	return 0;
+}
+
+int vgc_sweep_partition(struct vgc_arena *a, unsigned int partition,
+			unsigned int zones, unsigned int gens,
+			enum vgc_sweep_impl impl,
+			struct vgc_sweep_counts *counts)
+{
+	struct vgc_sweep_counts c;
+	unsigned int z;
+	int err = resolve_impl(&impl);
+
+	if (err)
+		return err;
+	if (partition >= a->nr_parts)
+		return -ERANGE;
+	if (zones >= (1U << VGC_NR_ZONES) || gens >= (1U << VGC_NR_GENS))
+		return -EINVAL;
+	if (!zones)
+		zones = (1U << VGC_NR_ZONES) - 1;
+	if (!gens)
+		gens = (1U << VGC_NR_GENS) - 1;
+	memset(&c, 0, sizeof(c));
+	pthread_mutex_lock(&a->ckpt_lock);
+	for (z = 0; z < VGC_NR_ZONES; z++)
+		if (zones & (1U << z))
+			vgcu_sweep_region(a, z, partition, gens, impl, &c, NULL);
+	pthread_mutex_unlock(&a->ckpt_lock);
+	if (counts)
+		*counts = c;
+	return 0;
+}

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Per-thread state, keyed by arena id (ids are never reused, so a context
+ * can outlive its arena without ever matching a new one).  A thread keeps a
+ * list of contexts, one per arena it used, and a one-entry cache of the
+ * last one: the common case is one TLS load and one compare.  At thread
+ * exit a pthread key destructor unregisters the thread's slots of the
+ * arenas still open, so an exited thread never blocks a grace period.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include "vgcu_int.h"
+
+__thread struct vgcu_tctx *vgcu_tls_last;
+static __thread struct vgcu_tctx *vgcu_tls_head;
+
+static pthread_once_t vgcu_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t vgcu_key;
+static bool vgcu_key_ready;
+
+/* Open arenas; the destructor only touches arenas listed here. */
+static pthread_mutex_t vgcu_reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vgc_arena *vgcu_reg[1024];
+static unsigned int vgcu_reg_n;
+
+void vgcu_arena_registry_add(struct vgc_arena *a)
+{
+	pthread_mutex_lock(&vgcu_reg_lock);
+	if (vgcu_reg_n < sizeof(vgcu_reg) / sizeof(vgcu_reg[0]))
+		vgcu_reg[vgcu_reg_n++] = a;
+	pthread_mutex_unlock(&vgcu_reg_lock);
+}
+
+void vgcu_arena_registry_del(struct vgc_arena *a)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&vgcu_reg_lock);
+	for (i = 0; i < vgcu_reg_n; i++)
+		if (vgcu_reg[i] == a) {
+			vgcu_reg[i] = vgcu_reg[--vgcu_reg_n];
+			break;
+		}
+	pthread_mutex_unlock(&vgcu_reg_lock);
+}
+
+static bool registry_has(const struct vgcu_tctx *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < vgcu_reg_n; i++)
+		if (vgcu_reg[i] == t->arena && vgcu_reg[i]->id == t->arena_id)
+			return true;
+	return false;
+}
+
+static void vgcu_thread_dtor(void *arg)
+{
+	struct vgcu_tctx *t = arg, *n;
+
+	pthread_mutex_lock(&vgcu_reg_lock);
+	for (; t; t = n) {
+		n = t->next;
+		if (t->slot >= 0 && registry_has(t))
+			vgcu_thread_exit(t);
+		free(t);
+	}
+	pthread_mutex_unlock(&vgcu_reg_lock);
+	vgcu_tls_head = NULL;
+	vgcu_tls_last = NULL;
+}
+
+static void vgcu_key_init(void)
+{
+	vgcu_key_ready = !pthread_key_create(&vgcu_key, vgcu_thread_dtor);
+}
+
+struct vgcu_tctx *vgcu_tctx_slow(struct vgc_arena *a, bool create)
+{
+	struct vgcu_tctx *t;
+
+	for (t = vgcu_tls_head; t; t = t->next)
+		if (t->arena_id == a->id) {
+			vgcu_tls_last = t;
+			return t;
+		}
+	if (!create)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->arena_id = a->id;
+	t->arena = a;
+	t->slot = -1;
+	t->partition = -1;
+	pthread_once(&vgcu_key_once, vgcu_key_init);
+	t->next = vgcu_tls_head;
+	vgcu_tls_head = t;
+	if (vgcu_key_ready)
+		pthread_setspecific(vgcu_key, vgcu_tls_head);
+	vgcu_tls_last = t;
+	return t;
+}
+
+/* The closing thread's own context goes with the arena. */
+void vgcu_tctx_drop(struct vgc_arena *a)
+{
+	struct vgcu_tctx **pp, *t;
+
+	for (pp = &vgcu_tls_head; (t = *pp); pp = &t->next)
+		if (t->arena_id == a->id) {
+			*pp = t->next;
+			free(t);
+			break;
+		}
+	if (vgcu_tls_last && vgcu_tls_last->arena_id == a->id)
+		vgcu_tls_last = NULL;
+	if (vgcu_key_ready)
+		pthread_setspecific(vgcu_key, vgcu_tls_head);
+}

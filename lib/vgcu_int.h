@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvgcu internals shared by the library's translation units.  Nothing
+ * here is exported: the .so is built with -fvisibility=hidden and only
+ * vgc_* symbols survive the version script.
+ */
+#ifndef VGCU_INT_H
+#define VGCU_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <vgcu.h>
+#include <linux/vgc_state.h>
+
+#define VGCU_WORDS_PER_SPAN	(VGC_SPAN_GRANULES / 64)
+#define VGCU_SPAN_SHIFT_G	(VGC_SPAN_SHIFT - VGC_GRANULE_SHIFT)
+#define VGCU_MAX_CPUS		4096
+#define VGCU_NR_REGIONS		(VGC_NR_ZONES * VGC_MAX_PARTITIONS)
+
+/* span_info[] entry: region index << 2 | gen; VGCU_GEN_NONE past commit. */
+#define VGCU_GEN_NONE		3
+
+#define vgcu_load(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define vgcu_load_relaxed(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
+#define vgcu_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+struct vgc_arena {
+	uint64_t id;			/* never reused: keys thread contexts */
+	enum vgc_backend backend;
+	char reason[160];
+	int fd;				/* module only */
+
+	void *map;
+	size_t map_size;
+	struct vgc_layout layout;
+	struct vgc_region regions[VGCU_NR_REGIONS];	/* [zone * np + p] */
+	unsigned int nr_parts;
+	unsigned int blue_every, gen1_every, gen2_every;
+
+	struct vgc_ctrl *ctrl;		/* writable only on the anon backend */
+	struct vgc_thread_slot *threads;
+	unsigned int nr_slots;
+	uint16_t *spans;
+	uint64_t nr_spans;
+	uint64_t *planes[VGC_NR_PLANES];
+	char *data;
+	uint64_t total_granules;
+
+	/* locate: span -> (region, gen); partition of each CPU */
+	uint16_t *span_info;
+	int16_t cpu_part[VGCU_MAX_CPUS];
+
+	pthread_mutex_t ckpt_lock;	/* serialises library sweeps */
+	unsigned int blocker_slot, blocker_tid;
+	uint64_t anon_reclaimed_objects, anon_reclaimed_bytes;
+};
+
+/* Per-thread allocation cursor of one (zone, gen, class). */
+struct vgcu_cursor {
+	uint64_t span;			/* global span index + 1, 0: none */
+	uint32_t word;
+	uint32_t pad;
+};
+
+/* One thread's state for one arena. */
+struct vgcu_tctx {
+	struct vgcu_tctx *next;
+	uint64_t arena_id;
+	struct vgc_arena *arena;
+	int slot;			/* thread slot, -1: unregistered */
+	int partition;			/* registered partition, -1: none */
+	struct vgc_thread_slot *ts;
+	struct vgcu_cursor cur[VGC_NR_ZONES][VGC_NR_GENS][VGC_NR_CLASSES];
+};
+
+/* error.c */
+int vgcu_errno(int err);
+
+/* layout.c */
+int vgcu_layout_anon(const struct vgc_arena_params *prm,
+		     struct vgc_layout *l, struct vgc_region *regs);
+int vgcu_layout_adopt(struct vgc_arena *a);
+static inline struct vgc_region *vgcu_region(struct vgc_arena *a,
+					     unsigned int zone,
+					     unsigned int part)
+{
+	return &a->regions[zone * a->nr_parts + part];
+}
+
+/* backend_anon.c, backend_module.c */
+int vgcu_anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm);
+void vgcu_anon_close(struct vgc_arena *a);
+int vgcu_module_probe(char *why, size_t len);
+int vgcu_module_open(struct vgc_arena *a, const struct vgc_arena_params *prm);
+void vgcu_module_close(struct vgc_arena *a);
+
+/* tls.c */
+struct vgcu_tctx *vgcu_tctx_slow(struct vgc_arena *a, bool create);
+extern __thread struct vgcu_tctx *vgcu_tls_last;
+static inline struct vgcu_tctx *vgcu_tctx(struct vgc_arena *a, bool create)
+{
+	struct vgcu_tctx *t = vgcu_tls_last;
+
+	if (t && t->arena_id == a->id)
+		return t;
+	return vgcu_tctx_slow(a, create);
+}
+void vgcu_tctx_drop(struct vgc_arena *a);
+void vgcu_arena_registry_add(struct vgc_arena *a);
+void vgcu_arena_registry_del(struct vgc_arena *a);
+
+/* qsbr.c */
+void vgcu_thread_exit(struct vgcu_tctx *t);
+
+/* alloc.c */
+extern uint64_t vgcu_head_mask[VGC_NR_CLASSES][VGCU_WORDS_PER_SPAN];
+extern uint64_t vgcu_class_recip[VGC_SPAN_GRANULES + 1];
+extern uint16_t vgcu_class_gran[VGC_NR_CLASSES];
+extern uint8_t vgcu_class_words[VGC_NR_CLASSES];
+void vgcu_classes_init(void);
+int vgcu_partition_of_thread(struct vgc_arena *a, struct vgcu_tctx *t);
+
+/* sweep.c */
+int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
+		      unsigned int part, unsigned int gens,
+		      enum vgc_sweep_impl impl, struct vgc_sweep_counts *c,
+		      struct vgc_region_stats *rs);
+void vgcu_sweep_block_scalar(struct vgc_sweep_block *b);
+void vgcu_sweep_block_avx2(struct vgc_sweep_block *b);
+void vgcu_counts_add(struct vgc_sweep_counts *d,
+		     const struct vgc_sweep_counts *s);
+
+uint64_t vgcu_now_ns(void);
+
+#endif /* VGCU_INT_H */
