@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-vm.sh [--timeout S] [--test-timeout S] [--filter SUBSTR]
+#             [--counts-dir DIR] KVER...
+#
+# One VM per kernel: loads build/kmod/KVER/vgc.ko, runs tools/vm/run-tests.sh
+# over the kmod and lib tests, unloads the module.  Writes
+# DIR/vm-KVER.counts ("passed failed skipped"); a VM that times out, panics,
+# cannot load the module, fails rmmod or leaves a splat outside a test adds
+# one failure to what the tests reported.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=$top/build
+vm_timeout=1800
+test_timeout=300
+filter=
+counts_dir=$build/check
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--timeout) vm_timeout=$2; shift 2 ;;
+	--test-timeout) test_timeout=$2; shift 2 ;;
+	--filter) filter=$2; shift 2 ;;
+	--counts-dir) counts_dir=$2; shift 2 ;;
+	-*) echo "check-vm: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "check-vm: no kernel given (KVERS)" >&2; exit 2; }
+mkdir -p "$counts_dir"
+
+any_failed=0
+summary=()
+for k in "$@"; do
+	res=$build/vm/check-$k
+	rm -rf "$res"
+	mkdir -p "$res"
+	echo "check-vm: kernel $k"
+	start=$(date +%s)
+	"$here/vgc-vm" --kernel "$k" --module "$build/kmod/$k/vgc.ko" --rmmod \
+		--timeout "$vm_timeout" --results "$res" -- \
+		"$here/run-tests.sh" --timeout "$test_timeout" \
+		--filter "$filter" --label "vm-$k"
+	rc=$?
+	secs=$(($(date +%s) - start))
+
+	read -r p f s 2>/dev/null <"$res/counts" || { p=0; f=0; s=0; }
+	# The runner's own verdict covers what happens outside the tests.
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	elif [ -s "$res/rmmod.rc" ] && [ "$(cat "$res/rmmod.rc")" != 0 ]; then
+		f=$((f + 1))
+	fi
+	echo "$p $f $s" >"$counts_dir/vm-$k.counts"
+	[ "$f" -eq 0 ] || any_failed=1
+	summary+=("check-vm: $k: $p passed, $f failed, $s skipped in ${secs}s ($(cat "$build/vm/accel" 2>/dev/null || echo "${VGC_VM_ACCEL:-?}"))")
+done
+printf '%s\n' "${summary[@]}"
+exit $any_failed
