@@ -1,1 +1,92 @@
 # SPDX-License-Identifier: GPL-2.0
+#
+# Selftests.  The kselftest harness comes from Debian's linux-source-6.1 at
+# build time (never committed) into build/kselftest/; tests write
+#     #include "kselftest_harness.h"
+# (the kernel tree's "../kselftest_harness.h" resolves too).
+#
+#   selftests/kmod/*_test.c -> build/selftests/kmod/*  libc + <linux/vgc.h>
+#   selftests/lib/*_test.c  -> build/selftests/lib/*   + libvgcu.a
+#
+#   make check-host          lib tests on the host, anonymous backend
+#   make check-vm            per kernel of KVERS: one VM, kmod + lib tests
+#                            against vgc.ko, dmesg and leak checks, rmmod
+#   make check               deps, W=1 build, check-host, check-vm, totals
+#   TESTS=substr             only tests whose "kmod/name" or "lib/name"
+#                            contains substr
+#   VM_TIMEOUT=s             time limit of one VM (default 1800)
+#   TEST_TIMEOUT=s           time limit of one test binary (default 300)
+
+KSFT_TARBALL	:= /usr/src/linux-source-6.1.tar.xz
+KSFT_DIR	:= $(BUILD)/kselftest
+KSFT_STAMP	:= $(KSFT_DIR)/.extracted
+# FIXTURE_SETUP/TEARDOWN define non-static functions.
+SELFTEST_CFLAGS	:= $(CFLAGS_COMMON) -Wno-missing-prototypes -pthread -isystem $(KSFT_DIR) -iquote $(KSFT_DIR)/tests -MMD -MP
+SELFTEST_LIBS	:= $(LIBVGCU_A) -lnuma -luring -pthread -lm
+
+KTEST_SRCS	:= $(sort $(wildcard $(TOP)/selftests/kmod/*_test.c))
+KTESTS		:= $(patsubst $(TOP)/selftests/kmod/%.c,$(BUILD)/selftests/kmod/%,$(KTEST_SRCS))
+LTEST_SRCS	:= $(sort $(wildcard $(TOP)/selftests/lib/*_test.c))
+LTESTS		:= $(patsubst $(TOP)/selftests/lib/%.c,$(BUILD)/selftests/lib/%,$(LTEST_SRCS))
+VGC_COUNTERS	:= $(BUILD)/selftests/vgc-counters
+
+VM_TIMEOUT	?= 1800
+TEST_TIMEOUT	?= 300
+CHECK_DIR	:= $(BUILD)/check
+
+# One tar pass over the 140 MB tarball: the harness, and checkpatch for lint.
+$(KSFT_STAMP): $(KSFT_TARBALL)
+	@mkdir -p $(KSFT_DIR)/tests
+	tar -xaf $< -C $(KSFT_DIR) --wildcards \
+		--transform 's,^linux-source-6.1/tools/testing/selftests/,,;s,^linux-source-6.1/,,' \
+		'linux-source-6.1/tools/testing/selftests/kselftest*.h' \
+		'linux-source-6.1/scripts/checkpatch.pl' \
+		'linux-source-6.1/scripts/spelling.txt' \
+		'linux-source-6.1/scripts/const_structs.checkpatch' \
+		'linux-source-6.1/.clang-format'
+	@touch $@
+
+$(KSFT_TARBALL):
+	@$(TOP)/tools/deps.sh
+
+kselftest-headers: $(KSFT_STAMP)
+
+$(BUILD)/selftests/kmod/%: $(TOP)/selftests/kmod/%.c $(KSFT_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(SELFTEST_CFLAGS) -o $@ $< -pthread
+
+$(BUILD)/selftests/lib/%: $(TOP)/selftests/lib/%.c $(KSFT_STAMP) $(LIBVGCU_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIBS)
+
+$(VGC_COUNTERS): $(TOP)/tools/vm/vgc-counters.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -o $@ $<
+
+selftests: $(KTESTS) $(LTESTS) $(VGC_COUNTERS)
+
+-include $(KTESTS:=.d) $(LTESTS:=.d)
+
+check-host: $(LTESTS)
+	@mkdir -p $(CHECK_DIR)
+	@VGC_TEST_TIMEOUT=$(TEST_TIMEOUT) $(TOP)/tools/vm/run-tests.sh --host \
+		--filter '$(TESTS)' --counts $(CHECK_DIR)/host.counts
+
+check-vm: module selftests
+	@mkdir -p $(CHECK_DIR)
+	@$(TOP)/tools/vm/check-vm.sh --timeout $(VM_TIMEOUT) \
+		--test-timeout $(TEST_TIMEOUT) --filter '$(TESTS)' \
+		--counts-dir $(CHECK_DIR) $(KVERS_FULL)
+
+# Every step runs even when an earlier one failed, so that the closing line
+# counts everything; a failed build counts as one failure.
+check:
+	@$(TOP)/tools/deps.sh
+	@rm -rf $(CHECK_DIR) && mkdir -p $(CHECK_DIR)
+	@$(MAKE) --no-print-directory -k W=1 all selftests || \
+		{ echo "check: build failed"; echo "0 1 0" >$(CHECK_DIR)/build.counts; }
+	@$(MAKE) --no-print-directory check-host || true
+	@$(MAKE) --no-print-directory check-vm || true
+	@$(TOP)/tools/vm/sum-counts.sh $(CHECK_DIR)/*.counts
+
+.PHONY: kselftest-headers
