@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvgcu PPE: Partitioned Parallel Execution (DESIGN section 6).
+ *
+ * A PPE pool owns one native thread per partition, pinned to a CPU the
+ * process may use, each registered with its own core-local partition of a
+ * VGC arena.  vgc_ppe_run() splits an index range into the pool's
+ * partitions, runs the body on every partition at once, then folds the
+ * per-partition results in partition order (the Sub-Allocator Aggregator).
+ * The same threads serve every run.
+ *
+ * Determinism: the fold always starts from the job's initial result and
+ * combines partitions (or blocks, see vgc_ppe_job.block) from the lowest
+ * index up.  With an associative combine the result does not depend on P
+ * or on where the boundaries lie; with block > 0 every block is computed
+ * and combined on its own, so even a non-associative combine (floating
+ * point) gives the same bits for every P and every split.
+ *
+ * Topology: CPUs come from sched_getaffinity(), memory nodes from the
+ * cpuset (numa_get_mems_allowed) and the memory policy (numa_get_membind),
+ * core and node of every CPU from sysfs/libnuma, so numactl
+ * --physcpubind/--cpunodebind/--membind constrain the pool.
+ *
+ * Every call returns 0 or a negative errno value; vgc_strerror() names the
+ * errno and vgc_ppe_errmsg() describes the last failure of the calling
+ * thread in words.
+ */
+#ifndef VGCU_PPE_H
+#define VGCU_PPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vgcu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
+struct vgc_ppe;
+
+/* More partitions than allowed cores: several partitions share a core. */
+#define VGC_PPE_F_CLUSTER	(1U << 0)
+/* Move partition boundaries after each run (vgc_ppe_rebalance). */
+#define VGC_PPE_F_REBALANCE	(1U << 1)
+/* No arena at all: workers are pinned but allocate nothing from VGC. */
+#define VGC_PPE_F_NO_ARENA	(1U << 2)
+#define VGC_PPE_F_ALL		(VGC_PPE_F_CLUSTER | VGC_PPE_F_REBALANCE | \
+				 VGC_PPE_F_NO_ARENA)
+
+/* What rebalancing equalises: time, memory, or the sum of both shares. */
+enum vgc_ppe_balance {
+	VGC_PPE_BALANCE_BOTH = 0,
+	VGC_PPE_BALANCE_TIME,
+	VGC_PPE_BALANCE_MEM,
+};
+
+struct vgc_ppe_config {
+	unsigned int nr_partitions;	/* T; 0 is an error */
+	unsigned int flags;		/* VGC_PPE_F_* */
+	/*
+	 * Stack of every worker; 0: 8 MiB.  A job asking for more
+	 * (vgc_ppe_job.stack_per_index) gets its workers respawned with
+	 * bigger stacks.
+	 */
+	size_t stack_size;
+	double epsilon;			/* rebalancing threshold; 0: 0.10 */
+	enum vgc_ppe_balance balance;
+	/*
+	 * Arena the workers register with.  NULL: the pool opens its own,
+	 * one arena partition per PPE partition on the same CPU, with
+	 * arena_config (NULL: vgc_config_init defaults) for the rest.
+	 */
+	struct vgc_arena *arena;
+	const struct vgc_config *arena_config;
+};
+
+void vgc_ppe_config_init(struct vgc_ppe_config *cfg);
+
+/*
+ * -EINVAL: nr_partitions is 0 or above VGC_MAX_PARTITIONS, unknown flags,
+ * or more partitions than allowed cores without VGC_PPE_F_CLUSTER.
+ * -ENODEV: no usable CPU.  Errors of vgc_arena_open and pthreads pass
+ * through.
+ */
+int vgc_ppe_create(const struct vgc_ppe_config *cfg, struct vgc_ppe **out);
+void vgc_ppe_destroy(struct vgc_ppe *ppe);
+
+/* ---- topology ----------------------------------------------------------- */
+
+struct vgc_ppe_topology {
+	unsigned int nr_cpus;		/* allowed CPUs */
+	unsigned int nr_cores;		/* allowed cores (SMT siblings fold) */
+	unsigned int nr_nodes;		/* nodes of the allowed CPUs */
+	unsigned int nr_mem_nodes;	/* nodes memory may come from */
+	int cpus[VGC_MAX_PARTITIONS * 4];	/* allowed CPUs, ascending */
+	int cpu_node[VGC_MAX_PARTITIONS * 4];
+	int cpu_core[VGC_MAX_PARTITIONS * 4];	/* dense core number */
+	uint64_t mem_nodes;		/* bit n: node n allowed for memory */
+};
+
+/* The process's topology as PPE sees it now. */
+int vgc_ppe_topology(struct vgc_ppe_topology *topo);
+
+unsigned int vgc_ppe_partitions(const struct vgc_ppe *ppe);
+/* CPU and memory node of partition p, or -EINVAL. */
+int vgc_ppe_cpu(const struct vgc_ppe *ppe, unsigned int p);
+int vgc_ppe_node(const struct vgc_ppe *ppe, unsigned int p);
+/* Partitions per core, rounded up: 1 unless clustered. */
+unsigned int vgc_ppe_ratio(const struct vgc_ppe *ppe);
+struct vgc_arena *vgc_ppe_arena(const struct vgc_ppe *ppe);
+
+/* ---- running ------------------------------------------------------------ */
+
+/* What a body sees of its partition. */
+struct vgc_ppe_part {
+	unsigned int index;		/* partition 0..P-1 */
+	int cpu;			/* the CPU the worker is pinned to */
+	int node;
+	uint64_t begin, end;		/* the partition's whole range */
+	struct vgc_arena *arena;	/* NULL with VGC_PPE_F_NO_ARENA */
+	uint64_t mem_bytes;		/* vgc_ppe_alloc'ed in this run */
+	uint64_t nr_allocs;
+	int error;			/* first failure of the body */
+	void *priv;
+};
+
+/*
+ * Computes [begin, end) into result (result_size bytes, preset to the
+ * job's initial value).  Returns 0 or a negative errno, which ends the run
+ * with that error after every partition has finished.
+ */
+typedef int (*vgc_ppe_body_fn)(struct vgc_ppe_part *part, uint64_t begin,
+			       uint64_t end, void *result, void *arg);
+/* acc = acc (+) part; called in index order by the aggregating thread. */
+typedef void (*vgc_ppe_combine_fn)(void *acc, const void *part, void *arg);
+
+struct vgc_ppe_job {
+	uint64_t begin, end;		/* the index range; empty: -ENODATA */
+	vgc_ppe_body_fn body;
+	vgc_ppe_combine_fn combine;	/* NULL: results are not combined */
+	void *arg;
+	void *result;			/* in: initial value, out: combined */
+	size_t result_size;		/* 0..4096 bytes */
+	/*
+	 * 0: one body call per partition.  n > 0: boundaries fall on
+	 * multiples of n (from begin) and the body is called once per
+	 * block, each block with its own result; the fold runs over
+	 * blocks.
+	 */
+	uint64_t block;
+	/*
+	 * Stack each index of a partition may need (deep recursion):
+	 * a worker whose stack is below (end - begin) * stack_per_index
+	 * plus 256 KiB is respawned with one that big before the run.
+	 */
+	size_t stack_per_index;
+};
+
+/* Per-partition measurements of the last run. */
+struct vgc_ppe_stats {
+	unsigned int nr_partitions;
+	double wall_ns;			/* dispatch to aggregation done */
+	double aggregate_ns;		/* the fold alone */
+	double imbalance;		/* max(cost)/mean(cost) - 1 */
+	unsigned int splits, merges;	/* by the last rebalance */
+	unsigned int rebalanced;	/* runs that moved boundaries */
+	struct {
+		uint64_t begin, end;
+		int cpu, cpu_seen;	/* pinned CPU, sched_getcpu() */
+		double cpu_ns;		/* thread CPU time of the body */
+		double wall_ns;
+		uint64_t mem_bytes;
+		uint64_t nr_allocs;
+	} part[VGC_MAX_PARTITIONS];
+};
+
+/*
+ * Runs the job.  -ENODATA: empty range.  -EINVAL: no body, result_size
+ * too big, result missing, fewer blocks than partitions.  -EBUSY: called
+ * from a worker.  A body's error is returned after the run completes.
+ */
+int vgc_ppe_run(struct vgc_ppe *ppe, struct vgc_ppe_job *job);
+int vgc_ppe_last_stats(const struct vgc_ppe *ppe, struct vgc_ppe_stats *out);
+
+/*
+ * Boundaries are kept per range length, so a job of the same length reuses
+ * what earlier runs learnt.  Called after every run with
+ * VGC_PPE_F_REBALANCE; returns 1 when boundaries moved, 0 when every
+ * partition is within epsilon of the mean.
+ */
+int vgc_ppe_rebalance(struct vgc_ppe *ppe);
+/* Forget learnt boundaries: back to equal static partitions. */
+void vgc_ppe_reset_split(struct vgc_ppe *ppe);
+/* Current boundaries for range length n: P + 1 offsets from 0 to n. */
+int vgc_ppe_split(const struct vgc_ppe *ppe, uint64_t n, uint64_t *bounds,
+		  unsigned int nr_bounds);
+
+/* ---- inside a body ------------------------------------------------------ */
+
+/*
+ * Allocates from the worker's own arena partition (zone Green, Gen0) and
+ * counts the bytes for rebalancing.  NULL with errno on failure.
+ */
+void *vgc_ppe_alloc(struct vgc_ppe_part *part, size_t size);
+/* Same, in a zone of the caller's choice. */
+void *vgc_ppe_alloc_zone(struct vgc_ppe_part *part, size_t size,
+			 enum vgc_zone zone);
+/* The calling worker's partition, or -1 outside PPE workers. */
+int vgc_ppe_self(void);
+
+/* The calling thread's last PPE failure in words ("" when none). */
+const char *vgc_ppe_errmsg(void);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VGCU_PPE_H */
