@@ -4,6 +4,7 @@
 BENCH_SRCS	:= $(sort $(wildcard $(TOP)/tools/bench/*.c))
 TOOLS_CFLAGS	:= $(CFLAGS_COMMON) -pthread -I$(TOP)/tools/bench
 TOOLS_LDLIBS	:= $(LIBVGCU_A) -lnuma -luring -pthread -lm
+TOOLS_LDLIBS	+= -lgc -ldl	# vgc-bench sweep: Boehm GC baseline; alloc: malloc probe
 
 tools: $(BUILD)/tools/vgc-bench
 
