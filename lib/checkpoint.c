@@ -114,7 +114,8 @@ static int anon_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 			struct vgc_sweep_counts c;
 			uint64_t s0, ns;
 
-			if (!(zones & (1U << z)))
+			if (!(zones & (1U << z)) ||
+			    !a->regions[z * a->nr_parts + p].committed_granules)
 				continue;
 			memset(&c, 0, sizeof(c));
 			s0 = vgcu_now_ns();

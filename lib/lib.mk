@@ -6,7 +6,7 @@ LIB_VERSION	:= 1.0.0
 LIB_SRCS	:= $(sort $(wildcard $(TOP)/lib/*.c))
 LIB_OBJS	:= $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/obj/%.o,$(LIB_SRCS))
 LIB_CFLAGS	:= $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -pthread -MMD -MP
-LIB_LDLIBS	:= -lnuma -luring -pthread
+LIB_LDLIBS	:= -lnuma -luring -pthread -lm
 LIBVGCU_A	:= $(BUILD)/lib/libvgcu.a
 LIBVGCU_SO	:= $(BUILD)/lib/libvgcu.so
 
@@ -21,7 +21,7 @@ $(LIBVGCU_A): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(LIBVGCU_SO): $(LIB_OBJS) $(TOP)/lib/libvgcu.map
+$(LIBVGCU_SO): $(LIB_OBJS) $(TOP)/lib/libvgcu.map $(TOP)/lib/lib.mk
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
 		-Wl,--version-script,$(TOP)/lib/libvgcu.map \
@@ -30,3 +30,40 @@ $(LIBVGCU_SO): $(LIB_OBJS) $(TOP)/lib/libvgcu.map
 	ln -sf $(notdir $@).$(LIB_VERSION) $@
 
 -include $(LIB_OBJS:.o=.d)
+
+# pkg-config file and installation: the library, its public headers and the
+# uapi headers they include (<linux/vgc.h>, <linux/vgc_state.h>).
+DESTDIR		?=
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+VGCU_PC		:= $(BUILD)/lib/vgcu.pc
+
+lib: $(VGCU_PC)
+
+$(VGCU_PC): $(TOP)/lib/vgcu.pc.in $(TOP)/lib/lib.mk
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
+	    $< > $@
+
+.PHONY: install-lib uninstall-lib
+install: install-lib
+
+install-lib: lib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux
+	install -m 0644 $(LIBVGCU_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(LIBVGCU_SO).$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libvgcu.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libvgcu.so
+	install -m 0644 $(VGCU_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 0644 $(wildcard $(TOP)/lib/include/*.h) $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 $(TOP)/uapi/linux/vgc.h $(TOP)/uapi/linux/vgc_state.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
+
+uninstall-lib:
+	rm -f $(DESTDIR)$(LIBDIR)/libvgcu.a $(DESTDIR)$(LIBDIR)/libvgcu.so* \
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/vgcu.pc \
+	      $(DESTDIR)$(INCLUDEDIR)/linux/vgc.h \
+	      $(DESTDIR)$(INCLUDEDIR)/linux/vgc_state.h \
+	      $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(notdir $(wildcard $(TOP)/lib/include/*.h)))

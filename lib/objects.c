@@ -156,7 +156,7 @@ int vgc_release(struct vgc_arena *a, const void *p)
 	if (!obj_valid(a, &o))
 		return -EINVAL;
 	code = obj_code(a, &o);
-	if (code == VGC_ST_PERSISTENT || plane_test(a, VGC_PLANE_PIN, &o))
+	if (code == VGC_ST_PERSISTENT)
 		return -EPERM;
 	if (code >= VGC_ST_DEFERRED)
 		return -EALREADY;
@@ -169,17 +169,12 @@ int vgc_pin(struct vgc_arena *a, const void *p)
 {
 	struct obj o;
 	int err = obj_find(a, p, &o);
-	unsigned int code;
 
 	if (err)
 		return err;
 	if (!obj_valid(a, &o))
 		return -EINVAL;
-	code = obj_code(a, &o);
-	if (code >= VGC_ST_DEFERRED || plane_test(a, VGC_PLANE_RELEASE, &o))
-		return -EALREADY;
-	if (code == VGC_ST_PERSISTENT)
-		return 0;
+	/* a pin on a released object is dropped (and counted) by the sweep */
 	plane_set(a, VGC_PLANE_PIN, &o);
 	return 0;
 }

@@ -222,8 +222,14 @@ int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
 		for (s = f; s < f + n; s++) {
 			uint16_t cls = vgcu_load(&a->spans[s]);
 
-			if (cls == VGC_SPAN_FREE || cls > VGC_SPAN_GRANULES)
+			/*
+			 * Nothing lives there; counted as evaluated so that
+			 * the counts equal the kernel's, which reads them.
+			 */
+			if (cls == VGC_SPAN_FREE || cls > VGC_SPAN_GRANULES) {
+				c->words += VGCU_WORDS_PER_SPAN;
 				continue;
+			}
 			sweep_span(a, s, cls, fn, c, hist);
 		}
 		if (rs)
@@ -254,7 +260,8 @@ int vgc_sweep_partition(struct vgc_arena *a, unsigned int partition,
 	memset(&c, 0, sizeof(c));
 	pthread_mutex_lock(&a->ckpt_lock);
 	for (z = 0; z < VGC_NR_ZONES; z++)
-		if (zones & (1U << z))
+		if ((zones & (1U << z)) &&
+		    vgcu_region(a, z, partition)->committed_granules)
 			vgcu_sweep_region(a, z, partition, gens, impl, &c, NULL);
 	pthread_mutex_unlock(&a->ckpt_lock);
 	if (counts)

@@ -135,17 +135,17 @@ int vgc_keep(struct vgc_arena *a, const void *p);
 int vgc_promote(struct vgc_arena *a, const void *p);
 int vgc_demote(struct vgc_arena *a, const void *p);
 /*
- * Errors of the request calls (the same as VGC_IOC_BATCH):
+ * Errors of the request calls, the same as VGC_IOC_BATCH's:
  *   all:      -EINVAL  p outside the arena or not a live object (VALID 0)
- *   release:  -EPERM   Persistent (100) or a pin pending
+ *   release:  -EPERM   Persistent (100)
  *             -EALREADY release pending, Deferred, Marked or Expired
- *   pin:      -EALREADY release pending, Deferred, Marked or Expired;
- *             0 (nothing to do) when already Persistent
  *   keep:     -EINVAL  unless the object is 010 or 011
  *   promote/demote: -EINVAL unless the object is 000 or 001
- * A request made while a sweep is folding an earlier one for the same
- * object may be accepted and then dropped (counted in "dropped").
- * Interior pointers resolve to their object.
+ *   pin, touch, mutate: only the -EINVAL above
+ * Requests that do not apply when the checkpoint folds them (a pin on a
+ * released object, a release racing with the fold of an earlier one) are
+ * dropped and counted in vgc_sweep_counts.dropped.  Interior pointers
+ * resolve to their object.
  */
 
 /* Bytes of the object's size class; 0 when p is not a live object. */
