@@ -427,7 +427,7 @@ struct vgc_stats {
  *    VGC_IOC_BATCH reports for a batch of that one index (0 or -errno).
  *
  *  - VGC_URING_BATCH: arg is the user address of count __u64 object
- *    indices (1..VGC_BATCH_MAX, -E2BIG above, -EINVAL for 0), flags the op.
+ *    indices (0..VGC_BATCH_MAX, -E2BIG above), flags the op.
  *    Same semantics as VGC_IOC_BATCH without its struct: res is 0 when all
  *    were applied, else the errno of the first failure; with
  *    IORING_SETUP_CQE32 the CQE's big_cqe[0] holds "done", the number
