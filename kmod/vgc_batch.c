@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VGC_IOC_BATCH and VGC_IOC_GET_STATS.
+ *
+ * A batch sets request bits exactly as libvgcu does from user space (atomic
+ * OR into the request planes); the state change happens at the next
+ * checkpoint.  Indices are copied in bounded chunks so that a huge batch
+ * needs no huge kernel buffer, and no lock is held across the copies: the
+ * bit operations are atomic and the planes live as long as the arena.
+ */
+#include <linux/bitops.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vgc_state.h>
+#include "vgc_internal.h"
+
+#define VGC_BATCH_CHUNK		512
+
+static unsigned int vgc_code(struct vgc_arena *arena, u64 i)
+{
+	u64 w = i / VGC_PLANE_WORD_GRANULES;
+
+	return vgc_code_of(READ_ONCE(arena->plane[VGC_PLANE_S0][w]),
+			   READ_ONCE(arena->plane[VGC_PLANE_S1][w]),
+			   READ_ONCE(arena->plane[VGC_PLANE_S2][w]),
+			   i % VGC_PLANE_WORD_GRANULES);
+}
+
+static unsigned long *vgc_plane_bits(struct vgc_arena *arena, unsigned int pl)
+{
+	return (unsigned long *)arena->plane[pl];
+}
+
+int vgc_batch_one(struct vgc_arena *arena, u32 op, u64 i)
+{
+	unsigned int code;
+
+	if (i >= arena->total_granules ||
+	    !test_bit(i, vgc_plane_bits(arena, VGC_PLANE_VALID)))
+		return -EINVAL;
+	code = vgc_code(arena, i);
+
+	switch (op) {
+	case VGC_BATCH_RELEASE:
+		if (code == VGC_ST_PERSISTENT)
+			return -EPERM;
+		if (code > VGC_ST_PERSISTENT)
+			return -EALREADY;
+		if (test_and_set_bit(i, vgc_plane_bits(arena, VGC_PLANE_RELEASE)))
+			return -EALREADY;
+		return 0;
+	case VGC_BATCH_PIN:
+		set_bit(i, vgc_plane_bits(arena, VGC_PLANE_PIN));
+		return 0;
+	case VGC_BATCH_TOUCH:
+		set_bit(i, vgc_plane_bits(arena, VGC_PLANE_ACCESS));
+		return 0;
+	case VGC_BATCH_MUTATE:
+		set_bit(i, vgc_plane_bits(arena, VGC_PLANE_MUTATE));
+		return 0;
+	case VGC_BATCH_KEEP:
+		if (code != VGC_ST_PROMOTE && code != VGC_ST_DEMOTE)
+			return -EINVAL;
+		set_bit(i, vgc_plane_bits(arena, VGC_PLANE_KEEP));
+		return 0;
+	case VGC_BATCH_PROMOTE:
+	case VGC_BATCH_DEMOTE:
+		if (code != VGC_ST_IDLE && code != VGC_ST_ACTIVE)
+			return -EINVAL;
+		set_bit(i, vgc_plane_bits(arena, op == VGC_BATCH_PROMOTE ?
+					  VGC_PLANE_PROMOTE : VGC_PLANE_DEMOTE));
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int vgc_batch_ioctl(struct vgc_arena *arena, void __user *arg)
+{
+	const u64 __user *uidx;
+	struct vgc_batch bt;
+	u32 usize, n, k;
+	u64 *buf;
+	int ret, err = 0;
+
+	ret = vgc_copy_in(&bt, sizeof(bt), VGC_BATCH_SIZE_VER0, arg, &usize);
+	if (ret)
+		return ret;
+	if (bt.flags || memchr_inv(bt.reserved, 0, sizeof(bt.reserved)))
+		return -EINVAL;
+	if (bt.op < VGC_BATCH_RELEASE || bt.op > VGC_BATCH_DEMOTE)
+		return -EINVAL;
+	if (bt.count > VGC_BATCH_MAX)
+		return -E2BIG;
+
+	bt.done = 0;
+	bt.error = 0;
+	uidx = u64_to_user_ptr(bt.indices_ptr);
+	buf = kmalloc_array(VGC_BATCH_CHUNK, sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	while (bt.done < bt.count && !err) {
+		n = min_t(u32, bt.count - bt.done, VGC_BATCH_CHUNK);
+		if (copy_from_user(buf, uidx + bt.done, n * sizeof(*buf))) {
+			err = -EFAULT;
+			break;
+		}
+		for (k = 0; k < n; k++) {
+			err = vgc_batch_one(arena, bt.op, buf[k]);
+			if (err)
+				break;
+			bt.done++;
+		}
+		cond_resched();
+	}
+	kfree(buf);
+	bt.error = err;
+	ret = vgc_copy_out(arg, &bt, sizeof(bt), usize);
+	return err ? err : ret;
+}
+
+int vgc_stats_ioctl(struct vgc_arena *arena, void __user *arg)
+{
+	struct vgc_stats st;
+	u32 usize;
+	int ret;
+
+	ret = vgc_copy_in(&st, sizeof(st), VGC_STATS_SIZE_VER0, arg, &usize);
+	if (ret)
+		return ret;
+	if (memchr_inv(st.reserved, 0, sizeof(st.reserved)))
+		return -EINVAL;
+	mutex_lock(&arena->lock);
+	/* Dead threads leave the count before anyone reads it. */
+	vgc_threads_drop_dead(arena);
+	st.nr_threads = arena->nr_threads;
+	st.gp_seq = arena->gp_seq;
+	st.checkpoints = arena->checkpoints;
+	st.committed_bytes = arena->committed_bytes;
+	st.metadata_bytes = arena->metadata_bytes;
+	st.reclaimed_objects = arena->reclaimed_objects;
+	st.reclaimed_bytes = arena->reclaimed_bytes;
+	st.dead_threads_dropped = arena->dead_threads_dropped;
+	mutex_unlock(&arena->lock);
+	return vgc_copy_out(arg, &st, sizeof(st), usize);
+}

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VGC checkpoints: one completed grace period, then a sweep of the chosen
+ * partitions, each on its partition's own CPU so that it reads the plane
+ * words that vgc_meta_alloc() placed on that CPU's node.
+ *
+ * The state logic is vgc_sweep_word() of <linux/vgc_state.h>, the one the
+ * library runs too.  Ownership (see <linux/vgc.h>): the sweep is the only
+ * writer of S0..S2, checkpoints of an arena are serialised by arena->lock,
+ * and partitions own disjoint words, so S0..S2 take plain stores.  ACCESS
+ * and the request planes are taken with one exchange per non-zero word;
+ * MUTATE is left alone for the profiler.  VALID of reclaimed slots is
+ * cleared with an atomic AND-NOT after their S = 001 (free preset) is
+ * visible, so an allocator that wins the slot sees a free, Active code.
+ */
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/ktime.h>
+#include <linux/log2.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+#include <linux/vgc_state.h>
+#include "vgc_internal.h"
+
+/* Per-CPU sweeps; orchestration of async checkpoints runs unbound. */
+static struct workqueue_struct *vgc_sweep_wq;
+static struct workqueue_struct *vgc_ckpt_wq;
+
+#define VGC_SWEEP_RESCHED_WORDS	1024
+
+struct vgc_ckpt_batch;
+
+struct vgc_sweep_job {
+	struct work_struct work;
+	struct vgc_ckpt_batch *batch;
+	u32 partition;
+	struct vgc_sweep_counts counts;
+};
+
+struct vgc_ckpt_batch {
+	struct vgc_arena *arena;
+	u32 zones;
+	u32 gens;
+	atomic_t pending;
+	struct completion done;
+	struct vgc_sweep_job jobs[VGC_MAX_PARTITIONS];
+};
+
+static inline u64 vgc_take(u64 *word)
+{
+	/* Most request words are zero: skip the locked exchange for them. */
+	if (!READ_ONCE(*word))
+		return 0;
+	return xchg(word, 0);
+}
+
+static inline void vgc_put_back(u64 *word, u64 bits)
+{
+	if (bits)
+		atomic64_or(bits, (atomic64_t *)word);
+}
+
+static u64 vgc_span_bytes(struct vgc_arena *arena, u64 word, u64 reclaimed)
+{
+	u16 cls;
+
+	if (!reclaimed)
+		return 0;
+	/* The span table is user-writable: trust only sane classes. */
+	cls = READ_ONCE(arena->spans[word / VGC_SPAN_WORDS]);
+	if (cls < 1 || cls > VGC_SPAN_GRANULES)
+		return 0;
+	return hweight64(reclaimed) * cls * VGC_GRANULE_SIZE;
+}
+
+static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1,
+			    struct vgc_sweep_counts *c, u64 hist[VGC_NR_STATES])
+{
+	u64 **pl = arena->plane;
+	struct vgc_sweep_in in;
+	struct vgc_sweep_out out;
+	u64 w;
+
+	for (w = w0; w < w1; w++) {
+		in.v = READ_ONCE(pl[VGC_PLANE_VALID][w]);
+		in.s0 = READ_ONCE(pl[VGC_PLANE_S0][w]);
+		in.s1 = READ_ONCE(pl[VGC_PLANE_S1][w]);
+		in.s2 = READ_ONCE(pl[VGC_PLANE_S2][w]);
+		in.a = vgc_take(&pl[VGC_PLANE_ACCESS][w]);
+		in.r = vgc_take(&pl[VGC_PLANE_RELEASE][w]);
+		in.p = vgc_take(&pl[VGC_PLANE_PIN][w]);
+		in.k = vgc_take(&pl[VGC_PLANE_KEEP][w]);
+		in.promote = vgc_take(&pl[VGC_PLANE_PROMOTE][w]);
+		in.demote = vgc_take(&pl[VGC_PLANE_DEMOTE][w]);
+		/* Gen segments are whole spans: z is all-ones per word. */
+		in.z = ~0ULL;
+
+		vgc_sweep_word(&in, &out);
+
+		if (out.s0 != in.s0)
+			WRITE_ONCE(pl[VGC_PLANE_S0][w], out.s0);
+		if (out.s1 != in.s1)
+			WRITE_ONCE(pl[VGC_PLANE_S1][w], out.s1);
+		if (out.s2 != in.s2)
+			WRITE_ONCE(pl[VGC_PLANE_S2][w], out.s2);
+		if (out.reclaimed) {
+			/* S = 001 of the freed slots before they look free. */
+			smp_mb__before_atomic();
+			atomic64_andnot(out.reclaimed,
+					(atomic64_t *)&pl[VGC_PLANE_VALID][w]);
+		}
+		vgc_put_back(&pl[VGC_PLANE_ACCESS][w],
+			     in.a & ~in.z);
+		vgc_put_back(&pl[VGC_PLANE_RELEASE][w], out.r_left);
+		vgc_put_back(&pl[VGC_PLANE_PIN][w], out.p_left);
+		vgc_put_back(&pl[VGC_PLANE_KEEP][w], out.k_left);
+		vgc_put_back(&pl[VGC_PLANE_PROMOTE][w], out.promote_left);
+		vgc_put_back(&pl[VGC_PLANE_DEMOTE][w], out.demote_left);
+
+		vgc_sweep_count(&out, c);
+		c->reclaimed_bytes += vgc_span_bytes(arena, w, out.reclaimed);
+		vgc_state_hist_word(out.v, out.s0, out.s1, out.s2, hist);
+
+		if (!((w - w0 + 1) % VGC_SWEEP_RESCHED_WORDS))
+			cond_resched();
+	}
+}
+
+static unsigned int vgc_pause_bucket(u64 ns)
+{
+	u64 us = div_u64(ns, NSEC_PER_USEC);
+	unsigned int b = us ? fls64(us) : 0;
+
+	return min_t(unsigned int, b, VGC_PAUSE_BUCKETS - 1);
+}
+
+static void vgc_sweep_region(struct vgc_arena *arena, struct vgc_kregion *r,
+			     u32 gens, struct vgc_sweep_counts *c)
+{
+	struct vgc_region_stats *st =
+		&arena->ctrl->regions[r->zone * arena->nr_partitions +
+				      r->partition];
+	u64 before = c->reclaimed, bytes_before = c->reclaimed_bytes;
+	u64 t0, ns;
+	unsigned int g, s;
+
+	t0 = ktime_get_ns();
+	for (g = 0; g < VGC_NR_GENS; g++) {
+		u64 hist[VGC_NR_STATES] = { 0 };
+		u64 w0 = r->gen_first[g] / VGC_PLANE_WORD_GRANULES;
+		u64 nw = r->gen_granules[g] / VGC_PLANE_WORD_GRANULES;
+
+		if (!(gens & BIT(g)))
+			continue;
+		vgc_sweep_words(arena, w0, w0 + nw, c, hist);
+		for (s = 0; s < VGC_NR_STATES; s++)
+			WRITE_ONCE(st->states[g][s], hist[s]);
+	}
+	ns = ktime_get_ns() - t0;
+
+	WRITE_ONCE(st->reclaimed_objects,
+		   st->reclaimed_objects + c->reclaimed - before);
+	WRITE_ONCE(st->reclaimed_bytes,
+		   st->reclaimed_bytes + c->reclaimed_bytes - bytes_before);
+	WRITE_ONCE(st->sweeps, st->sweeps + 1);
+	WRITE_ONCE(st->last_pause_ns, ns);
+	if (ns > st->max_pause_ns)
+		WRITE_ONCE(st->max_pause_ns, ns);
+	WRITE_ONCE(st->total_pause_ns, st->total_pause_ns + ns);
+	s = vgc_pause_bucket(ns);
+	WRITE_ONCE(st->pause_hist[s], st->pause_hist[s] + 1);
+}
+
+static void vgc_sweep_work(struct work_struct *work)
+{
+	struct vgc_sweep_job *job = container_of(work, struct vgc_sweep_job,
+						 work);
+	struct vgc_ckpt_batch *b = job->batch;
+	struct vgc_arena *arena = b->arena;
+	unsigned int z;
+
+	for (z = 0; z < VGC_NR_ZONES; z++) {
+		struct vgc_kregion *r =
+			&arena->regions[z * arena->nr_partitions +
+					job->partition];
+
+		if (!(b->zones & BIT(z)) || !r->committed)
+			continue;
+		vgc_sweep_region(arena, r, b->gens, &job->counts);
+	}
+	if (atomic_dec_and_test(&b->pending))
+		complete(&b->done);
+}
+
+static void vgc_counts_add(struct vgc_sweep_counts *sum,
+			   const struct vgc_sweep_counts *c)
+{
+	sum->words += c->words;
+	sum->live += c->live;
+	sum->to_active += c->to_active;
+	sum->to_idle += c->to_idle;
+	sum->deferred += c->deferred;
+	sum->marked += c->marked;
+	sum->expired += c->expired;
+	sum->reclaimed += c->reclaimed;
+	sum->reclaimed_bytes += c->reclaimed_bytes;
+	sum->pinned += c->pinned;
+	sum->promoted += c->promoted;
+	sum->demoted += c->demoted;
+	sum->kept += c->kept;
+	sum->dropped += c->dropped;
+	sum->stable += c->stable;
+}
+
+int vgc_checkpoint_copy_in(const void __user *arg, struct vgc_checkpoint *ck,
+			   u32 *usize)
+{
+	int ret;
+
+	ret = vgc_copy_in(ck, sizeof(*ck), VGC_CHECKPOINT_SIZE_VER0, arg,
+			  usize);
+	if (ret)
+		return ret;
+	if (ck->flags & ~VGC_CKPT_F_FLAGS_ALL)
+		return -EINVAL;
+	if (memchr_inv(ck->reserved, 0, sizeof(ck->reserved)))
+		return -EINVAL;
+	return 0;
+}
+
+int vgc_checkpoint_copy_out(void __user *arg, const struct vgc_checkpoint *ck,
+			    u32 usize)
+{
+	return vgc_copy_out(arg, ck, sizeof(*ck), usize);
+}
+
+long vgc_checkpoint_run(struct vgc_arena *arena, struct vgc_checkpoint *ck)
+{
+	u64 all_parts = GENMASK_ULL(arena->nr_partitions - 1, 0);
+	u64 mask = ck->partition_mask ? ck->partition_mask : all_parts;
+	bool all = ck->flags & VGC_CKPT_F_ALL_ZONES;
+	struct vgc_ckpt_batch *b;
+	u32 slot = 0, tid = 0;
+	unsigned int p;
+	u64 n, t0;
+	long ret;
+
+	memset(&ck->counts, 0, sizeof(ck->counts));
+	ck->blocker_slot = 0;
+	ck->blocker_tid = 0;
+	ck->sweep_ns = 0;
+	ck->zones_evaluated = 0;
+	ck->gens_evaluated = 0;
+	if (mask & ~all_parts)
+		return -EINVAL;
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+
+	mutex_lock(&arena->lock);
+	vgc_threads_drop_dead(arena);
+	ret = vgc_threads_blocker(arena, &slot, &tid);
+	if (ret) {
+		ck->blocker_slot = slot;
+		ck->blocker_tid = tid;
+		ck->gp_seq = arena->gp_seq;
+		goto out;
+	}
+	/*
+	 * The grace period is complete: open the next one, then sweep.
+	 * Checkpoint number n (1-based) evaluates a cadence c iff n % c == 0.
+	 */
+	arena->gp_seq++;
+	arena->checkpoints++;
+	n = arena->checkpoints;
+	/* Threads that read the new gp_seq find the sweep's view complete. */
+	smp_store_release(&arena->ctrl->gp_seq, arena->gp_seq);
+	WRITE_ONCE(arena->ctrl->checkpoints, n);
+
+	b->arena = arena;
+	b->zones = BIT(VGC_ZONE_RED) | BIT(VGC_ZONE_GREEN);
+	b->gens = BIT(VGC_GEN0);
+	if (all || n % arena->blue_every == 0)
+		b->zones |= BIT(VGC_ZONE_BLUE);
+	if (all || n % arena->gen1_every == 0)
+		b->gens |= BIT(VGC_GEN1);
+	if (all || n % arena->gen2_every == 0)
+		b->gens |= BIT(VGC_GEN2);
+	init_completion(&b->done);
+	atomic_set(&b->pending, 1);
+
+	t0 = ktime_get_ns();
+	for (p = 0; p < arena->nr_partitions; p++) {
+		struct vgc_sweep_job *job = &b->jobs[p];
+		unsigned int cpu = arena->params.cpus[p];
+
+		if (!(mask & BIT_ULL(p)))
+			continue;
+		job->batch = b;
+		job->partition = p;
+		INIT_WORK(&job->work, vgc_sweep_work);
+		atomic_inc(&b->pending);
+		/*
+		 * An offline CPU's worker would run unbound anyway; say so
+		 * instead of relying on it.
+		 */
+		if (cpu_online(cpu))
+			queue_work_on(cpu, vgc_sweep_wq, &job->work);
+		else
+			queue_work(vgc_sweep_wq, &job->work);
+	}
+	if (!atomic_dec_and_test(&b->pending))
+		wait_for_completion(&b->done);
+	ck->sweep_ns = ktime_get_ns() - t0;
+
+	for (p = 0; p < arena->nr_partitions; p++)
+		if (mask & BIT_ULL(p))
+			vgc_counts_add(&ck->counts, &b->jobs[p].counts);
+	arena->reclaimed_objects += ck->counts.reclaimed;
+	arena->reclaimed_bytes += ck->counts.reclaimed_bytes;
+	ck->gp_seq = arena->gp_seq;
+	ck->zones_evaluated = b->zones;
+	ck->gens_evaluated = b->gens;
+out:
+	mutex_unlock(&arena->lock);
+	kfree(b);
+	return ret;
+}
+
+int vgc_checkpoint_ioctl(struct vgc_arena *arena, void __user *arg)
+{
+	struct vgc_checkpoint ck;
+	u32 usize;
+	long ret;
+	int cret;
+
+	ret = vgc_checkpoint_copy_in(arg, &ck, &usize);
+	if (ret)
+		return ret;
+	ret = vgc_checkpoint_run(arena, &ck);
+	if (ret && ret != -EAGAIN)
+		return ret;
+	/* -EAGAIN carries the blocker back. */
+	cret = vgc_checkpoint_copy_out(arg, &ck, usize);
+	return cret ? cret : ret;
+}
+
+struct vgc_ckpt_async {
+	struct work_struct work;
+	struct vgc_arena *arena;
+	struct vgc_checkpoint *ck;
+	void (*done)(void *ctx, long res);
+	void *ctx;
+};
+
+static void vgc_ckpt_async_work(struct work_struct *work)
+{
+	struct vgc_ckpt_async *as = container_of(work, struct vgc_ckpt_async,
+						 work);
+	long res = vgc_checkpoint_run(as->arena, as->ck);
+
+	as->done(as->ctx, res);
+	vgc_arena_put(as->arena);
+	kfree(as);
+}
+
+int vgc_checkpoint_start(struct vgc_arena *arena, struct vgc_checkpoint *ck,
+			 void (*done)(void *ctx, long res), void *ctx)
+{
+	struct vgc_ckpt_async *as;
+
+	as = kzalloc(sizeof(*as), GFP_KERNEL);
+	if (!as)
+		return -ENOMEM;
+	INIT_WORK(&as->work, vgc_ckpt_async_work);
+	as->arena = arena;
+	as->ck = ck;
+	as->done = done;
+	as->ctx = ctx;
+	vgc_arena_get(arena);
+	queue_work(vgc_ckpt_wq, &as->work);
+	return 0;
+}
+
+int vgc_checkpoint_init(void)
+{
+	vgc_sweep_wq = alloc_workqueue("vgc_sweep", 0, 0);
+	if (!vgc_sweep_wq)
+		return -ENOMEM;
+	vgc_ckpt_wq = alloc_workqueue("vgc_ckpt", WQ_UNBOUND, 0);
+	if (!vgc_ckpt_wq) {
+		destroy_workqueue(vgc_sweep_wq);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void vgc_checkpoint_exit(void)
+{
+	destroy_workqueue(vgc_ckpt_wq);
+	destroy_workqueue(vgc_sweep_wq);
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/vgc/: "global" (limit, bytes, arenas, pages per node)
+ * and one "arena-<id>" file per arena.
+ *
+ * Arena files know their arena by id only and pin it for the length of a
+ * read.  Holding a pointer instead would make the last put (which may run
+ * in a VMA's ->close under mmap_lock) wait for debugfs readers, and a reader
+ * may be faulting on that very mm in copy_to_user.  For the same reason the
+ * file itself is removed from a workqueue.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/nodemask.h>
+#include <linux/workqueue.h>
+#include "vgc_internal.h"
+
+static struct dentry *vgc_dbg_root;
+
+static int vgc_global_show(struct seq_file *m, void *unused)
+{
+	int nid;
+
+	seq_printf(m, "abi_version %u\n", VGC_ABI_VERSION);
+	seq_printf(m, "limit_bytes %llu\n", (u64)READ_ONCE(vgc_limit_mb) << 20);
+	seq_printf(m, "used_bytes %lld\n", (s64)atomic64_read(&vgc_used_bytes));
+	seq_printf(m, "arenas %lld\n", (s64)atomic64_read(&vgc_nr_arenas));
+	for_each_node(nid)
+		seq_printf(m, "node%d_pages %ld\n", nid,
+			   atomic_long_read(&vgc_node_pages[nid]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vgc_global);
+
+static void vgc_arena_show_one(struct seq_file *m, struct vgc_arena *arena)
+{
+	static const char * const zname[VGC_NR_ZONES] = {
+		"red", "green", "blue"
+	};
+	struct vgc_region r;
+	unsigned int i;
+	int nid;
+
+	mutex_lock(&arena->lock);
+	seq_printf(m, "id %llu\n", arena->id);
+	seq_printf(m, "partitions %u\n", arena->nr_partitions);
+	seq_printf(m, "map_size %llu\n", arena->map_size);
+	seq_printf(m, "total_granules %llu\n", arena->total_granules);
+	seq_printf(m, "committed_bytes %llu\n", arena->committed_bytes);
+	seq_printf(m, "metadata_bytes %llu\n", arena->metadata_bytes);
+	seq_printf(m, "threads %u\n", arena->nr_threads);
+	seq_printf(m, "gp_seq %llu\n", arena->gp_seq);
+	seq_printf(m, "checkpoints %llu\n", arena->checkpoints);
+	seq_printf(m, "reclaimed_objects %llu\n", arena->reclaimed_objects);
+	seq_printf(m, "reclaimed_bytes %llu\n", arena->reclaimed_bytes);
+	seq_printf(m, "dead_threads_dropped %llu\n",
+		   arena->dead_threads_dropped);
+	for_each_node(nid)
+		seq_printf(m, "node%d_pages %ld\n", nid,
+			   atomic_long_read(&arena->node_pages[nid]));
+	seq_puts(m, "zone part cpu node chunks first committed capacity gen0 gen1 gen2 sweeps reclaimed last_pause_ns max_pause_ns\n");
+	for (i = 0; i < arena->nr_regions; i++) {
+		const struct vgc_region_stats *st = &arena->ctrl->regions[i];
+
+		vgc_region_export(arena, &arena->regions[i], &r);
+		seq_printf(m, "%s %u %u %d %u %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+			   zname[r.zone], r.partition, r.cpu, r.node,
+			   r.nr_chunks, r.first_granule, r.committed_granules,
+			   r.capacity_granules, r.gen_granules[0],
+			   r.gen_granules[1], r.gen_granules[2],
+			   READ_ONCE(st->sweeps),
+			   READ_ONCE(st->reclaimed_objects),
+			   READ_ONCE(st->last_pause_ns),
+			   READ_ONCE(st->max_pause_ns));
+	}
+	mutex_unlock(&arena->lock);
+}
+
+static int vgc_arena_dbg_show(struct seq_file *m, void *unused)
+{
+	struct vgc_arena *arena = vgc_arena_find((uintptr_t)m->private);
+
+	if (!arena)
+		return -ENOENT;
+	vgc_arena_show_one(m, arena);
+	vgc_arena_put(arena);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vgc_arena_dbg);
+
+/*
+ * The removal record is allocated up front so that the last put, which
+ * must not fail, only has to queue it.
+ */
+void vgc_debugfs_add(struct vgc_arena *arena)
+{
+	struct vgc_arena_dbg_rm *rm;
+	char name[32];
+
+	if (IS_ERR_OR_NULL(vgc_dbg_root))
+		return;
+	rm = kzalloc(sizeof(*rm), GFP_KERNEL);
+	if (!rm)
+		return;
+	snprintf(name, sizeof(name), "arena-%llu", arena->id);
+	rm->dentry = debugfs_create_file(name, 0400, vgc_dbg_root,
+					 (void *)(uintptr_t)arena->id,
+					 &vgc_arena_dbg_fops);
+	arena->dbg_rm = rm;
+}
+
+static DEFINE_SPINLOCK(vgc_dbg_lock);
+static LIST_HEAD(vgc_dbg_dead);
+
+static void vgc_dbg_rm_work(struct work_struct *work)
+{
+	struct vgc_arena_dbg_rm *rm;
+
+	for (;;) {
+		spin_lock(&vgc_dbg_lock);
+		rm = list_first_entry_or_null(&vgc_dbg_dead,
+					      struct vgc_arena_dbg_rm, node);
+		if (rm)
+			list_del(&rm->node);
+		spin_unlock(&vgc_dbg_lock);
+		if (!rm)
+			break;
+		debugfs_remove(rm->dentry);
+		kfree(rm);
+	}
+}
+
+static DECLARE_WORK(vgc_dbg_work, vgc_dbg_rm_work);
+
+void vgc_debugfs_remove(struct vgc_arena *arena)
+{
+	struct vgc_arena_dbg_rm *rm = arena->dbg_rm;
+
+	if (!rm)
+		return;
+	arena->dbg_rm = NULL;
+	spin_lock(&vgc_dbg_lock);
+	list_add_tail(&rm->node, &vgc_dbg_dead);
+	spin_unlock(&vgc_dbg_lock);
+	schedule_work(&vgc_dbg_work);
+}
+
+void vgc_debugfs_init(void)
+{
+	vgc_dbg_root = debugfs_create_dir("vgc", NULL);
+	debugfs_create_file("global", 0400, vgc_dbg_root, NULL,
+			    &vgc_global_fops);
+}
+
+void vgc_debugfs_exit(void)
+{
+	/* Pending removals of arena files must not outlive the module. */
+	flush_work(&vgc_dbg_work);
+	debugfs_remove_recursive(vgc_dbg_root);
+}

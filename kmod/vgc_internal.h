@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VGC kernel module: state shared by the files of vgc.ko.
+ *
+ * Interfaces used outside the core files (kmod/vgc_uring.c):
+ *
+ *   long vgc_cmd_dispatch(struct file *file, unsigned int nr,
+ *                         void __user *arg);
+ *	Runs command _IOC_NR(VGC_IOC_*) == nr synchronously, exactly as the
+ *	ioctl does (same validation, same return values).  Process context.
+ *
+ *   struct vgc_arena *vgc_file_arena(struct file *file);
+ *	The arena of an fd, or NULL.  The pointer stays valid as long as the
+ *	caller holds the file; vgc_arena_get()/vgc_arena_put() pin it beyond.
+ *
+ *   int vgc_checkpoint_copy_in(const void __user *arg,
+ *                              struct vgc_checkpoint *ck, u32 *usize);
+ *	Copies and validates a VGC_IOC_CHECKPOINT argument (size, flags,
+ *	reserved fields).  0 or -errno.
+ *
+ *   int vgc_checkpoint_start(struct vgc_arena *arena,
+ *                            struct vgc_checkpoint *ck,
+ *                            void (*done)(void *ctx, long res), void *ctx);
+ *	Runs the checkpoint described by *ck (already copied in) on a module
+ *	workqueue.  Returns 0 when queued (done() is then called exactly once,
+ *	from a workqueue, after *ck holds the outputs; res is 0 or -errno) or
+ *	-errno without calling done().  *ck must stay valid until done().  The
+ *	arena is pinned until done() returns.  Checkpoints of one arena are
+ *	serialised, so several may be queued at once.
+ *
+ *   int vgc_checkpoint_copy_out(void __user *arg,
+ *                               const struct vgc_checkpoint *ck, u32 usize);
+ *	Writes the outputs back (min(usize, sizeof) bytes).  Must run in the
+ *	submitter's task context.
+ */
+#ifndef _VGC_INTERNAL_H
+#define _VGC_INTERNAL_H
+
+#include <linux/types.h>
+#include <linux/bits.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/list.h>
+#include <linux/fs.h>
+#include <linux/mm_types.h>
+#include <linux/workqueue.h>
+#include <linux/vgc.h>
+
+struct io_uring_cmd;
+
+/* A debugfs file waiting for removal, see vgc_debugfs.c. */
+struct vgc_arena_dbg_rm {
+	struct list_head node;
+	struct dentry *dentry;
+};
+
+#define VGC_PLANE_WORD_GRANULES	64
+#define VGC_SPAN_WORDS		(VGC_SPAN_GRANULES / VGC_PLANE_WORD_GRANULES)
+
+/*
+ * Upper bound of one arena's index space (2^38 granules, 4 TiB of data):
+ * larger requests are absurd rather than merely over the memory limit and
+ * get -E2BIG; it also keeps every byte offset far from u64 overflow.
+ */
+#define VGC_MAX_ARENA_GRANULES	BIT_ULL(38)
+
+struct vgc_kregion {
+	u64 first_granule;
+	u64 committed;			/* granules backed by pages */
+	u64 capacity;			/* committed + reserve */
+	u64 gen_first[VGC_NR_GENS];
+	u64 gen_granules[VGC_NR_GENS];
+	u32 zone;
+	u32 partition;
+	u32 cpu;
+	int node;			/* node of the first page, -1: none */
+	u32 nr_chunks;
+};
+
+struct vgc_thread_rec {
+	struct pid *pid;		/* NULL: slot free */
+	u32 partition;
+	u32 tid;			/* in the registering task's pid ns */
+};
+
+struct vgc_arena {
+	struct kref ref;
+	struct list_head node;		/* vgc_arenas */
+	u64 id;
+	struct vgc_arena_dbg_rm *dbg_rm;
+
+	/* Serialises grow, thread registration and checkpoints. */
+	struct mutex lock;
+
+	struct vgc_arena_params params;
+	u32 nr_partitions;
+	u32 blue_every, gen1_every, gen2_every;
+	u32 nr_regions;
+	struct vgc_kregion *regions;	/* [zone * nr_partitions + partition] */
+
+	/* mapping layout, byte offsets */
+	u64 ctrl_offset, ctrl_size;
+	u64 threads_offset, threads_size;
+	u64 spans_offset, spans_size;
+	u64 plane_offset[VGC_NR_PLANES];
+	u64 plane_size;
+	u64 data_offset, data_size;
+	u64 map_size;
+	u64 total_granules;
+
+	/*
+	 * One entry per page of the mapping, indexed by page offset, so that
+	 * the fault handler is O(1).  Entries of uncommitted data are NULL;
+	 * VGC_IOC_GROW publishes new ones with release semantics.
+	 */
+	struct page **pages;
+	unsigned long nr_pages;
+	unsigned long meta_pages;	/* pages[0 .. meta_pages) */
+	void *meta;			/* vmap of the metadata pages */
+
+	struct vgc_ctrl *ctrl;
+	struct vgc_thread_slot *slots;
+	u16 *spans;
+	u64 *plane[VGC_NR_PLANES];
+
+	u64 charged_bytes;		/* against the module limit */
+	u64 committed_bytes;		/* data pages */
+	u64 metadata_bytes;
+	atomic_long_t *node_pages;	/* [nr_node_ids] */
+
+	/* grace periods, under lock */
+	struct vgc_thread_rec threads[VGC_MAX_THREADS];
+	u32 nr_threads;
+	u64 gp_seq;
+	u64 checkpoints;
+	u64 reclaimed_objects;
+	u64 reclaimed_bytes;
+	u64 dead_threads_dropped;
+};
+
+struct vgc_file {
+	struct mutex lock;		/* serialises VGC_IOC_CREATE_ARENA */
+	struct vgc_arena *arena;	/* published once, with release */
+};
+
+/* vgc_main.c */
+extern unsigned int vgc_limit_mb;
+extern atomic64_t vgc_used_bytes;
+extern atomic64_t vgc_nr_arenas;
+extern atomic_long_t *vgc_node_pages;
+long vgc_cmd_dispatch(struct file *file, unsigned int nr, void __user *arg);
+struct vgc_arena *vgc_file_arena(struct file *file);
+int vgc_copy_in(void *dst, size_t ksize, size_t ver0,
+		const void __user *arg, u32 *usize);
+int vgc_copy_out(void __user *arg, const void *src, size_t ksize, u32 usize);
+
+#ifdef VGC_HAVE_URING
+/* vgc_uring.c */
+int vgc_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+#endif
+/* vgc_batch.c: one object of a batch, for the io_uring inline commands */
+int vgc_batch_one(struct vgc_arena *arena, u32 op, u64 i);
+
+/* vgc_arena.c */
+int vgc_arena_create(struct vgc_file *vf, const void __user *arg);
+int vgc_arena_layout(struct vgc_arena *arena, void __user *arg);
+int vgc_arena_grow(struct vgc_arena *arena, void __user *arg);
+void vgc_arena_get(struct vgc_arena *arena);
+void vgc_arena_put(struct vgc_arena *arena);
+struct vgc_arena *vgc_arena_find(u64 id);
+void vgc_region_export(struct vgc_arena *arena, const struct vgc_kregion *r,
+		       struct vgc_region *out);
+int vgc_charge(u64 bytes);
+void vgc_uncharge(u64 bytes);
+
+/* vgc_pages.c */
+int vgc_pages_alloc(struct vgc_arena *arena, struct page **out,
+		    unsigned long count, int node);
+void vgc_pages_free_array(struct vgc_arena *arena, struct page **pages,
+			  unsigned long count);
+void vgc_pages_publish(struct vgc_arena *arena, unsigned long first,
+		       struct page **pages, unsigned long count);
+u32 vgc_pages_chunks(struct vgc_arena *arena, unsigned long first,
+		     unsigned long count);
+void vgc_pages_free_all(struct vgc_arena *arena);
+
+/* vgc_mmap.c */
+int vgc_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* vgc_threads.c */
+int vgc_thread_register(struct vgc_arena *arena, void __user *arg);
+int vgc_thread_unregister(struct vgc_arena *arena, void __user *arg);
+void vgc_threads_drop_dead(struct vgc_arena *arena);
+void vgc_threads_release_all(struct vgc_arena *arena);
+int vgc_threads_blocker(struct vgc_arena *arena, u32 *slot, u32 *tid);
+
+/* vgc_checkpoint.c */
+int vgc_checkpoint_init(void);
+void vgc_checkpoint_exit(void);
+int vgc_checkpoint_copy_in(const void __user *arg, struct vgc_checkpoint *ck,
+			   u32 *usize);
+int vgc_checkpoint_copy_out(void __user *arg, const struct vgc_checkpoint *ck,
+			    u32 usize);
+long vgc_checkpoint_run(struct vgc_arena *arena, struct vgc_checkpoint *ck);
+int vgc_checkpoint_start(struct vgc_arena *arena, struct vgc_checkpoint *ck,
+			 void (*done)(void *ctx, long res), void *ctx);
+int vgc_checkpoint_ioctl(struct vgc_arena *arena, void __user *arg);
+
+/* vgc_batch.c */
+int vgc_batch_one(struct vgc_arena *arena, u32 op, u64 index);
+int vgc_batch_ioctl(struct vgc_arena *arena, void __user *arg);
+int vgc_stats_ioctl(struct vgc_arena *arena, void __user *arg);
+
+/* vgc_debugfs.c */
+void vgc_debugfs_init(void);
+void vgc_debugfs_exit(void);
+void vgc_debugfs_add(struct vgc_arena *arena);
+void vgc_debugfs_remove(struct vgc_arena *arena);
+
+#endif /* _VGC_INTERNAL_H */

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VGC: /dev/vgc, module parameters and ioctl dispatch.
+ *
+ * One arena per open file.  A fork()ed child shares the file and therefore
+ * the arena and its mapping: the kernel-side state is per file, not per
+ * process, and the quorum holds threads of both (each slot remembers its
+ * task, so the child's threads are dropped when they exit).
+ */
+#include <linux/module.h>
+#include <linux/miscdevice.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/nodemask.h>
+#include <linux/vgc.h>
+#include "vgc_internal.h"
+
+unsigned int vgc_limit_mb = 1024;
+module_param_named(limit_mb, vgc_limit_mb, uint, 0644);
+MODULE_PARM_DESC(limit_mb, "Module-wide limit of arena memory in MiB");
+
+atomic64_t vgc_used_bytes = ATOMIC64_INIT(0);
+atomic64_t vgc_nr_arenas = ATOMIC64_INIT(0);
+atomic_long_t *vgc_node_pages;
+
+struct vgc_arena *vgc_file_arena(struct file *file)
+{
+	struct vgc_file *vf = file->private_data;
+
+	/* Pairs with the release store in vgc_arena_create(). */
+	return smp_load_acquire(&vf->arena);
+}
+
+/*
+ * copy_struct_from_user() semantics behind the ABI's "size" member: smaller
+ * than VER0 is -EINVAL, unknown trailing bytes must be zero (-E2BIG).
+ */
+int vgc_copy_in(void *dst, size_t ksize, size_t ver0,
+		const void __user *arg, u32 *usize)
+{
+	u32 size;
+	int ret;
+
+	if (get_user(size, (const u32 __user *)arg))
+		return -EFAULT;
+	if (size < ver0)
+		return -EINVAL;
+	ret = copy_struct_from_user(dst, ksize, arg, size);
+	if (ret)
+		return ret;
+	*usize = size;
+	return 0;
+}
+
+int vgc_copy_out(void __user *arg, const void *src, size_t ksize, u32 usize)
+{
+	if (copy_to_user(arg, src, min_t(size_t, ksize, usize)))
+		return -EFAULT;
+	return 0;
+}
+
+static int vgc_get_version(void __user *arg)
+{
+	struct vgc_version v;
+	u32 usize;
+	int ret;
+
+	ret = vgc_copy_in(&v, sizeof(v), VGC_VERSION_SIZE_VER0, arg, &usize);
+	if (ret)
+		return ret;
+	if (memchr_inv(v.reserved, 0, sizeof(v.reserved)))
+		return -EINVAL;
+	v.abi_version = VGC_ABI_VERSION;
+	v.features = VGC_FEAT_ARENA | VGC_FEAT_NODE_QUERY | VGC_FEAT_GROW |
+		     VGC_FEAT_THREADS | VGC_FEAT_CHECKPOINT | VGC_FEAT_BATCH |
+		     VGC_FEAT_STATS;
+#ifdef VGC_HAVE_URING
+	v.features |= VGC_FEAT_URING_CMD;
+#endif
+	v.max_partitions = VGC_MAX_PARTITIONS;
+	v.max_threads = VGC_MAX_THREADS;
+	v.limit_bytes = (u64)READ_ONCE(vgc_limit_mb) << 20;
+	v.used_bytes = atomic64_read(&vgc_used_bytes);
+	v.nr_arenas = atomic64_read(&vgc_nr_arenas);
+	return vgc_copy_out(arg, &v, sizeof(v), usize);
+}
+
+long vgc_cmd_dispatch(struct file *file, unsigned int nr, void __user *arg)
+{
+	struct vgc_file *vf = file->private_data;
+	struct vgc_arena *arena;
+
+	switch (nr) {
+	case _IOC_NR(VGC_IOC_GET_VERSION):
+		return vgc_get_version(arg);
+	case _IOC_NR(VGC_IOC_CREATE_ARENA):
+		return vgc_arena_create(vf, arg);
+	}
+
+	if (nr > _IOC_NR(VGC_IOC_GET_STATS))
+		return -ENOTTY;
+	arena = vgc_file_arena(file);
+	if (!arena)
+		return -ENXIO;
+
+	switch (nr) {
+	case _IOC_NR(VGC_IOC_GET_LAYOUT):
+		return vgc_arena_layout(arena, arg);
+	case _IOC_NR(VGC_IOC_GROW):
+		return vgc_arena_grow(arena, arg);
+	case _IOC_NR(VGC_IOC_THREAD_REGISTER):
+		return vgc_thread_register(arena, arg);
+	case _IOC_NR(VGC_IOC_THREAD_UNREGISTER):
+		return vgc_thread_unregister(arena, arg);
+	case _IOC_NR(VGC_IOC_CHECKPOINT):
+		return vgc_checkpoint_ioctl(arena, arg);
+	case _IOC_NR(VGC_IOC_BATCH):
+		return vgc_batch_ioctl(arena, arg);
+	case _IOC_NR(VGC_IOC_GET_STATS):
+		return vgc_stats_ioctl(arena, arg);
+	}
+	return -ENOTTY;
+}
+
+static long vgc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	if (_IOC_TYPE(cmd) != VGC_IOC_MAGIC)
+		return -ENOTTY;
+	return vgc_cmd_dispatch(file, _IOC_NR(cmd), (void __user *)arg);
+}
+
+static int vgc_open(struct inode *inode, struct file *file)
+{
+	struct vgc_file *vf;
+
+	vf = kzalloc(sizeof(*vf), GFP_KERNEL_ACCOUNT);
+	if (!vf)
+		return -ENOMEM;
+	mutex_init(&vf->lock);
+	file->private_data = vf;
+	return 0;
+}
+
+static int vgc_release(struct inode *inode, struct file *file)
+{
+	struct vgc_file *vf = file->private_data;
+	struct vgc_arena *arena = vf->arena;
+
+	if (arena) {
+		/* No thread of a closed file may hold up reclamation. */
+		vgc_threads_release_all(arena);
+		vgc_arena_put(arena);
+	}
+	mutex_destroy(&vf->lock);
+	kfree(vf);
+	return 0;
+}
+
+static const struct file_operations vgc_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vgc_open,
+	.release	= vgc_release,
+	.unlocked_ioctl	= vgc_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= vgc_mmap,
+	.llseek		= noop_llseek,
+#ifdef VGC_HAVE_URING
+	.uring_cmd	= vgc_uring_cmd,
+#endif
+};
+
+static struct miscdevice vgc_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "vgc",
+	.fops	= &vgc_fops,
+};
+
+static int __init vgc_init(void)
+{
+	int ret;
+
+	vgc_node_pages = kcalloc(nr_node_ids, sizeof(*vgc_node_pages),
+				 GFP_KERNEL);
+	if (!vgc_node_pages)
+		return -ENOMEM;
+	ret = vgc_checkpoint_init();
+	if (ret)
+		goto err_free;
+	vgc_debugfs_init();
+	ret = misc_register(&vgc_misc);
+	if (ret)
+		goto err_debugfs;
+	return 0;
+
+err_debugfs:
+	vgc_debugfs_exit();
+	vgc_checkpoint_exit();
+err_free:
+	kfree(vgc_node_pages);
+	return ret;
+}
+
+static void __exit vgc_exit(void)
+{
+	misc_deregister(&vgc_misc);
+	vgc_debugfs_exit();
+	vgc_checkpoint_exit();
+	kfree(vgc_node_pages);
+}
+
+module_init(vgc_init);
+module_exit(vgc_exit);
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("VGC project");
+MODULE_DESCRIPTION("VGC zone-based memory lifecycle manager");

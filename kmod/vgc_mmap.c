@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VGC mmap: the arena's pages are served by a fault handler from the flat
+ * page array, so that pages are mapped on first touch, uncommitted reserve
+ * raises SIGBUS until VGC_IOC_GROW commits it, and the pages stay ordinary
+ * struct-page mappings (numa_maps and move_pages report their node).
+ *
+ * Every VMA holds an arena reference: the pages outlive close(fd) while a
+ * mapping exists.  A fork()ed child shares the mapping (no VM_DONTCOPY,
+ * no VM_WIPEONFORK); ->open takes the child's reference.
+ */
+#include <linux/mm.h>
+#include <linux/fs.h>
+#include "vgc_internal.h"
+#include "vgc_compat.h"
+
+static void vgc_vm_open(struct vm_area_struct *vma)
+{
+	vgc_arena_get(vma->vm_private_data);
+}
+
+static void vgc_vm_close(struct vm_area_struct *vma)
+{
+	vgc_arena_put(vma->vm_private_data);
+}
+
+static vm_fault_t vgc_vm_fault(struct vm_fault *vmf)
+{
+	struct vgc_arena *arena = vmf->vma->vm_private_data;
+	struct page *page;
+
+	if (vmf->pgoff >= arena->nr_pages)
+		return VM_FAULT_SIGBUS;
+	/* Pairs with the release in vgc_pages_publish(). */
+	page = smp_load_acquire(&arena->pages[vmf->pgoff]);
+	if (!page)
+		return VM_FAULT_SIGBUS;
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct vgc_vm_ops = {
+	.open	= vgc_vm_open,
+	.close	= vgc_vm_close,
+	.fault	= vgc_vm_fault,
+};
+
+int vgc_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vgc_arena *arena = vgc_file_arena(file);
+	u64 start, len, end;
+
+	if (!arena)
+		return -ENXIO;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff > (arena->map_size >> PAGE_SHIFT))
+		return -EINVAL;
+	start = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	len = vma->vm_end - vma->vm_start;
+	if (len > arena->map_size - start)
+		return -EINVAL;
+	end = start + len;
+	if (start < arena->ctrl_size) {
+		if (end > arena->ctrl_size)
+			return -EINVAL;
+		/* The kernel trusts the control page: never writable. */
+		if (vma->vm_flags & VM_WRITE)
+			return -EPERM;
+		vgc_vm_flags_clear(vma, VM_MAYWRITE);
+	}
+	vgc_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &vgc_vm_ops;
+	vma->vm_private_data = arena;
+	/* Last: ->close is not called for a failed ->mmap. */
+	vgc_arena_get(arena);
+	return 0;
+}
