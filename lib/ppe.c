@@ -718,6 +718,29 @@ static void make_bounds(const struct vgc_ppe *ppe, uint64_t units,
 	}
 }
 
+PPE_API int vgc_ppe_set_split(struct vgc_ppe *ppe, const double *frac,
+			      unsigned int nr_frac)
+{
+	unsigned int i;
+
+	if (!ppe || !frac || nr_frac != ppe->nr + 1 || frac[0] != 0 ||
+	    frac[ppe->nr] != 1) {
+		set_msg("a split is %u fractions from 0 to 1",
+			ppe ? ppe->nr + 1 : 0);
+		return -EINVAL;
+	}
+	for (i = 0; i < ppe->nr; i++) {
+		if (!(frac[i + 1] >= frac[i])) {
+			set_msg("split fractions must not decrease");
+			return -EINVAL;
+		}
+	}
+	pthread_mutex_lock(&ppe->lock);
+	memcpy(ppe->frac, frac, sizeof(double) * nr_frac);
+	pthread_mutex_unlock(&ppe->lock);
+	return 0;
+}
+
 PPE_API int vgc_ppe_split(const struct vgc_ppe *ppe, uint64_t n,
 			  uint64_t *bounds, unsigned int nr_bounds)
 {

@@ -193,6 +193,12 @@ int vgc_ppe_last_stats(const struct vgc_ppe *ppe, struct vgc_ppe_stats *out);
 int vgc_ppe_rebalance(struct vgc_ppe *ppe);
 /* Forget learnt boundaries: back to equal static partitions. */
 void vgc_ppe_reset_split(struct vgc_ppe *ppe);
+/*
+ * Sets the split: frac[0..P] ascending from 0 to 1, partition p gets
+ * [frac[p], frac[p+1]) of every range.  -EINVAL otherwise.
+ */
+int vgc_ppe_set_split(struct vgc_ppe *ppe, const double *frac,
+		      unsigned int nr_frac);
 /* Current boundaries for range length n: P + 1 offsets from 0 to n. */
 int vgc_ppe_split(const struct vgc_ppe *ppe, uint64_t n, uint64_t *bounds,
 		  unsigned int nr_bounds);
