@@ -5,6 +5,7 @@ BENCH_SRCS	:= $(sort $(wildcard $(TOP)/tools/bench/*.c))
 TOOLS_CFLAGS	:= $(CFLAGS_COMMON) -pthread -I$(TOP)/tools/bench
 TOOLS_LDLIBS	:= $(LIBVGCU_A) -lnuma -luring -pthread -lm
 TOOLS_LDLIBS	+= -lgc -ldl	# vgc-bench sweep: Boehm GC baseline; alloc: malloc probe
+TOOLS_CFLAGS	+= -fopenmp	# vgc-bench paper: OpenMP schedule(static) baseline
 
 tools: $(BUILD)/tools/vgc-bench
 

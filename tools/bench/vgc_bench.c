@@ -8,6 +8,7 @@ static const struct bench_cmd cmds[] = {
 	/* each benchmark adds its line here */
 	{ "sweep", "checkpoint sweep throughput vs memory bandwidth, pauses, CPython/Boehm GC cost", bench_sweep },
 	{ "alloc", "alloc+release with reclamation vs glibc, jemalloc, mimalloc, tcmalloc", bench_alloc },
+	{ "paper", "the paper's PPE workloads: serial, OpenMP, PPE(1), PPE(P) tables", bench_paper },
 };
 
 static void usage(FILE *f)

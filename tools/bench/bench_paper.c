@@ -1,0 +1,955 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vgc-bench paper: the paper's PPE workloads (section 8) measured honestly.
+ *
+ * Every workload runs in five variants in the same process, on the same
+ * inputs, with the same inner code: serial C, OpenMP schedule(static) at 1
+ * and P threads, PPE at 1 and P partitions.  Each variant does the same
+ * allocations (PPE from its partition's arena zone, the others with
+ * malloc) and yields the same 64-bit checksum; a mismatch is reported and
+ * fails the run.  Each attempt is timed around the whole parallel region,
+ * dispatch and aggregation included; one untimed warm-up precedes them.
+ *
+ * Workloads (one "step" is one index of the range):
+ *   loop    acc += mix4(i); one 64 B object per 4096 iterations
+ *   rec     divide and conquer down to leaves of 32 steps, one 32 B
+ *           object per leaf, sums combined on the way up
+ *   deep    linear recursion, one frame per step (depth = partition
+ *           length), one 32 B object per 64 frames
+ *   matrix  C = A * B (doubles with small integer values, so the sums are
+ *           exact), row partitioned, each C row an object of its own,
+ *           checksum over C
+ *
+ * Ratios use medians (robust to a noisy neighbour); means and standard
+ * deviations are printed as in the paper's tables.
+ */
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <vgcu.h>
+#include <vgcu_ppe.h>
+#include "bench.h"
+
+#define PB_MAX_ATTEMPTS	32
+#define PB_DEEP_FRAME	160	/* stack bytes per deep-recursion step, generous */
+#define PB_LEAF		32
+#define PB_DEEP_EVERY	64
+#define PB_LOOP_EVERY	4096
+#define PB_MAIN_STACK	(512UL << 20)	/* virtual; 400k deep frames touch ~64 MiB */
+
+enum { V_SERIAL, V_OMP1, V_OMPP, V_PPE1, V_PPEP, V_NR };
+static const char *const vname[V_NR] = {
+	"serial", "omp1", "ompP", "ppe1", "ppeP"
+};
+
+enum { W_LOOP, W_REC, W_DEEP, W_MATRIX, W_NR };
+static const char *const wname[W_NR] = { "loop", "rec", "deep", "matrix" };
+static const char *const wtitle[W_NR] = {
+	"loop iterations", "recursion steps",
+	"logical steps (deep recursion)", "matrix"
+};
+
+struct pb_opts {
+	int json;
+	int full;
+	int attempts;
+	unsigned int parts;
+	unsigned int wmask;
+	int tables;
+	int rebalance;
+};
+
+/* ---- the work itself, shared by every variant -------------------------- */
+
+static inline uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline uint64_t step(uint64_t i)
+{
+	return mix(mix(mix(mix(i + 0x9e3779b97f4a7c15ULL))));
+}
+
+/* How a variant gets its temporary objects. */
+struct pb_alloc {
+	struct vgc_ppe_part *part;	/* NULL: malloc */
+	int err;
+};
+
+static void *pb_get(struct pb_alloc *al, size_t size)
+{
+	void *p;
+
+	if (al->part) {
+		p = vgc_ppe_alloc(al->part, size);
+		if (!p && !al->err)
+			al->err = -(errno ? errno : ENOMEM);
+	} else {
+		p = malloc(size);
+		if (!p && !al->err)
+			al->err = -ENOMEM;
+	}
+	return p;
+}
+
+static void pb_put(struct pb_alloc *al, void *p)
+{
+	if (!p)
+		return;
+	if (al->part)
+		vgc_release(al->part->arena, p);
+	else
+		free(p);
+}
+
+static uint64_t loop_range(uint64_t b, uint64_t e, struct pb_alloc *al)
+{
+	uint64_t acc = 0, i;
+
+	for (i = b; i < e; i++) {
+		if (!(i % PB_LOOP_EVERY)) {
+			uint64_t *rec = pb_get(al, 64);
+
+			if (rec) {
+				rec[0] = i;
+				acc += rec[0];
+				pb_put(al, rec);
+			}
+		}
+		acc += step(i);
+	}
+	return acc;
+}
+
+static uint64_t rec_range(uint64_t b, uint64_t e, struct pb_alloc *al)
+{
+	if (e - b <= PB_LEAF) {
+		uint64_t s = 0, i, *node = pb_get(al, 32);
+
+		for (i = b; i < e; i++)
+			s += step(i);
+		if (node) {
+			node[0] = s;
+			node[1] = e - b;
+			s = node[0] + node[1];
+			pb_put(al, node);
+		}
+		return s;
+	}
+	return rec_range(b, b + (e - b) / 2, al) +
+	       rec_range(b + (e - b) / 2, e, al);
+}
+
+/* The escaping frame keeps gcc from turning the recursion into a loop. */
+static uint64_t __attribute__((noinline))
+deep_rec(uint64_t i, uint64_t e, struct pb_alloc *al)
+{
+	uint64_t frame[4], r;
+
+	if (i >= e)
+		return 0;
+	frame[0] = step(i);
+	frame[1] = i;
+	if (!(i % PB_DEEP_EVERY)) {
+		uint64_t *o = pb_get(al, 32);
+
+		if (o) {
+			o[0] = i;
+			frame[0] += o[0];
+			pb_put(al, o);
+		}
+	}
+	__asm__ __volatile__("" : : "r"(frame) : "memory");
+	r = deep_rec(i + 1, e, al);
+	__asm__ __volatile__("" : : "r"(frame) : "memory");
+	return frame[0] + r;
+}
+
+struct pb_matrix {
+	unsigned int n;
+	double *a, *b;
+};
+
+static double mat_a(unsigned int i, unsigned int j)
+{
+	return (double)((i * 7 + j * 3) % 17) - 8;
+}
+
+static double mat_b(unsigned int i, unsigned int j)
+{
+	return (double)((i * 5 + j * 11) % 13) - 6;
+}
+
+static uint64_t matrix_rows(const struct pb_matrix *m, uint64_t rb,
+			    uint64_t re, struct pb_alloc *al)
+{
+	unsigned int n = m->n, k, j;
+	uint64_t acc = 0, r;
+
+	for (r = rb; r < re; r++) {
+		double *c = pb_get(al, (size_t)n * sizeof(double));
+		const double *ar = m->a + r * n;
+
+		if (!c)
+			return acc;
+		memset(c, 0, (size_t)n * sizeof(double));
+		for (k = 0; k < n; k++) {
+			const double aik = ar[k], *br = m->b + (size_t)k * n;
+
+			for (j = 0; j < n; j++)
+				c[j] += aik * br[j];
+		}
+		for (j = 0; j < n; j++)
+			acc += (uint64_t)(int64_t)c[j] * (j + 1) + r;
+		pb_put(al, c);
+	}
+	return acc;
+}
+
+/* ---- one job ------------------------------------------------------------- */
+
+struct pb_work {
+	int w;
+	uint64_t n;
+	struct pb_matrix m;
+};
+
+static uint64_t work_range(const struct pb_work *wk, uint64_t b, uint64_t e,
+			   struct pb_alloc *al)
+{
+	switch (wk->w) {
+	case W_LOOP:
+		return loop_range(b, e, al);
+	case W_REC:
+		return rec_range(b, e, al);
+	case W_DEEP:
+		return deep_rec(b, e, al);
+	default:
+		return matrix_rows(&wk->m, b, e, al);
+	}
+}
+
+static int ppe_body(struct vgc_ppe_part *part, uint64_t b, uint64_t e,
+		    void *result, void *arg)
+{
+	struct pb_alloc al = { .part = part };
+
+	*(uint64_t *)result = work_range(arg, b, e, &al);
+	return al.err;
+}
+
+static void ppe_combine(void *acc, const void *p, void *arg)
+{
+	(void)arg;
+	*(uint64_t *)acc += *(const uint64_t *)p;
+}
+
+static int run_omp(const struct pb_work *wk, int threads, uint64_t *sum)
+{
+	uint64_t s = 0;
+	int err = 0;
+	int c;
+
+	/* one static chunk per thread, as PPE's partitions */
+#pragma omp parallel for schedule(static) num_threads(threads) \
+	reduction(+:s) reduction(|:err)
+	for (c = 0; c < threads; c++) {
+		struct pb_alloc al = { 0 };
+		uint64_t b = wk->n * c / threads, e = wk->n * (c + 1) / threads;
+
+		s += work_range(wk, b, e, &al);
+		err |= al.err;
+	}
+	*sum = s;
+	return err;
+}
+
+/*
+ * The loop and matrix workloads also run as a plain "omp for" over the
+ * indices (the form OpenMP users write); both split statically.
+ */
+static int run_omp_for(const struct pb_work *wk, int threads, uint64_t *sum)
+{
+	uint64_t s = 0;
+	int64_t i, n = (int64_t)wk->n;
+	int err = 0;
+
+	if (wk->w == W_LOOP) {
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(+:s)
+		for (i = 0; i < n; i += PB_LOOP_EVERY) {
+			struct pb_alloc al = { 0 };
+			int64_t e = i + PB_LOOP_EVERY < n ? i + PB_LOOP_EVERY : n;
+
+			s += loop_range((uint64_t)i, (uint64_t)e, &al);
+		}
+	} else {
+#pragma omp parallel for schedule(static) num_threads(threads) \
+	reduction(+:s) reduction(|:err)
+		for (i = 0; i < n; i++) {
+			struct pb_alloc al = { 0 };
+
+			s += matrix_rows(&wk->m, (uint64_t)i, (uint64_t)i + 1,
+					 &al);
+			err |= al.err;
+		}
+	}
+	*sum = s;
+	return err;
+}
+
+/* ---- measuring ----------------------------------------------------------- */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static long rss_kb(void)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+		rss = -1;
+	fclose(f);
+	return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+struct pb_series {
+	int n;
+	double ms[PB_MAX_ATTEMPTS];
+	long before[PB_MAX_ATTEMPTS], after[PB_MAX_ATTEMPTS];
+	uint64_t arena_bytes[PB_MAX_ATTEMPTS];
+	uint64_t sum[PB_MAX_ATTEMPTS];
+	double mean, sd, median;
+	int err;
+	char errmsg[512];
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void finish_series(struct pb_series *s)
+{
+	double v[PB_MAX_ATTEMPTS], acc = 0;
+	int i;
+
+	if (!s->n)
+		return;
+	for (i = 0; i < s->n; i++)
+		acc += s->ms[i];
+	s->mean = acc / s->n;
+	acc = 0;
+	for (i = 0; i < s->n; i++)
+		acc += (s->ms[i] - s->mean) * (s->ms[i] - s->mean);
+	s->sd = s->n > 1 ? sqrt(acc / (s->n - 1)) : 0;
+	memcpy(v, s->ms, sizeof(double) * s->n);
+	qsort(v, s->n, sizeof(double), cmp_double);
+	s->median = s->n % 2 ? v[s->n / 2] :
+		    (v[s->n / 2 - 1] + v[s->n / 2]) / 2;
+}
+
+/* Reclaims what a PPE attempt released: three grace periods. */
+static void settle(struct vgc_ppe *ppe)
+{
+	struct vgc_ckpt_opts o = { .flags = VGC_CKPT_F_ALL_ZONES };
+	struct vgc_arena *a = vgc_ppe_arena(ppe);
+	int i;
+
+	if (!a)
+		return;
+	for (i = 0; i < 3; i++)
+		vgc_checkpoint(a, &o, NULL);
+}
+
+struct pb_ctx {
+	const struct pb_opts *o;
+	struct vgc_ppe *ppe1, *ppeP;
+	struct pb_work wk;
+	struct pb_series s[V_NR];
+	int omp_for;		/* loop/matrix: omp as a plain indexed for */
+};
+
+static int run_variant(struct pb_ctx *c, int v, uint64_t *sum,
+		       uint64_t *abytes, char *msg, size_t msglen)
+{
+	struct pb_alloc al = { 0 };
+	int r = 0;
+
+	*abytes = 0;
+	switch (v) {
+	case V_SERIAL:
+		*sum = work_range(&c->wk, 0, c->wk.n, &al);
+		return al.err;
+	case V_OMP1:
+	case V_OMPP: {
+		int t = v == V_OMP1 ? 1 : (int)c->o->parts;
+
+		if (c->omp_for)
+			return run_omp_for(&c->wk, t, sum);
+		return run_omp(&c->wk, t, sum);
+	}
+	default: {
+		struct vgc_ppe *ppe = v == V_PPE1 ? c->ppe1 : c->ppeP;
+		struct vgc_ppe_stats st;
+		struct vgc_ppe_job job = {
+			.begin = 0, .end = c->wk.n, .body = ppe_body,
+			.combine = ppe_combine, .arg = &c->wk,
+			.result = sum, .result_size = sizeof(*sum),
+			.stack_per_index = c->wk.w == W_DEEP ? PB_DEEP_FRAME : 0,
+		};
+		unsigned int i;
+
+		*sum = 0;
+		r = vgc_ppe_run(ppe, &job);
+		if (r < 0)
+			snprintf(msg, msglen, "%s", vgc_ppe_errmsg());
+		if (!vgc_ppe_last_stats(ppe, &st))
+			for (i = 0; i < st.nr_partitions; i++)
+				*abytes += st.part[i].mem_bytes;
+		return r;
+	}
+	}
+}
+
+struct pb_thr {
+	struct pb_ctx *c;
+	int v, r;
+	uint64_t sum, abytes;
+	double ms;
+	char msg[200];
+};
+
+static void *variant_thread(void *arg)
+{
+	struct pb_thr *t = arg;
+	double t0 = now_ms();
+
+	t->r = run_variant(t->c, t->v, &t->sum, &t->abytes, t->msg,
+			   sizeof(t->msg));
+	t->ms = now_ms() - t0;
+	return NULL;
+}
+
+static int run_timed(struct pb_ctx *c, int v, int timed)
+{
+	struct pb_series *s = &c->s[v];
+	struct pb_thr t = { .c = c, .v = v };
+	long before = rss_kb();
+
+	variant_thread(&t);
+	if (t.r < 0 && !s->err) {
+		s->err = t.r;
+		snprintf(s->errmsg, sizeof(s->errmsg), "%s%s%s",
+			 vgc_strerror(t.r), t.msg[0] ? ": " : "", t.msg);
+	}
+	if (v == V_PPE1 || v == V_PPEP)
+		settle(v == V_PPE1 ? c->ppe1 : c->ppeP);
+	if (timed && s->n < PB_MAX_ATTEMPTS) {
+		s->ms[s->n] = t.ms;
+		s->before[s->n] = before;
+		s->after[s->n] = rss_kb();
+		s->arena_bytes[s->n] = t.abytes;
+		s->sum[s->n] = t.sum;
+		s->n++;
+	}
+	return t.r;
+}
+
+/* ---- sizes --------------------------------------------------------------- */
+
+static const uint64_t sz_loop[] = { 100000, 1000000, 4000000 };
+static const uint64_t sz_loop_full[] = { 100000, 200000, 400000, 1000000,
+					 2000000, 4000000 };
+static const uint64_t sz_rec[] = { 10000, 100000, 400000 };
+static const uint64_t sz_rec_full[] = { 10000, 20000, 40000, 100000,
+					200000, 400000 };
+static const uint64_t sz_deep[] = { 40000, 160000, 400000 };
+static const uint64_t sz_deep_full[] = { 40000, 80000, 100000, 160000,
+					 200000, 400000 };
+static const uint64_t sz_mat[] = { 256, 512 };
+static const uint64_t sz_mat_full[] = { 256, 512, 1024, 2048, 4096 };
+
+#define NELEM(x) (sizeof(x) / sizeof((x)[0]))
+
+static void sizes_of(int w, int full, const uint64_t **v, size_t *n)
+{
+	switch (w) {
+	case W_LOOP:
+		*v = full ? sz_loop_full : sz_loop;
+		*n = full ? NELEM(sz_loop_full) : NELEM(sz_loop);
+		break;
+	case W_REC:
+		*v = full ? sz_rec_full : sz_rec;
+		*n = full ? NELEM(sz_rec_full) : NELEM(sz_rec);
+		break;
+	case W_DEEP:
+		*v = full ? sz_deep_full : sz_deep;
+		*n = full ? NELEM(sz_deep_full) : NELEM(sz_deep);
+		break;
+	default:
+		*v = full ? sz_mat_full : sz_mat;
+		*n = full ? NELEM(sz_mat_full) : NELEM(sz_mat);
+		break;
+	}
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+static void print_table(const char *title, const struct pb_series *s)
+{
+	double dsum = 0;
+	int i;
+
+	printf("\n%s\n", title);
+	printf("| Attempt | Time (ms) | Checksum | MemBefore (KB) | MemAfter (KB) | Δ (KB) | Arena (KB) |\n");
+	printf("|---|---|---|---|---|---|---|\n");
+	for (i = 0; i < s->n; i++) {
+		printf("| %d | %.6f | %lld | %ld | %ld | %ld | %.1f |\n", i + 1,
+		       s->ms[i], (long long)s->sum[i], s->before[i],
+		       s->after[i], s->after[i] - s->before[i],
+		       s->arena_bytes[i] / 1024.0);
+		dsum += s->after[i] - s->before[i];
+	}
+	printf("| Mean | %.5f | | | | %.1f | |\n", s->mean,
+	       s->n ? dsum / s->n : 0);
+	printf("| StdDev | %.5f | | | | | |\n", s->sd);
+	printf("| Median | %.5f | | | | | |\n", s->median);
+}
+
+static void size_label(int w, uint64_t n, char *buf, size_t len)
+{
+	if (w == W_MATRIX)
+		snprintf(buf, len, "%llux%llu", (unsigned long long)n,
+			 (unsigned long long)n);
+	else if (n % 1000000 == 0)
+		snprintf(buf, len, "%lluM", (unsigned long long)(n / 1000000));
+	else if (n % 1000 == 0)
+		snprintf(buf, len, "%lluk", (unsigned long long)(n / 1000));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)n);
+}
+
+struct pb_result {
+	int w;
+	uint64_t n;
+	int sums_ok;
+	uint64_t sum;
+	double med[V_NR], mean[V_NR], sd[V_NR];
+	double speedup, ppe_omp1, ppe_ompP, ppe1_serial;
+	int err;
+};
+
+static void json_series(const struct pb_series *s, const char *name, int last)
+{
+	int i;
+
+	printf("        \"%s\": {\"mean_ms\": %.6f, \"sd_ms\": %.6f, \"median_ms\": %.6f, \"times_ms\": [",
+	       name, s->mean, s->sd, s->median);
+	for (i = 0; i < s->n; i++)
+		printf("%s%.6f", i ? ", " : "", s->ms[i]);
+	printf("], \"checksums\": [");
+	for (i = 0; i < s->n; i++)
+		printf("%s%lld", i ? ", " : "", (long long)s->sum[i]);
+	printf("], \"mem_before_kb\": [");
+	for (i = 0; i < s->n; i++)
+		printf("%s%ld", i ? ", " : "", s->before[i]);
+	printf("], \"mem_after_kb\": [");
+	for (i = 0; i < s->n; i++)
+		printf("%s%ld", i ? ", " : "", s->after[i]);
+	printf("], \"arena_bytes\": [");
+	for (i = 0; i < s->n; i++)
+		printf("%s%llu", i ? ", " : "",
+		       (unsigned long long)s->arena_bytes[i]);
+	printf("], \"error\": %d}%s\n", s->err, last ? "" : ",");
+}
+
+/* ---- driver -------------------------------------------------------------- */
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: vgc-bench paper [--json] [--full] [--attempts N] [-P N]\n"
+		"                       [--workload loop|rec|deep|matrix]... [--tables]\n"
+		"                       [--rebalance] [--omp-for]\n"
+		"  --full        the paper's whole sweep (matrix up to 4096: minutes)\n"
+		"  -P N          partitions / OpenMP threads of the parallel variants (default 2)\n"
+		"  --tables      paper-format tables for serial and OpenMP too\n"
+		"  --rebalance   let PPE move boundaries between attempts\n"
+		"  --omp-for     loop and matrix as plain 'omp for' over indices\n");
+}
+
+static int parse(int argc, char **argv, struct pb_opts *o, int *omp_for)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->attempts = 5;
+	o->parts = 2;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json")) {
+			o->json = 1;
+		} else if (!strcmp(a, "--full")) {
+			o->full = 1;
+		} else if (!strcmp(a, "--tables")) {
+			o->tables = 1;
+		} else if (!strcmp(a, "--rebalance")) {
+			o->rebalance = 1;
+		} else if (!strcmp(a, "--omp-for")) {
+			*omp_for = 1;
+		} else if (!strcmp(a, "--attempts") && i + 1 < argc) {
+			o->attempts = atoi(argv[++i]);
+		} else if ((!strcmp(a, "-P") || !strcmp(a, "--partitions")) &&
+			   i + 1 < argc) {
+			o->parts = (unsigned int)atoi(argv[++i]);
+		} else if (!strcmp(a, "--workload") && i + 1 < argc) {
+			int w;
+
+			i++;
+			for (w = 0; w < W_NR; w++)
+				if (!strcmp(argv[i], wname[w]))
+					o->wmask |= 1U << w;
+			if (!o->wmask) {
+				fprintf(stderr, "paper: unknown workload '%s'\n",
+					argv[i]);
+				return -1;
+			}
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage();
+			return 1;
+		} else {
+			fprintf(stderr, "paper: unknown option '%s'\n", a);
+			usage();
+			return -1;
+		}
+	}
+	if (o->attempts < 1 || o->attempts > PB_MAX_ATTEMPTS || o->parts < 1 ||
+	    o->parts > VGC_MAX_PARTITIONS) {
+		fprintf(stderr, "paper: --attempts 1..%d, -P 1..%d\n",
+			PB_MAX_ATTEMPTS, VGC_MAX_PARTITIONS);
+		return -1;
+	}
+	if (!o->wmask)
+		o->wmask = (1U << W_NR) - 1;
+	return 0;
+}
+
+/*
+ * libgomp reads OMP_STACKSIZE when it loads: re-execute once with stacks
+ * big enough for the deep recursion baseline.
+ */
+static void ensure_omp_stack(int argc, char **argv)
+{
+	char **nargv;
+	int i;
+
+	if (getenv("OMP_STACKSIZE"))
+		return;
+	nargv = calloc(argc + 2, sizeof(*nargv));
+	if (!nargv)
+		return;
+	nargv[0] = (char *)"vgc-bench";
+	for (i = 0; i < argc; i++)
+		nargv[i + 1] = argv[i];
+	setenv("OMP_STACKSIZE", "512M", 1);
+	execv("/proc/self/exe", nargv);
+	free(nargv);	/* exec failed: deep OpenMP may then fail loudly */
+}
+
+static int open_pool(unsigned int parts, int rebalance, uint64_t green,
+		     struct vgc_ppe **out)
+{
+	struct vgc_ppe_config pc;
+	struct vgc_config ac;
+	int r;
+
+	vgc_config_init(&ac);
+	ac.zone_bytes[VGC_ZONE_GREEN] = green;
+	vgc_ppe_config_init(&pc);
+	pc.nr_partitions = parts;
+	pc.flags = VGC_PPE_F_CLUSTER | (rebalance ? VGC_PPE_F_REBALANCE : 0);
+	pc.arena_config = &ac;
+	r = vgc_ppe_create(&pc, out);
+	if (r < 0)
+		fprintf(stderr, "paper: PPE pool of %u: %s (%s)\n", parts,
+			vgc_strerror(r), vgc_ppe_errmsg());
+	return r;
+}
+
+static int paper_main(int argc, char **argv)
+{
+	struct pb_result res[64];
+	struct pb_ctx *c;
+	struct pb_opts o;
+	struct vgc_ppe_topology topo;
+	unsigned int nres = 0, i;
+	uint64_t max_mat = 0, green;
+	int w, omp_for = 0, r, bad = 0, met = 0, targets = 0;
+	double t_start = now_ms();
+
+	r = parse(argc, argv, &o, &omp_for);
+	if (r)
+		return r < 0 ? 2 : 0;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return 1;
+	c->o = &o;
+	c->omp_for = omp_for;
+	omp_set_dynamic(0);
+	vgc_ppe_topology(&topo);
+	if (o.wmask & (1U << W_MATRIX)) {
+		const uint64_t *v;
+		size_t n;
+
+		sizes_of(W_MATRIX, o.full, &v, &n);
+		max_mat = v[n - 1];
+	}
+	/* every C row of the biggest matrix live at once, plus size-class slack */
+	green = max_mat * max_mat * sizeof(double) * 5 / 2 + (8ULL << 20);
+	green = (green + VGC_SPAN_SIZE - 1) & ~(uint64_t)(VGC_SPAN_SIZE - 1);
+	if (open_pool(1, o.rebalance, green, &c->ppe1) < 0 ||
+	    open_pool(o.parts, o.rebalance, green, &c->ppeP) < 0)
+		return 1;
+
+	if (!o.json) {
+		printf("vgc-bench paper: PPE workloads, serial C, OpenMP schedule(static) and PPE\n");
+		printf("CPUs allowed %u, cores %u, nodes %u (memory nodes %u); P = %u (ratio T/C %u); arena backend %s\n",
+		       topo.nr_cpus, topo.nr_cores, topo.nr_nodes,
+		       topo.nr_mem_nodes, o.parts, vgc_ppe_ratio(c->ppeP),
+		       vgc_ppe_arena(c->ppeP) ?
+		       vgc_backend_name(vgc_arena_backend(vgc_ppe_arena(c->ppeP))) :
+		       "none");
+		printf("%d attempts after one warm-up; ratios from medians; Time = whole run incl. dispatch and aggregation\n",
+		       o.attempts);
+	} else {
+		printf("{\n  \"bench\": \"paper\",\n  \"partitions\": %u,\n  \"attempts\": %d,\n  \"cpus\": %u,\n  \"cores\": %u,\n  \"nodes\": %u,\n  \"backend\": \"%s\",\n  \"runs\": [\n",
+		       o.parts, o.attempts, topo.nr_cpus, topo.nr_cores,
+		       topo.nr_nodes,
+		       vgc_ppe_arena(c->ppeP) ?
+		       vgc_backend_name(vgc_arena_backend(vgc_ppe_arena(c->ppeP))) :
+		       "none");
+	}
+
+	for (w = 0; w < W_NR; w++) {
+		const uint64_t *sizes;
+		size_t ns, k;
+
+		if (!(o.wmask & (1U << w)))
+			continue;
+		sizes_of(w, o.full, &sizes, &ns);
+		for (k = 0; k < ns && nres < NELEM(res); k++) {
+			struct pb_result *rs = &res[nres++];
+			char lbl[32], title[160];
+			int v, a;
+
+			memset(&c->s, 0, sizeof(c->s));
+			c->wk.w = w;
+			c->wk.n = sizes[k];
+			if (w == W_MATRIX) {
+				unsigned int n = (unsigned int)sizes[k], x, y;
+
+				c->wk.m.n = n;
+				c->wk.m.a = malloc(sizeof(double) * n * n);
+				c->wk.m.b = malloc(sizeof(double) * n * n);
+				if (!c->wk.m.a || !c->wk.m.b)
+					return 1;
+				for (x = 0; x < n; x++)
+					for (y = 0; y < n; y++) {
+						c->wk.m.a[(size_t)x * n + y] = mat_a(x, y);
+						c->wk.m.b[(size_t)x * n + y] = mat_b(x, y);
+					}
+			}
+			vgc_ppe_reset_split(c->ppe1);
+			vgc_ppe_reset_split(c->ppeP);
+			for (v = 0; v < V_NR; v++)
+				run_timed(c, v, 0);
+			/* interleave variants so noise hits them alike */
+			for (a = 0; a < o.attempts; a++)
+				for (v = 0; v < V_NR; v++)
+					run_timed(c, v, 1);
+			memset(rs, 0, sizeof(*rs));
+			rs->w = w;
+			rs->n = sizes[k];
+			rs->sums_ok = 1;
+			rs->sum = c->s[V_SERIAL].sum[0];
+			for (v = 0; v < V_NR; v++) {
+				finish_series(&c->s[v]);
+				rs->med[v] = c->s[v].median;
+				rs->mean[v] = c->s[v].mean;
+				rs->sd[v] = c->s[v].sd;
+				if (c->s[v].err)
+					rs->err = c->s[v].err;
+				for (a = 0; a < c->s[v].n; a++)
+					if (c->s[v].sum[a] != rs->sum)
+						rs->sums_ok = 0;
+			}
+			if (rs->err)
+				rs->sums_ok = 0;
+			rs->speedup = rs->med[V_PPE1] / rs->med[V_PPEP];
+			rs->ppe_omp1 = rs->med[V_PPE1] / rs->med[V_OMP1];
+			rs->ppe_ompP = rs->med[V_PPEP] / rs->med[V_OMPP];
+			rs->ppe1_serial = rs->med[V_PPE1] / rs->med[V_SERIAL];
+			if (!rs->sums_ok)
+				bad++;
+			size_label(w, sizes[k], lbl, sizeof(lbl));
+			if (o.json) {
+				printf("    {\"workload\": \"%s\", \"size\": %llu, \"checksum\": %lld, \"checksums_ok\": %s,\n",
+				       wname[w], (unsigned long long)sizes[k],
+				       (long long)rs->sum,
+				       rs->sums_ok ? "true" : "false");
+				printf("      \"ratios\": {\"ppeP_speedup\": %.4f, \"ppe1_over_omp1\": %.4f, \"ppeP_over_ompP\": %.4f, \"ppe1_over_serial\": %.4f},\n",
+				       rs->speedup, rs->ppe_omp1, rs->ppe_ompP,
+				       rs->ppe1_serial);
+				printf("      \"variants\": {\n");
+				for (v = 0; v < V_NR; v++)
+					json_series(&c->s[v], vname[v],
+						    v == V_NR - 1);
+				printf("      }}%s\n", "");
+				printf("    ,\n");
+			} else {
+				for (v = 0; v < V_NR; v++) {
+					if (!o.tables && v != V_PPE1 &&
+					    v != V_PPEP)
+						continue;
+					snprintf(title, sizeof(title),
+						 "%s : %s %s %s", vname[v],
+						 v == V_PPEP || v == V_OMPP ?
+						 "parallel" : "single", lbl,
+						 wtitle[w]);
+					if (v == V_PPE1)
+						snprintf(title, sizeof(title),
+							 "PPE single core : 1 partition %s %s",
+							 lbl, wtitle[w]);
+					else if (v == V_PPEP)
+						snprintf(title, sizeof(title),
+							 "PPE %u cores : %u partitions %s %s",
+							 o.parts, o.parts, lbl,
+							 wtitle[w]);
+					print_table(title, &c->s[v]);
+				}
+				for (v = 0; v < V_NR; v++)
+					if (c->s[v].err)
+						printf("ERROR %s: %s\n", vname[v],
+						       c->s[v].errmsg);
+				printf("checksum %lld across serial/omp1/ompP/ppe1/ppeP x %d attempts: %s\n",
+				       (long long)rs->sum, o.attempts,
+				       rs->sums_ok ? "OK" : "MISMATCH");
+			}
+			if (w == W_MATRIX) {
+				free(c->wk.m.a);
+				free(c->wk.m.b);
+				c->wk.m.a = c->wk.m.b = NULL;
+			}
+		}
+	}
+
+	if (!o.json) {
+		printf("\nSummary (median ms; P = %u)\n", o.parts);
+		printf("| workload | size | serial | omp1 | omp%u | ppe1 | ppe%u | PPE(%u)/PPE(1) speedup | PPE(1)/OMP(1) | PPE(%u)/OMP(%u) | PPE(1)/serial | checksum |\n",
+		       o.parts, o.parts, o.parts, o.parts, o.parts);
+		printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	}
+	for (i = 0; i < nres; i++) {
+		struct pb_result *rs = &res[i];
+		char lbl[32];
+		int sp_target = (rs->w == W_LOOP || rs->w == W_MATRIX) &&
+				o.parts >= 2;
+		int ok_sp = rs->speedup >= 1.9, ok_o1 = rs->ppe_omp1 <= 1.05,
+		    ok_oP = rs->ppe_ompP <= 1.05, ok_s = rs->ppe1_serial <= 1.05;
+
+		targets += 3 + sp_target;
+		met += ok_o1 + ok_oP + ok_s + (sp_target && ok_sp);
+		if (o.json)
+			continue;
+		size_label(rs->w, rs->n, lbl, sizeof(lbl));
+		printf("| %s | %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.2fx %s | %.3f %s | %.3f %s | %.3f %s | %s |\n",
+		       wname[rs->w], lbl, rs->med[V_SERIAL], rs->med[V_OMP1],
+		       rs->med[V_OMPP], rs->med[V_PPE1], rs->med[V_PPEP],
+		       rs->speedup,
+		       sp_target ? (ok_sp ? "met" : "NOT MET") : "(no target)",
+		       rs->ppe_omp1, ok_o1 ? "met" : "NOT MET",
+		       rs->ppe_ompP, ok_oP ? "met" : "NOT MET",
+		       rs->ppe1_serial, ok_s ? "met" : "NOT MET",
+		       rs->sums_ok ? "OK" : "MISMATCH");
+	}
+	if (o.json) {
+		printf("    {\"summary\": {\"targets\": %d, \"met\": %d, \"checksum_mismatches\": %d, \"seconds\": %.1f,\n",
+		       targets, met, bad, (now_ms() - t_start) / 1e3);
+		printf("      \"target_defs\": {\"ppeP_speedup\": \">= 1.9 (loop, matrix)\", \"ppe_over_omp\": \"<= 1.05\", \"ppe1_over_serial\": \"<= 1.05\"}}}\n  ]\n}\n");
+	} else {
+		printf("\nTargets: PPE(%u)/PPE(1) >= 1.9x on loop and matrix; PPE <= 1.05x OpenMP time; PPE(1) <= 1.05x serial\n",
+		       o.parts);
+		printf("targets met %d of %d; checksum mismatches %d; %.1f s\n",
+		       met, targets, bad, (now_ms() - t_start) / 1e3);
+	}
+	vgc_ppe_destroy(c->ppe1);
+	vgc_ppe_destroy(c->ppeP);
+	free(c);
+	return bad ? 1 : 0;
+}
+
+struct pb_main {
+	int argc;
+	char **argv;
+	int ret;
+};
+
+static void *paper_thread(void *arg)
+{
+	struct pb_main *m = arg;
+
+	m->ret = paper_main(m->argc, m->argv);
+	return NULL;
+}
+
+/*
+ * The whole benchmark runs on one thread with a stack big enough for the
+ * deep recursion baselines, created once, so serial and OpenMP(1) reuse a
+ * warm stack just as PPE's workers do.
+ */
+int bench_paper(int argc, char **argv)
+{
+	struct pb_main m = { argc, argv, 1 };
+	pthread_attr_t attr;
+	pthread_t th;
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return paper_main(argc, argv);
+	ensure_omp_stack(argc, argv);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PB_MAIN_STACK);
+	if (pthread_create(&th, &attr, paper_thread, &m)) {
+		fprintf(stderr, "paper: cannot create the benchmark thread\n");
+		return 1;
+	}
+	pthread_join(th, NULL);
+	pthread_attr_destroy(&attr);
+	return m.ret;
+}
