@@ -35,6 +35,7 @@ EXPORT void vgc_zone_policy_init(struct vgc_zone_policy *p)
 	memcpy(p->zp, zp, sizeof(zp));
 	p->ema_alpha = 0.25;
 	p->classify_every = 1;
+	p->confirm = 2;
 }
 
 static int finite_nonneg(double v)
@@ -65,7 +66,8 @@ EXPORT int vgc_zone_policy_check(const struct vgc_zone_policy *p)
 			return -EINVAL;
 	}
 	if (!isfinite(p->ema_alpha) || !(p->ema_alpha > 0.0) ||
-	    p->ema_alpha > 1.0 || !p->classify_every)
+	    p->ema_alpha > 1.0 || !p->classify_every ||
+	    p->confirm < 1 || p->confirm > 2)
 		return -EINVAL;
 	return 0;
 }

@@ -58,6 +58,11 @@ struct vgc_zone_policy {
 	struct vgc_zone_params zp[VGC_NR_ZONES];
 	double ema_alpha;		/* EMA weight of a new sample, (0, 1] */
 	unsigned int classify_every;	/* classify every n-th sample, >= 1 */
+	/*
+	 * 1: act on every decision; 2: act only when two consecutive
+	 * classifications agree (damps EMA transients into one re-home).
+	 */
+	unsigned int confirm;
 };
 
 /* Defaults documented in docs/zones.md. */
@@ -65,7 +70,7 @@ void vgc_zone_policy_init(struct vgc_zone_policy *p);
 /*
  * 0, or -EINVAL: thresholds not monotone-separated or not finite, a
  * negative or non-finite parameter, rho outside [0, 1], w <= 0, ema_alpha
- * outside (0, 1], classify_every == 0.
+ * outside (0, 1], classify_every == 0, confirm not 1 or 2.
  */
 int vgc_zone_policy_check(const struct vgc_zone_policy *p);
 
