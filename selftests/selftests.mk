@@ -5,7 +5,8 @@
 #     #include "kselftest_harness.h"
 # (the kernel tree's "../kselftest_harness.h" resolves too).
 #
-#   selftests/kmod/*_test.c -> build/selftests/kmod/*  libc + <linux/vgc.h>
+#   selftests/kmod/*_test.c -> build/selftests/kmod/*  libc, liburing, <linux/vgc.h>,
+#                                                      selftests/kmod/vgc_test.h
 #   selftests/lib/*_test.c  -> build/selftests/lib/*   + libvgcu.a
 #
 #   make check-host          lib tests on the host, anonymous backend
@@ -23,6 +24,8 @@ KSFT_STAMP	:= $(KSFT_DIR)/.extracted
 # FIXTURE_SETUP/TEARDOWN define non-static functions.
 SELFTEST_CFLAGS	:= $(CFLAGS_COMMON) -Wno-missing-prototypes -pthread -isystem $(KSFT_DIR) -iquote $(KSFT_DIR)/tests -MMD -MP
 SELFTEST_LIBS	:= $(LIBVGCU_A) -lnuma -luring -pthread -lm
+# Module tests speak ioctl, mmap and io_uring (liburing) to /dev/vgc only.
+KTEST_LIBS	:= -Wl,--as-needed -luring -pthread
 
 KTEST_SRCS	:= $(sort $(wildcard $(TOP)/selftests/kmod/*_test.c))
 KTESTS		:= $(patsubst $(TOP)/selftests/kmod/%.c,$(BUILD)/selftests/kmod/%,$(KTEST_SRCS))
@@ -53,7 +56,7 @@ kselftest-headers: $(KSFT_STAMP)
 
 $(BUILD)/selftests/kmod/%: $(TOP)/selftests/kmod/%.c $(KSFT_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(SELFTEST_CFLAGS) -o $@ $< -pthread
+	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(KTEST_LIBS)
 
 $(BUILD)/selftests/lib/%: $(TOP)/selftests/lib/%.c $(KSFT_STAMP) $(LIBVGCU_A)
 	@mkdir -p $(dir $@)
