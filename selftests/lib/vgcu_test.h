@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the libvgcu host tests.  Tests open arenas with the AUTO
+ * backend, so $VGC_BACKEND picks the module (in the VM) or anonymous
+ * memory (on the host); they must pass on both.
+ */
+#ifndef VGCU_TEST_H
+#define VGCU_TEST_H
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <vgcu.h>
+
+/* First n CPUs this process may run on (n = 0: all, up to 64). */
+static inline unsigned int vgct_cpus(unsigned int *cpus, unsigned int n)
+{
+	cpu_set_t set;
+	unsigned int c, k = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (c = 0; c < CPU_SETSIZE && k < VGC_MAX_PARTITIONS; c++)
+		if (CPU_ISSET(c, &set) && (!n || k < n))
+			cpus[k++] = c;
+	return k;
+}
+
+/* nparts partitions on the first allowed CPUs, zone_bytes per zone. */
+static inline int vgct_open(struct vgc_arena **a, unsigned int nparts,
+			    uint64_t zone_bytes)
+{
+	struct vgc_config cfg;
+	unsigned int z;
+
+	vgc_config_init(&cfg);
+	if (nparts) {
+		cfg.nr_partitions = vgct_cpus(cfg.cpus, nparts);
+		if (!cfg.nr_partitions)
+			return -EINVAL;
+	}
+	for (z = 0; z < VGC_NR_ZONES; z++)
+		cfg.zone_bytes[z] = zone_bytes;
+	return vgc_arena_open(&cfg, a);
+}
+
+static inline int vgct_ckpt(struct vgc_arena *a, unsigned int flags,
+			    struct vgc_checkpoint *res)
+{
+	struct vgc_ckpt_opts o = { .partition_mask = 0, .flags = flags };
+
+	return vgc_checkpoint(a, &o, res);
+}
+
+#endif /* VGCU_TEST_H */
