@@ -31,14 +31,20 @@
 #define PPE_DEFAULT_STACK	(8UL << 20)
 #define PPE_STACK_SLACK		(256UL << 10)
 #define PPE_MAX_RESULT		4096
-/*
- * Pause loops before sleeping: workers spin a little to catch back-to-back
- * runs; the dispatcher hardly spins, since with one partition per core it
- * would steal a core from the workers.
- */
-#define PPE_SPIN_WORKER		4000
-#define PPE_SPIN_WAITER		200
 #define PPE_TOPO_CPUS		(VGC_MAX_PARTITIONS * 4)
+/*
+ * How long a thread spins before it sleeps: workers catch back-to-back
+ * runs; the dispatcher yields while it spins, since with one partition per
+ * core it shares a CPU with a worker.
+ */
+#define PPE_SPIN_WORKER_NS	200000
+#define PPE_SPIN_WAITER_NS	100000
+
+/* A futex word and the number of threads asleep on it. */
+struct ppe_event {
+	_Atomic unsigned int word;
+	_Atomic unsigned int sleepers;
+} __attribute__((aligned(64)));
 
 struct ppe_worker {
 	struct vgc_ppe *ppe;
@@ -68,8 +74,8 @@ struct vgc_ppe {
 	struct ppe_worker *w;
 	pthread_mutex_t lock;
 
-	_Atomic unsigned int gen __attribute__((aligned(64)));
-	_Atomic unsigned int pending __attribute__((aligned(64)));
+	struct ppe_event gen;
+	struct ppe_event pending;
 
 	/* the current run, read by workers after gen changes */
 	struct vgc_ppe_job *job __attribute__((aligned(64)));
@@ -122,11 +128,6 @@ static void futex_wait(_Atomic unsigned int *addr, unsigned int val)
 	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
 }
 
-static void futex_wake(_Atomic unsigned int *addr)
-{
-	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-}
-
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -134,19 +135,48 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Waits until *addr != val. */
-static void wait_change(_Atomic unsigned int *addr, unsigned int val,
-			int spin)
+/* Wakes the sleepers of ev; no system call when nobody sleeps. */
+static void ev_wake(struct ppe_event *ev)
 {
-	int i;
+	if (atomic_load(&ev->sleepers))
+		syscall(SYS_futex, &ev->word, FUTEX_WAKE_PRIVATE, INT_MAX,
+			NULL, NULL, 0);
+}
 
-	for (i = 0; i < spin; i++) {
-		if (atomic_load_explicit(addr, memory_order_acquire) != val)
+/* Waits until ev->word != val: spin for spin_ns, then sleep. */
+static void ev_wait(struct ppe_event *ev, unsigned int val, double spin_ns,
+		    int yield)
+{
+	double t0 = 0;
+	unsigned int i;
+
+	for (i = 0;; i++) {
+		if (atomic_load_explicit(&ev->word, memory_order_acquire) != val)
 			return;
+		if (!(i & 63)) {
+			double t = now_ns(CLOCK_MONOTONIC);
+
+			if (!t0)
+				t0 = t;
+			else if (t - t0 > spin_ns)
+				break;
+			if (yield)
+				sched_yield();
+		}
 		cpu_relax();
 	}
-	while (atomic_load_explicit(addr, memory_order_acquire) == val)
-		futex_wait(addr, val);
+	/* seq_cst pairs with the waker's update-then-check of sleepers */
+	atomic_fetch_add(&ev->sleepers, 1);
+	while (atomic_load(&ev->word) == val)
+		futex_wait(&ev->word, val);
+	atomic_fetch_sub(&ev->sleepers, 1);
+}
+
+/* One worker done: the last one wakes the dispatcher. */
+static void ev_done(struct ppe_event *ev)
+{
+	if (atomic_fetch_sub(&ev->word, 1) == 1)
+		ev_wake(ev);
 }
 
 /* ---- topology ----------------------------------------------------------- */
@@ -362,15 +392,14 @@ static void *worker_main(void *arg)
 			vgc_thread_offline(ppe->arena);
 		}
 	}
-	seen = atomic_load_explicit(&ppe->gen, memory_order_acquire);
-	if (atomic_fetch_sub_explicit(&ppe->pending, 1,
-				      memory_order_acq_rel) == 1)
-		futex_wake(&ppe->pending);
+	seen = atomic_load_explicit(&ppe->gen.word, memory_order_acquire);
+	ev_done(&ppe->pending);
 	if (w->init_err)
 		return NULL;
 	for (;;) {
-		wait_change(&ppe->gen, seen, PPE_SPIN_WORKER);
-		seen = atomic_load_explicit(&ppe->gen, memory_order_acquire);
+		ev_wait(&ppe->gen, seen, PPE_SPIN_WORKER_NS, 0);
+		seen = atomic_load_explicit(&ppe->gen.word,
+					    memory_order_acquire);
 		if (w->quit)
 			break;
 		if (ppe->job) {
@@ -382,17 +411,13 @@ static void *worker_main(void *arg)
 				vgc_thread_offline(ppe->arena);
 			}
 		}
-		if (atomic_fetch_sub_explicit(&ppe->pending, 1,
-					      memory_order_acq_rel) == 1)
-			futex_wake(&ppe->pending);
+		ev_done(&ppe->pending);
 	}
 	if (w->part.arena) {
 		vgc_thread_online(ppe->arena);
 		vgc_thread_unregister(ppe->arena);
 	}
-	if (atomic_fetch_sub_explicit(&ppe->pending, 1,
-				      memory_order_acq_rel) == 1)
-		futex_wake(&ppe->pending);
+	ev_done(&ppe->pending);
 	return NULL;
 }
 
@@ -400,9 +425,9 @@ static void wait_pending(struct vgc_ppe *ppe)
 {
 	unsigned int v;
 
-	while ((v = atomic_load_explicit(&ppe->pending,
+	while ((v = atomic_load_explicit(&ppe->pending.word,
 					 memory_order_acquire)) != 0)
-		wait_change(&ppe->pending, v, PPE_SPIN_WAITER);
+		ev_wait(&ppe->pending, v, PPE_SPIN_WAITER_NS, 1);
 }
 
 /* Starts the workers in mask; the caller has set pending to their count. */
@@ -432,7 +457,7 @@ static int spawn(struct vgc_ppe *ppe, const unsigned char *mask)
 		if (r) {
 			set_msg("pthread_create (stack %zu bytes, CPU %d): %s",
 				w->stack, w->cpu, strerror(r));
-			atomic_fetch_sub(&ppe->pending, 1);
+			atomic_fetch_sub(&ppe->pending.word, 1);
 			if (!err)
 				err = -r;
 			continue;
@@ -476,9 +501,9 @@ static void stop(struct vgc_ppe *ppe, const unsigned char *mask)
 	if (!n)
 		return;
 	ppe->job = NULL;
-	atomic_store(&ppe->pending, n);
-	atomic_fetch_add_explicit(&ppe->gen, 1, memory_order_release);
-	futex_wake(&ppe->gen);
+	atomic_store(&ppe->pending.word, n);
+	atomic_fetch_add(&ppe->gen.word, 1);
+	ev_wake(&ppe->gen);
 	wait_pending(ppe);
 	for (i = 0; i < ppe->nr; i++) {
 		if (ppe->w[i].started && ppe->w[i].quit) {
@@ -636,7 +661,7 @@ PPE_API int vgc_ppe_create(const struct vgc_ppe_config *cfg,
 	r = open_arena(ppe, cfg);
 	if (r < 0)
 		goto fail;
-	atomic_store(&ppe->pending, ppe->nr);
+	atomic_store(&ppe->pending.word, ppe->nr);
 	r = spawn(ppe, mask);
 	if (r < 0)
 		goto fail;
@@ -941,7 +966,7 @@ PPE_API int vgc_ppe_run(struct vgc_ppe *ppe, struct vgc_ppe_job *job)
 	}
 	if (need_respawn) {
 		stop(ppe, respawn);
-		atomic_store(&ppe->pending, need_respawn);
+		atomic_store(&ppe->pending.word, need_respawn);
 		err = spawn(ppe, respawn);
 		if (err < 0)
 			goto out;
@@ -949,9 +974,9 @@ PPE_API int vgc_ppe_run(struct vgc_ppe *ppe, struct vgc_ppe_job *job)
 
 	t0 = now_ns(CLOCK_MONOTONIC);
 	ppe->job = job;
-	atomic_store(&ppe->pending, ppe->nr);
-	atomic_fetch_add_explicit(&ppe->gen, 1, memory_order_release);
-	futex_wake(&ppe->gen);
+	atomic_store(&ppe->pending.word, ppe->nr);
+	atomic_fetch_add(&ppe->gen.word, 1);
+	ev_wake(&ppe->gen);
 	wait_pending(ppe);
 	t1 = now_ns(CLOCK_MONOTONIC);
 
