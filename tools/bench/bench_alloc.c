@@ -141,22 +141,39 @@ static void vgc_ckpt(struct tstate *t)
 
 static void *obj_alloc(struct tstate *t, size_t sz)
 {
+	uint64_t deadline = 0;
 	void *p;
-	int tries = 0;
 
 	if (!t->im->vgc)
 		return malloc(sz);
 	while (!(p = vgc_alloc(t->im->arena, sz, VGC_ZONE_GREEN))) {
+		int err = -errno;
+
 		/* full: reclamation has to catch up, which costs a stall */
-		if (errno != ENOMEM || ++tries > 100000) {
-			t->err = -errno;
+		if (!deadline)
+			deadline = bu_now_ns() + 10000000000ULL;
+		if (err != -ENOMEM || bu_now_ns() > deadline) {
+			t->err = err;
 			return NULL;
 		}
 		t->stalls++;
 		vgc_quiescent(t->im->arena);
 		vgc_ckpt(t);
+		sched_yield();
 	}
 	return p;
+}
+
+/* A thread waiting at a barrier holds no object: it must not block others. */
+static void barrier(struct tstate *t)
+{
+	if (t->im->vgc)
+		vgc_thread_offline(t->im->arena);
+	pthread_barrier_wait(t->bar);
+	if (t->im->vgc) {
+		vgc_thread_online(t->im->arena);
+		vgc_quiescent(t->im->arena);
+	}
 }
 
 static inline void obj_free(struct tstate *t, void *p)
@@ -250,13 +267,13 @@ static void *local_thread(void *arg)
 	/* warm-up: fill the window and run a tenth of the work untimed */
 	run_local(t, slots, (uint64_t)t->partition + 1, t->ops / 10 + t->pa->window);
 	t->sum = 0;
-	pthread_barrier_wait(t->bar);
+	barrier(t);
 	t0 = bu_now_ns();
 	t->cpu_ns = bu_thread_cpu_ns();
 	run_local(t, slots, (uint64_t)t->partition + 1001, t->ops);
 	t->cpu_ns = bu_thread_cpu_ns() - t->cpu_ns;
 	t->ns = bu_now_ns() - t0;
-	pthread_barrier_wait(t->bar);
+	barrier(t);
 	drain_local(t, slots);
 	if (t->im->vgc) {
 		vgc_thread_unregister(t->im->arena);
@@ -350,7 +367,7 @@ static void *xthread_main(void *arg)
 	else
 		run_consumer(t, t->ops / 10);
 	t->sum = 0;
-	pthread_barrier_wait(t->bar);
+	barrier(t);
 	t0 = bu_now_ns();
 	t->cpu_ns = bu_thread_cpu_ns();
 	if (producer)
@@ -359,7 +376,7 @@ static void *xthread_main(void *arg)
 		run_consumer(t, t->ops);
 	t->cpu_ns = bu_thread_cpu_ns() - t->cpu_ns;
 	t->ns = bu_now_ns() - t0;
-	pthread_barrier_wait(t->bar);
+	barrier(t);
 	if (t->im->vgc)
 		vgc_thread_unregister(t->im->arena);
 	return NULL;
@@ -596,9 +613,9 @@ static void usage(FILE *f)
 "  --ops N         alloc+release pairs per thread per run (default 1000000)\n"
 "  --reps R        runs per contender and workload, median reported (5)\n"
 "  --window W      live objects per thread, power of two (4096)\n"
-"  --ckpt-every N  VGC: checkpoint every N operations (16384)\n"
+"  --ckpt-every N  VGC: checkpoint every N operations (4096)\n"
 "  --qs-every N    VGC: quiescent state every N operations (64)\n"
-"  --zone-mib M    VGC: Green zone per partition in MiB (64)\n"
+"  --zone-mib M    VGC: Green zone per partition in MiB (16)\n"
 "  --only LIST     comma separated contenders (vgc,glibc,jemalloc,mimalloc,tcmalloc)\n"
 "  --callgrind     also count instructions per operation (1t) under callgrind\n");
 }
@@ -636,8 +653,8 @@ int bench_alloc(int argc, char **argv)
 		{ 0 }
 	};
 	struct params pa = {
-		.ops = 1000000, .window = 4096, .ckpt_every = 16384,
-		.qs_every = 64, .reps = 5, .zone_bytes = 64ULL << 20,
+		.ops = 1000000, .window = 4096, .ckpt_every = 4096,
+		.qs_every = 64, .reps = 5, .zone_bytes = 16ULL << 20,
 		.backend = VGC_BACKEND_ANON,
 	};
 	static struct cell cells[NR_CONTENDERS][NR_WORKLOADS];
