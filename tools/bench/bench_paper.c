@@ -345,6 +345,28 @@ struct pb_series {
 	char errmsg[512];
 };
 
+static double loadavg(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "re");
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+/* CPU seconds this process got, user + system. */
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -727,7 +749,8 @@ static int paper_main(int argc, char **argv)
 	unsigned int nres = 0, i;
 	uint64_t max_mat = 0, green;
 	int w, omp_for = 0, r, bad = 0, met = 0, targets = 0;
-	double t_start = now_ms();
+	double t_start = now_ms(), cpu_start = cpu_seconds();
+	double load_start = loadavg(), load_end;
 
 	r = parse(argc, argv, &o, &omp_for);
 	if (r)
@@ -914,15 +937,26 @@ static int paper_main(int argc, char **argv)
 		       rs->ppe1_serial, ok_s ? "met" : "NOT MET",
 		       rs->sums_ok ? "OK" : "MISMATCH");
 	}
+	load_end = loadavg();
 	if (o.json) {
 		printf("    {\"summary\": {\"targets\": %d, \"met\": %d, \"checksum_mismatches\": %d, \"seconds\": %.1f,\n",
 		       targets, met, bad, (now_ms() - t_start) / 1e3);
+		printf("      \"cpu_seconds\": %.2f, \"loadavg_start\": %.2f, \"loadavg_end\": %.2f, \"contended\": %s,\n",
+		       cpu_seconds() - cpu_start, load_start, load_end,
+		       load_end > topo.nr_cpus || load_start > topo.nr_cpus ?
+		       "true" : "false");
 		printf("      \"target_defs\": {\"ppeP_speedup\": \">= 1.9 (loop, matrix)\", \"ppe_over_omp\": \"<= 1.05\", \"ppe1_over_serial\": \"<= 1.05\"}}}\n  ]\n}\n");
 	} else {
 		printf("\nTargets: PPE(%u)/PPE(1) >= 1.9x on loop and matrix; PPE <= 1.05x OpenMP time; PPE(1) <= 1.05x serial\n",
 		       o.parts);
-		printf("targets met %d of %d; checksum mismatches %d; %.1f s\n",
-		       met, targets, bad, (now_ms() - t_start) / 1e3);
+		printf("targets met %d of %d; checksum mismatches %d; %.1f s wall, %.1f s CPU\n",
+		       met, targets, bad, (now_ms() - t_start) / 1e3,
+		       cpu_seconds() - cpu_start);
+		printf("load average %.2f at start, %.2f at end, on %u allowed CPUs%s\n",
+		       load_start, load_end, topo.nr_cpus,
+		       load_end > topo.nr_cpus || load_start > topo.nr_cpus ?
+		       ": the machine was oversubscribed, timings and ratios are contended" :
+		       "");
 	}
 	vgc_ppe_destroy(c->ppe1);
 	vgc_ppe_destroy(c->ppeP);
