@@ -94,7 +94,8 @@ struct vgc_ppe_topology {
 	unsigned int nr_cores;		/* allowed cores (SMT siblings fold) */
 	unsigned int nr_nodes;		/* nodes of the allowed CPUs */
 	unsigned int nr_mem_nodes;	/* nodes memory may come from */
-	int cpus[VGC_MAX_PARTITIONS * 4];	/* allowed CPUs, ascending */
+	/* allowed CPUs, ascending; the first 256 of a bigger machine */
+	int cpus[VGC_MAX_PARTITIONS * 4];
 	int cpu_node[VGC_MAX_PARTITIONS * 4];
 	int cpu_core[VGC_MAX_PARTITIONS * 4];	/* dense core number */
 	uint64_t mem_nodes;		/* bit n: node n allowed for memory */
@@ -178,8 +179,11 @@ struct vgc_ppe_stats {
 
 /*
  * Runs the job.  -ENODATA: empty range.  -EINVAL: no body, result_size
- * too big, result missing, fewer blocks than partitions.  -EBUSY: called
- * from a worker.  A body's error is returned after the run completes.
+ * above 4096, result missing.  -EBUSY: called from a PPE worker (pools do
+ * not nest).  -E2BIG: block results or a stack beyond memory.  With fewer
+ * indices (blocks) than partitions the last partitions get empty ranges
+ * and their body is not called.  A body's error is returned after every
+ * partition has finished.
  */
 int vgc_ppe_run(struct vgc_ppe *ppe, struct vgc_ppe_job *job);
 int vgc_ppe_last_stats(const struct vgc_ppe *ppe, struct vgc_ppe_stats *out);
