@@ -172,6 +172,15 @@ int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 int vgc_blocker(const struct vgc_arena *a, unsigned int *slot,
 		unsigned int *tid);
 
+/*
+ * Commits bytes (rounded up to whole spans) of the region's reserve
+ * (vgc_config.zone_reserve_bytes) at the end of its Gen0.  -ENOSPC beyond
+ * the reserve (or the module's memory limit).  committed_bytes (may be
+ * NULL) receives the region's new committed size.
+ */
+int vgc_grow(struct vgc_arena *a, unsigned int zone, unsigned int partition,
+	     uint64_t bytes, uint64_t *committed_bytes);
+
 /* Statistics of one region, from the control page. */
 const struct vgc_region_stats *vgc_region_stats(const struct vgc_arena *a,
 						unsigned int zone,

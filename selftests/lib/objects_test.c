@@ -466,6 +466,45 @@ TEST(layout_is_whole_spans_gen2_gen1_gen0)
 	vgc_arena_close(a);
 }
 
+TEST(grow_extends_gen0_into_the_reserve)
+{
+	struct vgc_config cfg;
+	struct vgc_objinfo oi;
+	struct vgc_arena *a;
+	uint64_t committed, i, n;
+	void *p;
+	int err;
+
+	vgc_config_init(&cfg);
+	cfg.nr_partitions = vgct_cpus(cfg.cpus, 1);
+	cfg.zone_bytes[VGC_ZONE_GREEN] = 4 * VGC_SPAN_SIZE;
+	cfg.zone_reserve_bytes[VGC_ZONE_GREEN] = 2 * VGC_SPAN_SIZE;
+	err = vgc_arena_open(&cfg, &a);
+	ASSERT_EQ(0, err) TH_LOG("%s", vgc_strerror(err));
+	n = vgc_arena_region(a, VGC_ZONE_GREEN, 0)->gen_granules[VGC_GEN0] /
+	    VGC_SPAN_GRANULES;
+	for (i = 0; i < n; i++)
+		ASSERT_NE(NULL, vgc_alloc(a, VGC_SPAN_SIZE, VGC_ZONE_GREEN));
+	ASSERT_EQ(NULL, vgc_alloc(a, VGC_SPAN_SIZE, VGC_ZONE_GREEN));
+	ASSERT_EQ(-EINVAL, vgc_grow(a, 3, 0, VGC_SPAN_SIZE, NULL));
+	ASSERT_EQ(-ENOSPC, vgc_grow(a, VGC_ZONE_GREEN, 0, 3 * VGC_SPAN_SIZE, NULL));
+	ASSERT_EQ(0, vgc_grow(a, VGC_ZONE_GREEN, 0, 1, &committed));
+	ASSERT_EQ(5 * VGC_SPAN_SIZE, committed);
+	ASSERT_EQ(n + 1, vgc_arena_region(a, VGC_ZONE_GREEN, 0)->gen_granules[VGC_GEN0] /
+		  VGC_SPAN_GRANULES);
+	p = vgc_alloc(a, VGC_SPAN_SIZE, VGC_ZONE_GREEN);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, vgc_locate(a, p, &oi));
+	ASSERT_EQ(VGC_GEN0, oi.gen);
+	ASSERT_EQ(VGC_ZONE_GREEN, oi.zone);
+	memset(p, 1, VGC_SPAN_SIZE);
+	ASSERT_EQ(NULL, vgc_alloc(a, VGC_SPAN_SIZE, VGC_ZONE_GREEN));
+	ASSERT_EQ(0, vgc_grow(a, VGC_ZONE_GREEN, 0, VGC_SPAN_SIZE, &committed));
+	ASSERT_EQ(-ENOSPC, vgc_grow(a, VGC_ZONE_GREEN, 0, VGC_SPAN_SIZE, NULL));
+	ASSERT_NE(NULL, vgc_alloc(a, VGC_SPAN_SIZE, VGC_ZONE_GREEN));
+	vgc_arena_close(a);
+}
+
 TEST(bad_configs)
 {
 	struct vgc_config cfg;
