@@ -54,12 +54,13 @@ $(KSFT_TARBALL):
 
 kselftest-headers: $(KSFT_STAMP)
 
+# A test that no longer builds must not leave an old binary to be run.
 $(BUILD)/selftests/kmod/%: $(TOP)/selftests/kmod/%.c $(KSFT_STAMP)
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@); rm -f $@
 	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(KTEST_LIBS)
 
 $(BUILD)/selftests/lib/%: $(TOP)/selftests/lib/%.c $(KSFT_STAMP) $(LIBVGCU_A)
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@); rm -f $@
 	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIBS)
 
 $(VGC_COUNTERS): $(TOP)/tools/vm/vgc-counters.c
@@ -70,13 +71,21 @@ selftests: $(KTESTS) $(LTESTS) $(VGC_COUNTERS)
 
 -include $(KTESTS:=.d) $(LTESTS:=.d)
 
-check-host: $(LTESTS)
+# A test that does not build is reported and counted as one failure; the
+# others still run.
+check-host:
 	@mkdir -p $(CHECK_DIR)
+	@$(MAKE) --no-print-directory -k $(LTESTS) >$(CHECK_DIR)/host-build.log 2>&1 || \
+		{ grep -E 'error|Error' $(CHECK_DIR)/host-build.log | head -n 20; \
+		  echo "check-host: some lib tests did not build (see $(CHECK_DIR)/host-build.log)"; }
 	@VGC_TEST_TIMEOUT=$(TEST_TIMEOUT) $(TOP)/tools/vm/run-tests.sh --host \
 		--filter '$(TESTS)' --counts $(CHECK_DIR)/host.counts
 
-check-vm: module selftests
+check-vm: module $(VGC_COUNTERS)
 	@mkdir -p $(CHECK_DIR)
+	@$(MAKE) --no-print-directory -k $(KTESTS) $(LTESTS) >$(CHECK_DIR)/vm-build.log 2>&1 || \
+		{ grep -E 'error|Error' $(CHECK_DIR)/vm-build.log | head -n 20; \
+		  echo "check-vm: some tests did not build (see $(CHECK_DIR)/vm-build.log)"; }
 	@$(TOP)/tools/vm/check-vm.sh --timeout $(VM_TIMEOUT) \
 		--test-timeout $(TEST_TIMEOUT) --filter '$(TESTS)' \
 		--counts-dir $(CHECK_DIR) $(KVERS_FULL)
