@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 #include <gc.h>
 #include <vgcu.h>
+#include <linux/vgc_state.h>
 #include "bench.h"
 #include "bench_util.h"
 
@@ -171,6 +172,7 @@ struct tp_row {
 	double cpu[3];		/* median sweep CPU time of the sweeping thread */
 	int ok[3];
 	double bw_read, bw_rmw, bw_read_avx2, bw_rmw_avx2, bw_best;
+	double table_ns;	/* the table alone, scalar: table_floor() */
 	int err;
 };
 
@@ -204,6 +206,85 @@ static int sweep_timed(struct world *w, enum vgc_sweep_impl impl,
 	*med = bu_median(t, reps);
 	*cpu_med = bu_median(tc, reps);
 	return w->err;
+}
+
+/*
+ * The transition table of vgc_sweep_word() alone over a copy of the same
+ * plane words: plain loads and stores, no exchanges, no counters, no state
+ * histogram.  This is the bound the sweep could reach if the rest were
+ * free, and it tells how much of the sweep's time the rest takes.
+ */
+#define TABLE_PASS_BODY							\
+	uint64_t *restrict v = pl[0], *restrict s0 = pl[1];		\
+	uint64_t *restrict s1 = pl[2], *restrict s2 = pl[3];		\
+	uint64_t *restrict a = pl[4], *restrict r = pl[5];		\
+	uint64_t *restrict p = pl[6], *restrict k = pl[7];		\
+	uint64_t *restrict pr = pl[8], *restrict dm = pl[9];		\
+	uint64_t chk = 0;						\
+	size_t i;							\
+									\
+	for (i = 0; i < nw; i++) {					\
+		struct vgc_sweep_in in = {				\
+			.v = v[i], .s0 = s0[i], .s1 = s1[i],		\
+			.s2 = s2[i], .a = a[i], .r = r[i], .p = p[i],	\
+			.k = k[i], .promote = pr[i], .demote = dm[i],	\
+			.z = ~0ULL,					\
+		};							\
+		struct vgc_sweep_out out;				\
+									\
+		vgc_sweep_word(&in, &out);				\
+		v[i] = out.v;						\
+		s0[i] = out.s0;						\
+		s1[i] = out.s1;						\
+		s2[i] = out.s2;						\
+		a[i] = 0;						\
+		r[i] = out.r_left;					\
+		p[i] = out.p_left;					\
+		k[i] = out.k_left;					\
+		pr[i] = out.promote_left;				\
+		dm[i] = out.demote_left;				\
+		chk |= out.reclaimed;					\
+	}								\
+	return chk
+
+/* Scalar: one word of each plane per step. */
+__attribute__((noinline, optimize("no-tree-vectorize")))
+static uint64_t table_pass(uint64_t *const *pl, size_t nw)
+{
+	TABLE_PASS_BODY;
+}
+
+static double table_floor(struct world *w, unsigned int reps)
+{
+	static const enum vgc_plane src[SWEPT_PLANES] = {
+		VGC_PLANE_VALID, VGC_PLANE_S0, VGC_PLANE_S1, VGC_PLANE_S2,
+		VGC_PLANE_ACCESS, VGC_PLANE_RELEASE, VGC_PLANE_PIN,
+		VGC_PLANE_KEEP, VGC_PLANE_PROMOTE, VGC_PLANE_DEMOTE,
+	};
+	uint64_t *pl[SWEPT_PLANES], *buf;
+	double t[64];
+	size_t bytes = w->nw * 8 * SWEPT_PLANES;
+	unsigned int k, r;
+
+	buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return NAN;
+	for (k = 0; k < SWEPT_PLANES; k++) {
+		pl[k] = buf + k * w->nw;
+		memcpy(pl[k], vgc_arena_plane(w->a, src[k]) + w->w0, w->nw * 8);
+	}
+	if (reps > 64)
+		reps = 64;
+	bu_sink(table_pass(pl, w->nw));
+	for (r = 0; r < reps; r++) {
+		uint64_t c0 = bu_thread_cpu_ns();
+
+		bu_sink(table_pass(pl, w->nw));
+		t[r] = (double)(bu_thread_cpu_ns() - c0);
+	}
+	munmap(buf, bytes);
+	return bu_median(t, reps);
 }
 
 static void run_throughput(const struct sopts *o, struct tp_row *row,
@@ -240,6 +321,7 @@ static void run_throughput(const struct sopts *o, struct tp_row *row,
 			row->err = err;
 	}
 	row->meta_bytes = (double)row->words * 8 * SWEPT_PLANES;
+	row->table_ns = table_floor(&w, reps);
 	world_close(&w);
 
 	/* the machine's bandwidth over a buffer of the same size */
@@ -704,6 +786,9 @@ int bench_sweep(int argc, char **argv)
 			bj_num(&j, "avx2_mobj_s", t->ok[2] ? t->live / t->cpu[2] * 1e3 : NAN);
 			bj_num(&j, "avx2_gb_s", t->ok[2] ? t->meta_bytes / t->cpu[2] : NAN);
 			bj_num(&j, "avx2_speedup", t->cpu[1] / t->cpu[2]);
+			bj_num(&j, "table_only_scalar_cpu_ns", t->table_ns);
+			bj_num(&j, "table_only_scalar_pct_of_rmw",
+			       pct(t->meta_bytes / t->table_ns, t->bw_best));
 			bj_num(&j, "bw_read_gb_s", t->bw_read);
 			bj_num(&j, "bw_rmw_gb_s", t->bw_rmw);
 			bj_num(&j, "bw_read_avx2_gb_s", t->bw_read_avx2);
@@ -820,6 +905,19 @@ int bench_sweep(int argc, char **argv)
 			printf("target: sweep >= 70%% of RMW bandwidth at %llu objects: %.1f%% -> %s"
 			       " (%.1f%% of read bandwidth)\n",
 			       (unsigned long long)t->n, f, bu_met(f >= 70), fr);
+	}
+	printf("\nthe transition table alone: vgc_sweep_word() over a copy of the same plane\n"
+	       "words, scalar, plain stores; no exchanges, counters or state histogram\n");
+	for (i = 0; i < o.nr_sizes; i++) {
+		struct tp_row *t = &tp[i];
+
+		if (!t->err)
+			printf("%10llu objects: %.3f ms CPU, %.2f GB/s, %.0f%% of RMW; the library's"
+			       " faster sweep takes %.1fx its time\n",
+			       (unsigned long long)t->n, t->table_ns / 1e6,
+			       t->meta_bytes / t->table_ns,
+			       pct(t->meta_bytes / t->table_ns, t->bw_best),
+			       fmin(t->ok[2] ? t->cpu[2] : INFINITY, t->cpu[1]) / t->table_ns);
 	}
 	printf("\npause per checkpoint (vgc_checkpoint, all zones, %s sweep, %s backend)\n\n",
 	       vgc_sweep_impl_name(vgc_sweep_default()), vgc_backend_name(o.backend));
