@@ -7,8 +7,23 @@ TOOLS_LDLIBS	:= $(LIBVGCU_A) -lnuma -luring -pthread -lm
 TOOLS_LDLIBS	+= -lgc -ldl	# vgc-bench sweep: Boehm GC baseline; alloc: malloc probe
 TOOLS_CFLAGS	+= -fopenmp	# vgc-bench paper: OpenMP schedule(static) baseline
 
-tools: $(BUILD)/tools/vgc-bench
+tools: $(BUILD)/tools/vgc-bench $(BUILD)/tools/vgcctl
 
 $(BUILD)/tools/vgc-bench: $(BENCH_SRCS) $(TOP)/tools/bench/bench.h $(LIBVGCU_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(TOOLS_CFLAGS) -o $@ $(BENCH_SRCS) $(TOOLS_LDLIBS)
+
+$(BUILD)/tools/vgcctl: $(TOP)/tools/vgcctl.c $(LIBVGCU_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $< $(LIBVGCU_A) -lnuma -luring -pthread -lm
+
+# make run: boot a VM on KVER (default 6.12), load vgc.ko, run the demo under
+# numactl on each node and the paper tables, unload.
+RUN_KVER	= $(call kver_of,$(or $(KVER),6.12))
+
+run:
+	@$(TOP)/tools/deps.sh
+	@$(MAKE) --no-print-directory module lib tools KVERS=$(or $(KVER),6.12)
+	$(TOP)/tools/vm/vgc-vm --kernel $(RUN_KVER) \
+		--module $(BUILD)/kmod/$(RUN_KVER)/vgc.ko --rmmod --timeout 1200 \
+		-- $(TOP)/tools/vm/run-demo.sh
