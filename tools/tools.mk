@@ -23,7 +23,9 @@ RUN_KVER	= $(call kver_of,$(or $(KVER),6.12))
 
 run:
 	@$(TOP)/tools/deps.sh
-	@$(MAKE) --no-print-directory module lib tools KVERS=$(or $(KVER),6.12)
+	@$(MAKE) --no-print-directory module lib $(BUILD)/tools/vgcctl KVERS=$(or $(KVER),6.12)
+	@$(MAKE) --no-print-directory $(BUILD)/tools/vgc-bench || \
+		echo "run: vgc-bench did not build; the demo runs without it"
 	$(TOP)/tools/vm/vgc-vm --kernel $(RUN_KVER) \
 		--module $(BUILD)/kmod/$(RUN_KVER)/vgc.ko --rmmod --timeout 1200 \
 		-- $(TOP)/tools/vm/run-demo.sh
