@@ -65,6 +65,11 @@ struct zprof {
 	/* feature sums of the last sample, per zone, evaluated words only */
 	double fsum[VGC_NR_ZONES][3];
 	uint64_t zobjs[VGC_NR_ZONES];
+	/* integer partial sums of the feature functions, per zone */
+	struct {
+		uint64_t k, ka, phi, gran, gm;
+		double ginv;
+	} acc[VGC_NR_ZONES];
 	uint64_t last_total_ns;
 	struct vgc_zone_record rec[PROF_RECORDS];
 	uint64_t nrec;
@@ -72,6 +77,18 @@ struct zprof {
 };
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t inv_once = PTHREAD_ONCE_INIT;
+/* 1 / max(tau, 1) for every age: f_stage without a division per object */
+static float inv_age[AGE_MAX + 1];
+
+static void inv_init(void)
+{
+	unsigned int i;
+
+	inv_age[0] = 1.0f;
+	for (i = 1; i <= AGE_MAX; i++)
+		inv_age[i] = 1.0f / (float)i;
+}
 static struct zprof *reg[PROF_MAX_ARENAS];
 static unsigned int reg_used;
 
@@ -156,6 +173,7 @@ EXPORT int vgc_profile_attach(struct vgc_arena *a,
 	}
 	if (vgc_zone_policy_check(pol))
 		return -EINVAL;
+	pthread_once(&inv_once, inv_init);
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -344,6 +362,7 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 			ev[z][g] = evaluates(a, n, flags, z, g);
 		p->fsum[z][0] = p->fsum[z][1] = p->fsum[z][2] = 0.0;
 		p->zobjs[z] = 0;
+		memset(&p->acc[z], 0, sizeof(p->acc[z]));
 	}
 
 	for (w = 0; w < p->nwords; w++) {
@@ -401,69 +420,71 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 			e->mu = ema16(e->mu, !!(mut & bit), aq);
 			if ((e->age & AGE_MAX) != AGE_MAX)
 				e->age++;
-			if (evw || (classify && (opn & bit))) {
+			if (evw) {
+				/* vgc_zone_features(), summed in integers */
+				const unsigned int k = e->meta & KAPPA_MAX;
+				const unsigned int gp = gran + e->phi;
+
+				p->acc[wz].k += k;
+				p->acc[wz].ka += (uint64_t)k * e->a;
+				p->acc[wz].phi += e->phi;
+				p->acc[wz].gran += gran;
+				p->acc[wz].gm += (uint64_t)gp * e->mu;
+				p->acc[wz].ginv += gp * inv_age[e->age & AGE_MAX];
+				p->zobjs[wz]++;
+			}
+			if (classify && (opn & bit)) {
 				struct vgc_features x;
+				unsigned int m = 0, d, prev;
+				uint8_t meta;
+				int act;
 
-				ent_features(p, e, gran, &x);
-				if (evw) {
-					struct vgc_cost_features f;
-
-					vgc_zone_features(&x, &f);
-					p->fsum[wz][0] += f.f_mark;
-					p->fsum[wz][1] += f.f_scan;
-					p->fsum[wz][2] += f.f_stage;
-					p->zobjs[wz]++;
+				if (e->a > thg)
+					m |= 1U << VGC_ZONE_GREEN;
+				if (e->a >= thb || e->mu >= thm)
+					m |= 1U << VGC_ZONE_BLUE;
+				if (!m)
+					d = VGC_ZONE_RED;
+				else if (!(m & (m - 1)))
+					d = (unsigned int)__builtin_ctz(m);
+				else {
+					ent_features(p, e, gran, &x);
+					d = (unsigned int)vgc_zone_decide(pol, &x);
 				}
-				if (classify && (opn & bit)) {
-					unsigned int m = 0, d, prev;
-					uint8_t meta;
-					int act;
-
-					if (e->a > thg)
-						m |= 1U << VGC_ZONE_GREEN;
-					if (e->a >= thb || e->mu >= thm)
-						m |= 1U << VGC_ZONE_BLUE;
-					if (!m)
-						d = VGC_ZONE_RED;
-					else if (!(m & (m - 1)))
-						d = (unsigned int)__builtin_ctz(m);
+				meta = __atomic_load_n(&e->meta,
+						       __ATOMIC_RELAXED);
+				prev = meta >> 6;
+				__atomic_store_n(&e->meta, (uint8_t)
+						 ((meta & KAPPA_MAX) |
+						  d << 6),
+						 __ATOMIC_RELAXED);
+				if (prev == d)
+					e->age |= AGE_SAME;
+				else
+					e->age &= AGE_MAX;
+				act = pol->confirm <= 1 || prev == d;
+				classified++;
+				if (!(ia & bit)) {
+					/*
+					 * A candidate whose decision
+					 * came back home, or turned
+					 * round, reverts to Active.
+					 */
+					if (act && (d == wz ||
+					    (zrank(d) > zrank(wz)) !=
+					    !(s0 & bit)))
+						keep |= bit;
+					continue;
+				}
+				if (!act)
+					continue;
+				decided |= bit;
+				if (d != wz) {
+					if (zrank(d) > zrank(wz))
+						prm |= bit;
 					else
-						d = (unsigned int)vgc_zone_decide(pol, &x);
-					meta = __atomic_load_n(&e->meta,
-							       __ATOMIC_RELAXED);
-					prev = meta >> 6;
-					__atomic_store_n(&e->meta, (uint8_t)
-							 ((meta & KAPPA_MAX) |
-							  d << 6),
-							 __ATOMIC_RELAXED);
-					if (prev == d)
-						e->age |= AGE_SAME;
-					else
-						e->age &= AGE_MAX;
-					act = pol->confirm <= 1 || prev == d;
-					classified++;
-					if (!(ia & bit)) {
-						/*
-						 * A candidate whose decision
-						 * came back home, or turned
-						 * round, reverts to Active.
-						 */
-						if (act && (d == wz ||
-						    (zrank(d) > zrank(wz)) !=
-						    !(s0 & bit)))
-							keep |= bit;
-						continue;
-					}
-					if (!act)
-						continue;
-					decided |= bit;
-					if (d != wz) {
-						if (zrank(d) > zrank(wz))
-							prm |= bit;
-						else
-							dem |= bit;
-						p->st.requested[d]++;
-					}
+						dem |= bit;
+					p->st.requested[d]++;
 				}
 			}
 		}
@@ -495,6 +516,13 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 		}
 	}
 
+	for (z = 0; z < VGC_NR_ZONES; z++) {
+		p->fsum[z][0] = ((double)p->acc[z].k +
+				 (double)p->acc[z].ka / 65535.0) / KAPPA_ONE;
+		p->fsum[z][1] = (double)p->acc[z].phi +
+				(double)p->acc[z].gran / 64.0;
+		p->fsum[z][2] = (double)p->acc[z].gm / 65535.0 + p->acc[z].ginv;
+	}
 	for (c = 1; c <= VGC_SPAN_GRANULES; c++) {
 		if (p->cls_new[c] || p->cls_rate[c] != 0.0) {
 			p->cls_rate[c] += pol->ema_alpha *
