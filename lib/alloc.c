@@ -113,46 +113,64 @@ static inline int64_t span_take(struct vgc_arena *a, uint64_t span,
 		uint64_t free = hm[w] & ~vgcu_load_relaxed(&vw[w]);
 
 		while (free) {
-			uint64_t bit = free & -free;
-			uint64_t old = __atomic_fetch_or(&vw[w], bit,
-							 __ATOMIC_ACQ_REL);
+			unsigned int b = (unsigned int)__builtin_ctzll(free);
 
-			if (!(old & bit)) {
+			if (!vgcu_test_and_set(&vw[w], b)) {
 				cur->span = span + 1;
 				cur->word = w;
 				return (int64_t)((span << VGCU_SPAN_SHIFT_G) +
-						 ((uint64_t)w << 6) +
-						 (uint64_t)__builtin_ctzll(bit));
+						 ((uint64_t)w << 6) + b);
 			}
-			free &= ~old;
+			free = hm[w] & ~vgcu_load_relaxed(&vw[w]);
 		}
 	}
 	return -1;
 }
 
+/*
+ * The current span is full.  First the class's other spans, from the next
+ * one round: slots come free only in sweeps, so when a walk found them all
+ * full and no checkpoint has run since, the walk is skipped.  Then a span
+ * that was never carved.  Reusing spans before carving new ones keeps the
+ * carved part of a region, and so the sweep's work, as small as the live
+ * and pending objects allow.
+ */
 static int64_t alloc_slow(struct vgc_arena *a, uint64_t first, uint64_t n,
 			  unsigned int cls, struct vgcu_cursor *cur)
 {
 	uint16_t want = vgcu_class_gran[cls];
+	uint64_t ckpts = vgcu_load_relaxed(&a->ctrl->checkpoints) + 1;
 	uint64_t start = 0, i;
+	int64_t idx;
 
 	if (cur->span && cur->span - 1 >= first && cur->span - 1 < first + n)
-		start = cur->span - 1 - first;
+		start = cur->span - first;
+	if (cur->full_at != ckpts) {
+		for (i = 0; i < n; i++) {
+			uint64_t s = first + (start + i) % n;
+
+			if (vgcu_load(&a->spans[s]) != want)
+				continue;
+			idx = span_take(a, s, cls, 0, cur);
+			if (idx >= 0)
+				return idx;
+		}
+		cur->full_at = ckpts;
+	}
 	for (i = 0; i < n; i++) {
 		uint64_t s = first + (start + i) % n;
 		uint16_t c = vgcu_load(&a->spans[s]);
-		int64_t idx;
 
 		if (c == VGC_SPAN_FREE) {
 			uint16_t expect = VGC_SPAN_FREE;
 
-			if (!__atomic_compare_exchange_n(&a->spans[s], &expect,
-							 want, false,
-							 __ATOMIC_ACQ_REL,
-							 __ATOMIC_ACQUIRE))
-				c = expect;
-			else
+			if (__atomic_compare_exchange_n(&a->spans[s], &expect,
+							want, false,
+							__ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
 				c = want;
+			else
+				c = expect;
 		}
 		if (c != want)
 			continue;

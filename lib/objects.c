@@ -71,12 +71,12 @@ static inline bool plane_test(const struct vgc_arena *a, enum vgc_plane pl,
 	return vgcu_load_relaxed(&a->planes[pl][o->word]) & o->bit;
 }
 
-/* Sets the bit; true when it was already set. */
+/* Sets the bit; true when it was already set (lock bts). */
 static inline bool plane_set(struct vgc_arena *a, enum vgc_plane pl,
 			     const struct obj *o)
 {
-	return __atomic_fetch_or(&a->planes[pl][o->word], o->bit,
-				 __ATOMIC_SEQ_CST) & o->bit;
+	return vgcu_test_and_set(&a->planes[pl][o->word],
+				 (unsigned int)(o->idx & 63));
 }
 
 int vgc_locate(const struct vgc_arena *a, const void *p,

@@ -25,6 +25,22 @@
 #define vgcu_load_relaxed(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
 #define vgcu_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
+/* Atomically sets bit b of *w; true when it was set already. */
+static inline bool vgcu_test_and_set(uint64_t *w, unsigned int b)
+{
+#if defined(__x86_64__)
+	bool old;
+
+	__asm__ volatile("lock btsq %2, %0"
+			 : "+m"(*w), "=@ccc"(old)
+			 : "r"((uint64_t)b)
+			 : "memory");
+	return old;
+#else
+	return __atomic_fetch_or(w, 1ULL << b, __ATOMIC_SEQ_CST) & (1ULL << b);
+#endif
+}
+
 struct vgc_arena {
 	uint64_t id;			/* never reused: keys thread contexts */
 	enum vgc_backend backend;
@@ -61,6 +77,8 @@ struct vgcu_cursor {
 	uint64_t span;			/* global span index + 1, 0: none */
 	uint32_t word;
 	uint32_t pad;
+	/* ctrl->checkpoints + 1 when the class's spans were last all full */
+	uint64_t full_at;
 };
 
 /* One thread's state for one arena. */
