@@ -139,7 +139,8 @@ static int64_t alloc_slow(struct vgc_arena *a, uint64_t first, uint64_t n,
 			  unsigned int cls, struct vgcu_cursor *cur)
 {
 	uint16_t want = vgcu_class_gran[cls];
-	uint64_t ckpts = vgcu_load_relaxed(&a->ctrl->checkpoints) + 1;
+	uint64_t ckpts = vgcu_load_relaxed(&a->ctrl->checkpoints) +
+			 vgcu_load_relaxed(&a->lib_sweeps) + 1;
 	uint64_t start = 0, i;
 	int64_t idx;
 

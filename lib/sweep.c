@@ -306,6 +306,8 @@ int vgc_sweep_partition(struct vgc_arena *a, unsigned int partition,
 		if ((zones & (1U << z)) &&
 		    vgcu_region(a, z, partition)->committed_granules)
 			vgcu_sweep_region(a, z, partition, gens, impl, &c, NULL);
+	/* allocators that found their spans full look again */
+	__atomic_fetch_add(&a->lib_sweeps, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&a->ckpt_lock);
 	if (counts)
 		*counts = c;

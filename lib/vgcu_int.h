@@ -70,6 +70,7 @@ struct vgc_arena {
 	pthread_mutex_t ckpt_lock;	/* serialises library sweeps */
 	unsigned int blocker_slot, blocker_tid;
 	uint64_t anon_reclaimed_objects, anon_reclaimed_bytes;
+	uint64_t lib_sweeps;		/* vgc_sweep_partition() calls */
 };
 
 /* Per-thread allocation cursor of one (zone, gen, class). */
@@ -77,7 +78,7 @@ struct vgcu_cursor {
 	uint64_t span;			/* global span index + 1, 0: none */
 	uint32_t word;
 	uint32_t pad;
-	/* ctrl->checkpoints + 1 when the class's spans were last all full */
+	/* sweep epoch + 1 when the class's spans were last all full */
 	uint64_t full_at;
 };
 
