@@ -39,6 +39,7 @@ include lib/lib.mk
 include kmod/kmod.mk
 include tools/tools.mk
 include selftests/selftests.mk
+include tools/debug-kernel/debug.mk
 
 clean:
 	rm -rf $(BUILD)
