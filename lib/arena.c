@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "vgcu_int.h"
+#include "vgcu_zone.h"
 
 static uint64_t vgcu_next_id = 1;
 
@@ -187,6 +188,7 @@ void vgc_arena_close(struct vgc_arena *a)
 {
 	if (!a)
 		return;
+	vgc_profile_detach(a);
 	vgcu_arena_registry_del(a);
 	vgcu_tctx_drop(a);
 	if (a->backend == VGC_BACKEND_MODULE)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include "vgcu_int.h"
+#include "vgcu_zone.h"
 
 static int module_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 			     struct vgc_checkpoint *res)
@@ -154,6 +155,7 @@ int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 		return -EINVAL;
 	if (a->nr_parts < 64 && (o.partition_mask >> a->nr_parts))
 		return -EINVAL;
+	vgc_profile_sample_mask(a, o.flags, o.partition_mask);
 	if (a->backend == VGC_BACKEND_MODULE)
 		return module_checkpoint(a, &o, result);
 	return anon_checkpoint(a, &o, result ? result : &local);

@@ -48,6 +48,7 @@ struct pent {
 
 struct zprof {
 	struct vgc_arena *a;
+	uint64_t arena_id;		/* a freed arena's address may come back */
 	pthread_mutex_t lock;
 	struct vgc_zone_policy pol;
 	uint32_t alpha_q;		/* ema_alpha in Q16 */
@@ -101,7 +102,7 @@ static struct zprof *prof_of(const struct vgc_arena *a)
 		return NULL;
 	pthread_mutex_lock(&reg_lock);
 	for (i = 0; i < PROF_MAX_ARENAS; i++)
-		if (reg[i] && reg[i]->a == a) {
+		if (reg[i] && reg[i]->a == a && reg[i]->arena_id == a->id) {
 			p = reg[i];
 			break;
 		}
@@ -178,6 +179,7 @@ EXPORT int vgc_profile_attach(struct vgc_arena *a,
 	if (!p)
 		return -ENOMEM;
 	p->a = a;
+	p->arena_id = a->id;
 	pthread_mutex_init(&p->lock, NULL);
 	pol_apply(p, pol);
 	p->nwords = (a->total_granules + 63) >> 6;
@@ -204,7 +206,7 @@ EXPORT int vgc_profile_attach(struct vgc_arena *a,
 
 	pthread_mutex_lock(&reg_lock);
 	for (i = 0; i < PROF_MAX_ARENAS; i++) {
-		if (reg[i] && reg[i]->a == a) {
+		if (reg[i] && reg[i]->a == a && reg[i]->arena_id == a->id) {
 			slot = PROF_MAX_ARENAS + 1;
 			break;
 		}
@@ -235,7 +237,7 @@ EXPORT int vgc_profile_detach(struct vgc_arena *a)
 
 	pthread_mutex_lock(&reg_lock);
 	for (i = 0; i < PROF_MAX_ARENAS; i++)
-		if (reg[i] && reg[i]->a == a) {
+		if (reg[i] && reg[i]->a == a && reg[i]->arena_id == a->id) {
 			p = reg[i];
 			reg[i] = NULL;
 			__atomic_sub_fetch(&reg_used, 1, __ATOMIC_RELEASE);
@@ -564,6 +566,12 @@ EXPORT int vgc_profile_sample(struct vgc_arena *a, unsigned int flags)
 	return profile_sample(a, flags, 0);
 }
 
+EXPORT int vgc_profile_sample_mask(struct vgc_arena *a, unsigned int flags,
+				   uint64_t partition_mask)
+{
+	return profile_sample(a, flags, partition_mask);
+}
+
 EXPORT int vgc_zone_checkpoint(struct vgc_arena *a,
 			       const struct vgc_ckpt_opts *o,
 			       struct vgc_checkpoint *result)
@@ -578,6 +586,7 @@ EXPORT int vgc_zone_checkpoint(struct vgc_arena *a,
 		result = &local;
 	if (!p)
 		return vgc_checkpoint(a, o, result);
+	/* vgc_checkpoint samples too; the second call finds it done */
 	profile_sample(a, o ? o->flags : 0, o ? o->partition_mask : 0);
 	for (z = 0; z < VGC_NR_ZONES; z++)
 		for (q = 0; q < a->nr_parts; q++) {

@@ -148,7 +148,9 @@ int vgc_zone_fit_records(struct vgc_zone_policy *p,
 /*
  * Attaches a profile to the arena (the runtime opened it with
  * VGC_ARENA_F_PROFILE).  One profile per arena: -EBUSY on a second attach,
- * -EINVAL for a bad policy, -ENOMEM.  Detach before vgc_arena_close().
+ * -EINVAL for a bad policy, -ENOMEM, -ENOSPC past 64 profiled arenas.
+ * vgc_arena_close() detaches it.  Detach only while no other thread uses
+ * the arena.
  */
 int vgc_profile_attach(struct vgc_arena *a, const struct vgc_zone_policy *p);
 int vgc_profile_detach(struct vgc_arena *a);
@@ -166,8 +168,13 @@ int vgc_profile_get_policy(struct vgc_arena *a, struct vgc_zone_policy *p);
  * profile is attached.
  */
 int vgc_profile_sample(struct vgc_arena *a, unsigned int flags);
+/* The same for a checkpoint of some partitions only (0: all). */
+int vgc_profile_sample_mask(struct vgc_arena *a, unsigned int flags,
+			    uint64_t partition_mask);
 /*
- * vgc_profile_sample + vgc_checkpoint + a profiling record per zone.
+ * vgc_checkpoint (which samples first when a profile is attached) plus a
+ * profiling record per swept zone: the zone's sweep time and its share of
+ * the sampling time against its summed feature functions.
  */
 int vgc_zone_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 			struct vgc_checkpoint *result);
