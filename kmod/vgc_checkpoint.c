@@ -363,6 +363,7 @@ static void vgc_ckpt_async_work(struct work_struct *work)
 	long res = vgc_checkpoint_run(as->arena, as->ck);
 
 	as->done(as->ctx, res);
+	atomic_dec(&as->arena->async_inflight);
 	vgc_arena_put(as->arena);
 	kfree(as);
 }
@@ -372,9 +373,19 @@ int vgc_checkpoint_start(struct vgc_arena *arena, struct vgc_checkpoint *ck,
 {
 	struct vgc_ckpt_async *as;
 
+	/*
+	 * Backpressure: a submitter that never waits must not queue
+	 * unbounded work that an exiting ring would then have to drain.
+	 */
+	if (atomic_inc_return(&arena->async_inflight) > VGC_CKPT_MAX_INFLIGHT) {
+		atomic_dec(&arena->async_inflight);
+		return -EBUSY;
+	}
 	as = kzalloc(sizeof(*as), GFP_KERNEL);
-	if (!as)
+	if (!as) {
+		atomic_dec(&arena->async_inflight);
 		return -ENOMEM;
+	}
 	INIT_WORK(&as->work, vgc_ckpt_async_work);
 	as->arena = arena;
 	as->ck = ck;

@@ -26,7 +26,8 @@
  *	from a workqueue, after *ck holds the outputs; res is 0 or -errno) or
  *	-errno without calling done().  *ck must stay valid until done().  The
  *	arena is pinned until done() returns.  Checkpoints of one arena are
- *	serialised, so several may be queued at once.
+ *	serialised, so several may be queued at once, up to
+ *	VGC_CKPT_MAX_INFLIGHT per arena: beyond that -EBUSY.
  *
  *   int vgc_checkpoint_copy_out(void __user *arg,
  *                               const struct vgc_checkpoint *ck, u32 usize);
@@ -64,6 +65,9 @@ struct vgc_arena_dbg_rm {
  * get -E2BIG; it also keeps every byte offset far from u64 overflow.
  */
 #define VGC_MAX_ARENA_GRANULES	BIT_ULL(38)
+
+/* Async checkpoints queued or running per arena, see vgc_checkpoint_start. */
+#define VGC_CKPT_MAX_INFLIGHT	64
 
 struct vgc_kregion {
 	u64 first_granule;
@@ -137,6 +141,7 @@ struct vgc_arena {
 	u64 reclaimed_objects;
 	u64 reclaimed_bytes;
 	u64 dead_threads_dropped;
+	atomic_t async_inflight;	/* vgc_checkpoint_start() */
 };
 
 struct vgc_file {
