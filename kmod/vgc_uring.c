@@ -192,7 +192,7 @@ static long vgc_uring_objects(struct vgc_arena *arena,
 				return ret;
 			(*done)++;
 		}
-		if (n == VGC_URING_CHUNK)
+		if (off + n < pl->count)
 			cond_resched();
 	}
 	return 0;

@@ -8,6 +8,7 @@ static const struct bench_cmd cmds[] = {
 	/* each benchmark adds its line here */
 	{ "sweep", "checkpoint sweep throughput vs memory bandwidth, pauses, CPython/Boehm GC cost", bench_sweep },
 	{ "alloc", "alloc+release with reclamation vs glibc, jemalloc, mimalloc, tcmalloc", bench_alloc },
+	{ "uring", "checkpoint commands/s: one ioctl each vs io_uring batches of 1, 8, 64, 256", bench_uring },
 	{ "paper", "the paper's PPE workloads: serial, OpenMP, PPE(1), PPE(P) tables", bench_paper },
 	{ "zones", "paper tables 8.25-8.29 with grace periods, classification cost per checkpoint", bench_zones },
 	{ "yield", "ephemeral values: Yield Memory vs zone allocation vs malloc", bench_yield },
