@@ -350,6 +350,7 @@ struct pause_row {
 	unsigned int k;
 	double p50, p99, max, cpu_p50, cpu_p99, cpu_max, sweep_p50;
 	uint64_t again, checksum;
+	enum vgc_backend backend;
 	int err;
 };
 
@@ -410,6 +411,7 @@ static void run_pauses(const struct sopts *o, struct pause_row *row, uint64_t n)
 			row->err = err ? err : w.err;
 	}
 	row->checksum = w.checksum;
+	row->backend = vgc_arena_backend(w.a);
 	world_close(&w);
 	if (row->err)
 		return;
@@ -920,7 +922,9 @@ int bench_sweep(int argc, char **argv)
 			       fmin(t->ok[2] ? t->cpu[2] : INFINITY, t->cpu[1]) / t->table_ns);
 	}
 	printf("\npause per checkpoint (vgc_checkpoint, all zones, %s sweep, %s backend)\n\n",
-	       vgc_sweep_impl_name(vgc_sweep_default()), vgc_backend_name(o.backend));
+	       pr[0].backend == VGC_BACKEND_MODULE ? "kernel" :
+	       vgc_sweep_impl_name(vgc_sweep_default()),
+	       vgc_backend_name(pr[0].backend));
 	printf("%11s %5s | %10s %10s %10s %7s | %10s %10s %10s %7s\n", "objects", "ckpts",
 	       "p50 us", "p99 us", "max us", "p99/p50", "cpu p50", "cpu p99", "cpu max", "p99/p50");
 	for (i = 0; i < o.nr_pause_sizes; i++) {
