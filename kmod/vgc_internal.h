@@ -164,8 +164,6 @@ int vgc_copy_out(void __user *arg, const void *src, size_t ksize, u32 usize);
 /* vgc_uring.c */
 int vgc_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
 #endif
-/* vgc_batch.c: one object of a batch, for the io_uring inline commands */
-int vgc_batch_one(struct vgc_arena *arena, u32 op, u64 i);
 
 /* vgc_arena.c */
 int vgc_arena_create(struct vgc_file *vf, const void __user *arg);
