@@ -253,6 +253,11 @@ uint64_t *vgc_arena_plane(const struct vgc_arena *a, enum vgc_plane plane)
 	return a->planes[plane];
 }
 
+const uint16_t *vgc_arena_spans(const struct vgc_arena *a)
+{
+	return a->spans;
+}
+
 const struct vgc_region_stats *vgc_region_stats(const struct vgc_arena *a,
 						unsigned int zone,
 						unsigned int partition)

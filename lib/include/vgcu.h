@@ -75,6 +75,8 @@ unsigned int vgc_arena_partitions(const struct vgc_arena *a);
 void *vgc_arena_base(const struct vgc_arena *a);	/* granule 0 */
 const struct vgc_ctrl *vgc_arena_ctrl(const struct vgc_arena *a);
 uint64_t *vgc_arena_plane(const struct vgc_arena *a, enum vgc_plane plane);
+/* The span table: size class in granules of each span, 0 = not carved. */
+const uint16_t *vgc_arena_spans(const struct vgc_arena *a);
 
 /* ---- threads and grace periods ---------------------------------------- */
 
