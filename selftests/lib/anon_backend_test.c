@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The anonymous backend, forced whatever $VGC_BACKEND says: each region's
+ * pages land on the node of its partition's CPU (checked independently
+ * with move_pages), partitions follow the process's CPU affinity, and the
+ * backend says why it was chosen.
+ */
+#include <numa.h>
+#include <numaif.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include "kselftest_harness.h"
+#include "vgcu_test.h"
+
+TEST(regions_on_their_cpus_nodes)
+{
+	struct vgc_config cfg;
+	struct vgc_arena *a;
+	unsigned int z, p, np;
+	int err;
+
+	if (numa_available() < 0 || numa_max_node() < 1)
+		SKIP(return, "one NUMA node: locality needs two");
+	vgc_config_init(&cfg);
+	cfg.backend = VGC_BACKEND_ANON;
+	err = vgc_arena_open(&cfg, &a);
+	ASSERT_EQ(0, err) TH_LOG("%s", vgc_strerror(err));
+	ASSERT_EQ(VGC_BACKEND_ANON, vgc_arena_backend(a));
+	TH_LOG("%s", vgc_backend_reason(a));
+	np = vgc_arena_partitions(a);
+	for (z = 0; z < VGC_NR_ZONES; z++) {
+		for (p = 0; p < np; p++) {
+			const struct vgc_region *r = vgc_arena_region(a, z, p);
+			char *page = (char *)vgc_arena_base(a) +
+				     r->first_granule * VGC_GRANULE_SIZE;
+			void *pages[1] = { page };
+			int status[1] = { -1 };
+
+			page[0] = 1;
+			ASSERT_EQ(0, move_pages(0, 1, pages, NULL, status, 0));
+			ASSERT_EQ(numa_node_of_cpu(r->cpu), r->node);
+			ASSERT_EQ(r->node, status[0])
+				TH_LOG("zone %u partition %u cpu %u", z, p, r->cpu);
+		}
+	}
+	vgc_arena_close(a);
+}
+
+TEST(partitions_follow_affinity)
+{
+	cpu_set_t old, one;
+	struct vgc_config cfg;
+	struct vgc_arena *a;
+	unsigned int cpu;
+	int err;
+
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
+	for (cpu = 0; !CPU_ISSET(cpu, &old); cpu++)
+		;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	vgc_config_init(&cfg);
+	cfg.backend = VGC_BACKEND_ANON;
+	err = vgc_arena_open(&cfg, &a);
+	sched_setaffinity(0, sizeof(old), &old);
+	ASSERT_EQ(0, err) TH_LOG("%s", vgc_strerror(err));
+	ASSERT_EQ(1, vgc_arena_partitions(a));
+	ASSERT_EQ(cpu, vgc_arena_region(a, VGC_ZONE_RED, 0)->cpu);
+	ASSERT_EQ(0, vgc_thread_partition(a));
+	ASSERT_EQ(-1, vgc_arena_fd(a));
+	ASSERT_NE(NULL, strstr(vgc_backend_reason(a), "anonymous"));
+	vgc_arena_close(a);
+}
+
+/* An unregistered thread allocates from the partition of its CPU. */
+TEST(unregistered_thread_uses_its_cpus_partition)
+{
+	unsigned int cpus[VGC_MAX_PARTITIONS], n = vgct_cpus(cpus, 0), i;
+	struct vgc_config cfg;
+	struct vgc_objinfo oi;
+	struct vgc_arena *a;
+	cpu_set_t old, one;
+	int err;
+
+	if (n < 2)
+		SKIP(return, "one CPU: one partition");
+	vgc_config_init(&cfg);
+	cfg.backend = VGC_BACKEND_ANON;
+	err = vgc_arena_open(&cfg, &a);
+	ASSERT_EQ(0, err) TH_LOG("%s", vgc_strerror(err));
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
+	for (i = 0; i < n && i < vgc_arena_partitions(a); i++) {
+		void *p;
+
+		CPU_ZERO(&one);
+		CPU_SET(cpus[i], &one);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+		p = vgc_alloc(a, 32, VGC_ZONE_GREEN);
+		ASSERT_NE(NULL, p);
+		ASSERT_EQ(0, vgc_locate(a, p, &oi));
+		ASSERT_EQ(i, oi.partition);
+		ASSERT_EQ((int)i, vgc_thread_partition(a));
+	}
+	sched_setaffinity(0, sizeof(old), &old);
+	/* registered: the registered partition, wherever the thread runs */
+	ASSERT_EQ(0, vgc_thread_register(a, 1));
+	ASSERT_EQ(1, vgc_thread_partition(a));
+	ASSERT_EQ(0, vgc_locate(a, vgc_alloc(a, 32, VGC_ZONE_RED), &oi));
+	ASSERT_EQ(1, oi.partition);
+	ASSERT_EQ(0, vgc_thread_unregister(a));
+	vgc_arena_close(a);
+}
+
+TEST_HARNESS_MAIN
