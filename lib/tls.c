@@ -70,9 +70,26 @@ static void vgcu_thread_dtor(void *arg)
 	vgcu_tls_last = NULL;
 }
 
+/*
+ * A fork()ed child shares the arena's mapping but none of the parent's
+ * thread slots: its copy of the forking thread's contexts forgets them
+ * (the kernel, or the parent, still owns the slots).
+ */
+static void vgcu_atfork_child(void)
+{
+	struct vgcu_tctx *t;
+
+	for (t = vgcu_tls_head; t; t = t->next) {
+		t->slot = -1;
+		t->partition = -1;
+		t->ts = NULL;
+	}
+}
+
 static void vgcu_key_init(void)
 {
 	vgcu_key_ready = !pthread_key_create(&vgcu_key, vgcu_thread_dtor);
+	pthread_atfork(NULL, NULL, vgcu_atfork_child);
 }
 
 struct vgcu_tctx *vgcu_tctx_slow(struct vgc_arena *a, bool create)
