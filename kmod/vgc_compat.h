@@ -54,10 +54,10 @@ static inline void vgc_vm_flags_clear(struct vm_area_struct *vma,
  * io_uring passthrough.  6.7 moved the uring_cmd API to <linux/io_uring/cmd.h>,
  * reached the payload through ->sqe instead of ->cmd, and added
  * cancellation (IO_URING_F_CANCEL, io_uring_cmd_mark_cancelable()); the
- * header is the feature test for all three.
+ * header is the feature test for all three (probed in Kbuild).
  */
 #ifdef VGC_HAVE_URING
-#if __has_include("linux/io_uring/cmd.h")
+#ifdef VGC_HAVE_IO_URING_CMD_H
 #include <linux/io_uring/cmd.h>
 
 static inline const void *vgc_uring_payload(const struct io_uring_cmd *cmd)
