@@ -186,22 +186,38 @@ static inline void obj_free(struct tstate *t, void *p)
 		t->bad++;
 }
 
-/* Called after every operation on VGC; cheap when nothing is due. */
-static inline void vgc_tick(struct tstate *t, uint64_t i, int *ckpt_due)
+/*
+ * Called after every operation on VGC: two countdowns, so the benchmark's
+ * own bookkeeping costs VGC no division per operation.
+ */
+struct ticker {
+	unsigned int qs_left, ckpt_left;
+	int ckpt_due;
+};
+
+static void ticker_init(struct ticker *k, const struct params *pa)
 {
-	const struct params *pa = t->pa;
+	k->qs_left = pa->qs_every;
+	k->ckpt_left = pa->ckpt_every;
+	k->ckpt_due = 0;
+}
 
-	if ((i + 1) % pa->ckpt_every == 0)
-		*ckpt_due = 1;
-	if ((i + 1) % pa->qs_every == 0) {
-		vgc_quiescent(t->im->arena);
-		if (*ckpt_due) {
-			uint64_t before = t->ckpts;
+static inline void vgc_tick(struct tstate *t, struct ticker *k)
+{
+	if (!--k->ckpt_left) {
+		k->ckpt_left = t->pa->ckpt_every;
+		k->ckpt_due = 1;
+	}
+	if (--k->qs_left)
+		return;
+	k->qs_left = t->pa->qs_every;
+	vgc_quiescent(t->im->arena);
+	if (k->ckpt_due) {
+		uint64_t before = t->ckpts;
 
-			vgc_ckpt(t);
-			if (t->ckpts != before)
-				*ckpt_due = 0;
-		}
+		vgc_ckpt(t);
+		if (t->ckpts != before)
+			k->ckpt_due = 0;
 	}
 }
 
@@ -212,9 +228,10 @@ static void run_local(struct tstate *t, void **slots, uint64_t seed,
 {
 	const unsigned int mask = t->pa->window - 1;
 	const uint64_t tag = (uint64_t)t->partition + 1;
+	struct ticker k;
 	uint64_t i;
-	int due = 0;
 
+	ticker_init(&k, t->pa);
 	for (i = 0; i < ops; i++) {
 		uint64_t r = lcg(&seed);
 		unsigned int j = (unsigned int)(r >> 20) & mask;
@@ -231,7 +248,7 @@ static void run_local(struct tstate *t, void **slots, uint64_t seed,
 		*p = tag << 40 | t->serial++;
 		slots[j] = p;
 		if (t->im->vgc)
-			vgc_tick(t, i, &due);
+			vgc_tick(t, &k);
 	}
 }
 
@@ -289,8 +306,9 @@ static void run_producer(struct tstate *t, uint64_t ops, uint64_t seed)
 	struct ring *rg = t->ring;
 	uint64_t i, h = atomic_load_explicit(&rg->head, memory_order_relaxed);
 	uint64_t tl = atomic_load_explicit(&rg->tail, memory_order_acquire);
-	int due = 0;
+	struct ticker k;
 
+	ticker_init(&k, t->pa);
 	for (i = 0; i < ops; i++) {
 		uint64_t r = lcg(&seed);
 		uint64_t *p = obj_alloc(t, size_of(r));
@@ -313,7 +331,7 @@ static void run_producer(struct tstate *t, uint64_t ops, uint64_t seed)
 		if (!p)
 			return;
 		if (t->im->vgc)
-			vgc_tick(t, i, &due);
+			vgc_tick(t, &k);
 	}
 }
 
@@ -323,6 +341,7 @@ static void run_consumer(struct tstate *t, uint64_t ops)
 	struct ring *rg = t->ring;
 	uint64_t i, tl = atomic_load_explicit(&rg->tail, memory_order_relaxed);
 	uint64_t h = atomic_load_explicit(&rg->head, memory_order_acquire);
+	unsigned int qs_left = t->pa->qs_every;
 
 	for (i = 0; i < ops; i++) {
 		unsigned int spins = 0;
@@ -343,8 +362,10 @@ static void run_consumer(struct tstate *t, uint64_t ops)
 		t->sum += *p;
 		t->bad += *p >> 40 != 1;
 		obj_free(t, p);
-		if (t->im->vgc && (i + 1) % t->pa->qs_every == 0)
+		if (t->im->vgc && !--qs_left) {
+			qs_left = t->pa->qs_every;
 			vgc_quiescent(t->im->arena);
+		}
 	}
 }
 
