@@ -54,7 +54,18 @@ struct vgc_config {
 /* Fills cfg with defaults: AUTO backend, all allowed CPUs, 1 MiB zones. */
 void vgc_config_init(struct vgc_config *cfg);
 
+/*
+ * Opens an arena (cfg NULL: defaults).  Backend: AUTO takes the module when
+ * /dev/vgc opens and answers VGC_IOC_GET_VERSION with our ABI, else the
+ * anonymous backend; with AUTO, $VGC_BACKEND=module forces the module (and
+ * fails with its error when it is not there) and $VGC_BACKEND=anon the
+ * anonymous backend.  Partitions default to the CPUs of the process's
+ * affinity mask (sched_getaffinity), so taskset and numactl --cpunodebind
+ * constrain them; on the anonymous backend each region is bound
+ * (MPOL_PREFERRED) to the node of its partition's CPU.
+ */
 int vgc_arena_open(const struct vgc_config *cfg, struct vgc_arena **out);
+/* No other thread may use the arena during or after the close. */
 void vgc_arena_close(struct vgc_arena *a);
 
 enum vgc_backend vgc_arena_backend(const struct vgc_arena *a);
@@ -84,11 +95,24 @@ const uint16_t *vgc_arena_spans(const struct vgc_arena *a);
  * A thread's partition is the one it registered with; an unregistered
  * thread allocates from the partition whose CPU it runs on (sched_getcpu),
  * or partition 0 when none matches.  partition < 0: pick by current CPU.
+ *
+ * Only registered threads are protected by grace periods: an object a
+ * registered thread can still reach is not reused before that thread has
+ * announced a quiescent state.  Registration counts as one.  A thread may
+ * be registered with several arenas.  -EEXIST when registered already,
+ * -ERANGE for a partition out of range, -EBUSY when all VGC_MAX_THREADS
+ * slots are taken; unregister: -ESRCH when not registered.  A thread that
+ * exits is unregistered (library on both backends; the kernel also drops
+ * the slots of killed processes).  A fork()ed child starts unregistered.
  */
 int vgc_thread_register(struct vgc_arena *a, int partition);
 int vgc_thread_unregister(struct vgc_arena *a);
 int vgc_thread_partition(struct vgc_arena *a);
-/* Quiescent state: the thread holds no reference into the arena now. */
+/*
+ * Quiescent state: the thread holds no reference into the arena now.  One
+ * release store to the thread's own slot (no syscall).  A registered
+ * thread that runs checkpoints itself announces one before each.
+ */
 void vgc_quiescent(struct vgc_arena *a);
 /* Around blocking calls: offline threads never hold up a checkpoint. */
 void vgc_thread_offline(struct vgc_arena *a);
@@ -99,9 +123,14 @@ void vgc_thread_online(struct vgc_arena *a);
 #define VGC_ALLOC_F_PERSISTENT	(1U << 0)	/* pin at allocation */
 
 /*
- * Allocates size bytes (rounded up to 16) in zone/gen of the calling
- * thread's partition.  Lock-free.  Returns NULL with errno = ENOMEM when
- * the region is full, E2BIG beyond VGC_SPAN_SIZE, EINVAL on bad zone/gen.
+ * Allocates size bytes (rounded up to its size class) in zone/gen of the
+ * calling thread's partition.  Lock-free: one atomic bit-test-and-set of
+ * the slot's VALID bit in the common case; the object is Active (001) at
+ * once.  The memory is not cleared.  Returns NULL with errno = ENOMEM when
+ * the generation has no free slot of the class (released objects come back
+ * at the third checkpoint after their release), E2BIG beyond
+ * VGC_MAX_OBJECT_SIZE, EINVAL on bad size/zone/gen/flags.  Spans keep the
+ * class they were first carved for.
  */
 void *vgc_alloc(struct vgc_arena *a, size_t size, enum vgc_zone zone);
 void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
@@ -115,7 +144,13 @@ struct vgc_objinfo {
 	size_t size;		/* the size class in bytes */
 };
 
-/* O(1): shifts and boundary comparisons.  -EINVAL outside the arena. */
+/*
+ * O(1): subtraction and shifts give the index and span, a per-span table
+ * built from the layout gives (zone, partition, gen), the span's class
+ * gives the object's head (interior pointers resolve to their object).
+ * -EINVAL outside the arena's committed regions.  valid = 0 for a free
+ * slot (state then reads 001, the free preset).
+ */
 int vgc_locate(const struct vgc_arena *a, const void *p,
 	       struct vgc_objinfo *out);
 /* The object's state code (0..7), or -EINVAL when p is not an object. */
@@ -165,8 +200,12 @@ struct vgc_ckpt_opts {
 /*
  * Completes a grace period and sweeps.  On the module backend the kernel
  * sweeps each partition on its own CPU; on the anonymous backend the
- * library does.  -EAGAIN when a registered online thread has not announced
- * a quiescent state since the last checkpoint (vgc_blocker() names it).
+ * library does, in the calling thread, with the same counters and ctrl
+ * statistics.  -EAGAIN when a registered online thread has not announced
+ * a quiescent state since the last checkpoint (vgc_blocker() names it);
+ * -EINVAL for unknown flags or partitions out of range.  result (may be
+ * NULL) gets the counts, gp_seq and the zones/gens evaluated.  Expired
+ * objects are reclaimed eagerly by the sweep (S = 001, then VALID cleared).
  */
 int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 		   struct vgc_checkpoint *result);
