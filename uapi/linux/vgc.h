@@ -130,6 +130,7 @@ struct vgc_version {
 	__u64 nr_arenas;		/* out: live arenas, module-wide */
 	__u64 reserved[4];
 };
+
 #define VGC_VERSION_SIZE_VER0	80
 
 /* ---- VGC_IOC_CREATE_ARENA --------------------------------------------- */
@@ -171,6 +172,7 @@ struct vgc_arena_params {
 	__u32 cpus[VGC_MAX_PARTITIONS];
 	__u64 reserved[4];
 };
+
 #define VGC_ARENA_PARAMS_SIZE_VER0	376
 
 /* ---- VGC_IOC_GET_LAYOUT ----------------------------------------------- */
@@ -219,6 +221,7 @@ struct vgc_layout {
 	__u64 regions_ptr;		/* in: struct vgc_region[regions_cap] */
 	__u64 reserved[4];
 };
+
 #define VGC_LAYOUT_SIZE_VER0	232
 
 /*
@@ -313,6 +316,7 @@ struct vgc_grow {
 	__u64 committed_granules;	/* out: region's new committed size */
 	__u64 reserved[2];
 };
+
 #define VGC_GROW_SIZE_VER0	48
 
 /* ---- VGC_IOC_THREAD_REGISTER / _UNREGISTER ---------------------------- */
@@ -323,6 +327,7 @@ struct vgc_thread_reg {
 	__u32 slot;			/* out (register), in (unregister) */
 	__u64 reserved[2];
 };
+
 #define VGC_THREAD_REG_SIZE_VER0	32
 
 /* ---- VGC_IOC_CHECKPOINT ------------------------------------------------ */
@@ -349,6 +354,7 @@ struct vgc_checkpoint {
 	struct vgc_sweep_counts counts;	/* out: summed over partitions */
 	__u64 reserved[4];
 };
+
 #define VGC_CHECKPOINT_SIZE_VER0	208
 
 /* ---- VGC_IOC_BATCH ----------------------------------------------------- */
@@ -380,6 +386,7 @@ struct vgc_batch {
 	__s32 error;			/* out: errno of the first failure */
 	__u64 reserved[2];
 };
+
 #define VGC_BATCH_SIZE_VER0	48
 
 /* ---- VGC_IOC_GET_STATS ------------------------------------------------- */
@@ -395,6 +402,7 @@ struct vgc_stats {
 	__u64 dead_threads_dropped;	/* out: slots of exited tasks */
 	__u64 reserved[4];
 };
+
 #define VGC_STATS_SIZE_VER0	96
 
 /* ---- Commands ---------------------------------------------------------- */
@@ -417,10 +425,12 @@ struct vgc_stats {
  *
  *  - any VGC_IOC_* number: "arg" is the user address of the command's
  *    argument struct, exactly as ioctl takes it, read and written the same
- *    way (it must stay valid until the CQE); flags and count must be 0.  CQE res is the ioctl's return value (0 or -errno).
+ *    way (it must stay valid until the CQE); flags and count must be 0.
+ *    CQE res is the ioctl's return value (0 or -errno).
  *    VGC_IOC_CHECKPOINT completes asynchronously: the sweep runs on the
  *    partitions' own CPUs while the ring goes on, and the result struct is
  *    written back in the submitting task before the CQE is posted.
+ *    At most 64 checkpoints may be in flight per arena: -EBUSY beyond.
  *
  *  - VGC_URING_OBJ: one object, no argument struct.  arg is the object
  *    index, flags the op (enum vgc_batch_op), count 0.  res is what
@@ -446,7 +456,7 @@ struct vgc_stats {
  * _UNREGISTER act for the task that issues the SQE: from io_uring's own
  * threads (IOSQE_ASYNC, SQPOLL) they are -EOPNOTSUPP.  Commands in flight
  * hold the file: closing the fd or the ring never loses one; on kernels
- * with uring_cmd cancelation an unstarted checkpoint is cancelled
+ * with uring_cmd cancellation an unstarted checkpoint is cancelled
  * (-ECANCELED) when the ring goes away.
  */
 #define VGC_URING_OBJ		_IO(VGC_IOC_MAGIC, 0x40)
@@ -458,6 +468,7 @@ struct vgc_uring_cmd {
 	__u32 flags;			/* op or VGC_CKPT_F_*; else 0 */
 	__u32 count;			/* VGC_URING_BATCH; else 0 */
 };
+
 #define VGC_URING_CMD_SIZE	16
 
 #endif /* _UAPI_LINUX_VGC_H */
