@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "vgcu.h"
+#include "vgcu_int.h"
 #include "vgcu_uring.h"
+#include "vgcu_zone.h"
 
 #define VGC_API		__attribute__((visibility("default")))
 #define URING_MAX_DEPTH	4096U
@@ -42,6 +44,7 @@ struct ucmd {
 
 struct vgc_uring {
 	int fd;
+	struct vgc_arena *arena;	/* NULL: opened on a bare fd */
 	enum vgc_uring_path path;
 	unsigned int depth;
 	unsigned int setup_flags;
@@ -58,6 +61,7 @@ struct vgc_uring {
 	uint32_t *pend;
 	unsigned int pend_n;
 	struct vgc_uring_result *done_q;
+	uint32_t *done_slot;		/* slot of each result, freed at reap */
 	unsigned int done_head, done_n;
 
 	char reason[192];
@@ -258,7 +262,9 @@ static int uring_new(int fd, unsigned int depth, unsigned int flags,
 	u->free_slot = calloc(d, sizeof(*u->free_slot));
 	u->pend = calloc(d, sizeof(*u->pend));
 	u->done_q = calloc(d, sizeof(*u->done_q));
-	if (!u->slot || !u->free_slot || !u->pend || !u->done_q) {
+	u->done_slot = calloc(d, sizeof(*u->done_slot));
+	if (!u->slot || !u->free_slot || !u->pend || !u->done_q ||
+	    !u->done_slot) {
 		vgc_uring_close(u);
 		return -ENOMEM;
 	}
@@ -293,6 +299,8 @@ VGC_API int vgc_uring_open(struct vgc_arena *a, unsigned int depth,
 		return -EINVAL;
 	fd = vgc_arena_fd(a);
 	ret = uring_new(fd < 0 ? -1 : fd, depth, flags, out);
+	if (!ret)
+		(*out)->arena = a;
 	if (!ret && fd < 0)
 		snprintf((*out)->reason, sizeof((*out)->reason),
 			 "ioctl: the %s backend has no /dev/vgc fd "
@@ -317,6 +325,7 @@ VGC_API void vgc_uring_close(struct vgc_uring *u)
 	free(u->free_slot);
 	free(u->pend);
 	free(u->done_q);
+	free(u->done_slot);
 	free(u);
 }
 
@@ -376,11 +385,27 @@ static int queue(struct vgc_uring *u, enum ucmd_kind kind, unsigned long ioc,
 	return 0;
 }
 
+/*
+ * The library samples its zone profile before every checkpoint (see
+ * vgc_profile_sample_mask()); a checkpoint queued here is no exception.
+ */
+static void before_checkpoint(struct vgc_uring *u, unsigned int flags,
+			      uint64_t mask)
+{
+	if (u && u->arena && u->nr_free)
+		vgc_profile_sample_mask(u->arena, flags, mask);
+}
+
 VGC_API int vgc_uring_queue_ioctl(struct vgc_uring *u, unsigned long ioc,
 				  void *arg, uint64_t user_data)
 {
 	if (_IOC_TYPE(ioc) != VGC_IOC_MAGIC)
 		return -EINVAL;
+	if (_IOC_NR(ioc) == _IOC_NR(VGC_IOC_CHECKPOINT) && arg) {
+		const struct vgc_checkpoint *c = arg;
+
+		before_checkpoint(u, c->flags, c->partition_mask);
+	}
 	return queue(u, UK_IOCTL, ioc, arg, (uint32_t)ioc,
 		     (uint64_t)(uintptr_t)arg, 0, 0, user_data);
 }
@@ -404,6 +429,7 @@ VGC_API int vgc_uring_queue_checkpoint(struct vgc_uring *u,
 				       uint64_t partition_mask,
 				       unsigned int flags, uint64_t user_data)
 {
+	before_checkpoint(u, flags, partition_mask);
 	return queue(u, UK_CKPT, 0, NULL, VGC_URING_CHECKPOINT,
 		     partition_mask, flags, 0, user_data);
 }
@@ -466,6 +492,9 @@ static void run_ckpt(struct vgc_uring *u, const struct ucmd *c,
 		r->aux = (uint64_t)ck.blocker_tid << 32 | ck.blocker_slot;
 }
 
+static void note_blocker(struct vgc_uring *u, const struct ucmd *c,
+			 const struct vgc_uring_result *r);
+
 static void run_one(struct vgc_uring *u, const struct ucmd *c,
 		    struct vgc_uring_result *r)
 {
@@ -483,6 +512,7 @@ static void run_one(struct vgc_uring *u, const struct ucmd *c,
 		run_ckpt(u, c, r);
 		break;
 	}
+	note_blocker(u, c, r);
 }
 
 static int ioctl_submit(struct vgc_uring *u)
@@ -493,8 +523,8 @@ static int ioctl_submit(struct vgc_uring *u)
 		unsigned int tail = (u->done_head + u->done_n) % u->depth;
 
 		run_one(u, &u->slot[u->pend[i]], &u->done_q[tail]);
+		u->done_slot[tail] = u->pend[i];
 		u->done_n++;
-		slot_put(u, u->pend[i]);
 	}
 	u->pend_n = 0;
 	u->queued = 0;
@@ -508,6 +538,7 @@ static int ioctl_reap(struct vgc_uring *u, struct vgc_uring_result *out,
 	unsigned int n = 0;
 
 	while (n < max && u->done_n) {
+		slot_put(u, u->done_slot[u->done_head]);
 		out[n++] = u->done_q[u->done_head];
 		u->done_head = (u->done_head + 1) % u->depth;
 		u->done_n--;
@@ -517,6 +548,25 @@ static int ioctl_reap(struct vgc_uring *u, struct vgc_uring_result *out,
 }
 
 /* ---- the io_uring path -------------------------------------------------- */
+
+/* vgc_blocker() names the blocker of the last -EAGAIN checkpoint. */
+static void note_blocker(struct vgc_uring *u, const struct ucmd *c,
+			 const struct vgc_uring_result *r)
+{
+	const struct vgc_checkpoint *ck = c->arg;
+
+	if (!u->arena || r->res != -EAGAIN)
+		return;
+	if (c->kind == UK_CKPT && (u->setup_flags & IORING_SETUP_CQE32 ||
+				   u->path == VGC_URING_PATH_IOCTL)) {
+		u->arena->blocker_slot = (uint32_t)r->aux;
+		u->arena->blocker_tid = (uint32_t)(r->aux >> 32);
+	} else if (c->kind == UK_IOCTL && ck &&
+		   _IOC_NR(c->ioc) == _IOC_NR(VGC_IOC_CHECKPOINT)) {
+		u->arena->blocker_slot = ck->blocker_slot;
+		u->arena->blocker_tid = ck->blocker_tid;
+	}
+}
 
 static void cqe_result(struct vgc_uring *u, const struct io_uring_cqe *cqe,
 		       struct vgc_uring_result *r)
@@ -546,6 +596,7 @@ static void cqe_result(struct vgc_uring *u, const struct io_uring_cqe *cqe,
 			r->aux = cqe->big_cqe[0];
 		break;
 	}
+	note_blocker(u, c, r);
 	slot_put(u, id);
 }
 
