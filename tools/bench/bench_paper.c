@@ -9,6 +9,11 @@
  * malloc) and yields the same 64-bit checksum; a mismatch is reported and
  * fails the run.  Each attempt is timed around the whole parallel region,
  * dispatch and aggregation included; one untimed warm-up precedes them.
+ * Attempts of the five variants interleave in a rotating order with a 5 ms
+ * pause between runs, so that no variant runs while another one's idle
+ * threads still spin.  PPE's checkpoints between attempts (reclaiming what
+ * the attempt released) are not timed; malloc/free are inside the timing
+ * for the others, as vgc_alloc/vgc_release are for PPE.
  *
  * Workloads (one "step" is one index of the range):
  *   loop    acc += mix4(i); one 64 B object per 4096 iterations
@@ -43,6 +48,7 @@
 #define PB_LEAF		32
 #define PB_DEEP_EVERY	64
 #define PB_LOOP_EVERY	4096
+#define PB_QUIESCE_NS	5000000
 #define PB_MAIN_STACK	(512UL << 20)	/* virtual; 400k deep frames touch ~64 MiB */
 
 enum { V_SERIAL, V_OMP1, V_OMPP, V_PPE1, V_PPEP, V_NR };
@@ -365,6 +371,14 @@ static double cpu_seconds(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Longer than PPE's worker spin and libgomp's default spin. */
+static void quiesce(void)
+{
+	struct timespec ts = { 0, PB_QUIESCE_NS };
+
+	nanosleep(&ts, NULL);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -826,12 +840,20 @@ static int paper_main(int argc, char **argv)
 			}
 			vgc_ppe_reset_split(c->ppe1);
 			vgc_ppe_reset_split(c->ppeP);
-			for (v = 0; v < V_NR; v++)
+			for (v = 0; v < V_NR; v++) {
+				quiesce();
 				run_timed(c, v, 0);
-			/* interleave variants so noise hits them alike */
+			}
+			/*
+			 * Interleave variants so noise hits them alike, rotate
+			 * their order, and let spinning threads (PPE's and
+			 * libgomp's) fall asleep before the next one starts.
+			 */
 			for (a = 0; a < o.attempts; a++)
-				for (v = 0; v < V_NR; v++)
-					run_timed(c, v, 1);
+				for (v = 0; v < V_NR; v++) {
+					quiesce();
+					run_timed(c, (v + a) % V_NR, 1);
+				}
 			memset(rs, 0, sizeof(*rs));
 			rs->w = w;
 			rs->n = sizes[k];
