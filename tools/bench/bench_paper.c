@@ -346,7 +346,8 @@ struct pb_series {
 	long before[PB_MAX_ATTEMPTS], after[PB_MAX_ATTEMPTS];
 	uint64_t arena_bytes[PB_MAX_ATTEMPTS];
 	uint64_t sum[PB_MAX_ATTEMPTS];
-	double mean, sd, median;
+	double cpu_ms[PB_MAX_ATTEMPTS];	/* CPU time of the whole process */
+	double mean, sd, median, cpu_median;
 	int err;
 	char errmsg[512];
 };
@@ -406,6 +407,10 @@ static void finish_series(struct pb_series *s)
 	qsort(v, s->n, sizeof(double), cmp_double);
 	s->median = s->n % 2 ? v[s->n / 2] :
 		    (v[s->n / 2 - 1] + v[s->n / 2]) / 2;
+	memcpy(v, s->cpu_ms, sizeof(double) * s->n);
+	qsort(v, s->n, sizeof(double), cmp_double);
+	s->cpu_median = s->n % 2 ? v[s->n / 2] :
+			(v[s->n / 2 - 1] + v[s->n / 2]) / 2;
 }
 
 /*
@@ -512,8 +517,10 @@ static int run_timed(struct pb_ctx *c, int v, int timed)
 	struct pb_series *s = &c->s[v];
 	struct pb_thr t = { .c = c, .v = v };
 	long before = rss_kb();
+	double cpu0 = cpu_seconds(), cpu;
 
 	variant_thread(&t);
+	cpu = (cpu_seconds() - cpu0) * 1e3;
 	if (t.r < 0 && !s->err) {
 		s->err = t.r;
 		snprintf(s->errmsg, sizeof(s->errmsg), "%s%s%s",
@@ -527,6 +534,7 @@ static int run_timed(struct pb_ctx *c, int v, int timed)
 		s->after[s->n] = rss_kb();
 		s->arena_bytes[s->n] = t.abytes;
 		s->sum[s->n] = t.sum;
+		s->cpu_ms[s->n] = cpu;
 		s->n++;
 	}
 	return t.r;
@@ -611,7 +619,7 @@ struct pb_result {
 	uint64_t n;
 	int sums_ok;
 	uint64_t sum;
-	double med[V_NR], mean[V_NR], sd[V_NR];
+	double med[V_NR], mean[V_NR], sd[V_NR], cpu[V_NR];
 	double speedup, ppe_omp1, ppe_ompP, ppe1_serial;
 	int err;
 };
@@ -637,6 +645,9 @@ static void json_series(const struct pb_series *s, const char *name, int last)
 	for (i = 0; i < s->n; i++)
 		printf("%s%llu", i ? ", " : "",
 		       (unsigned long long)s->arena_bytes[i]);
+	printf("], \"cpu_ms\": [");
+	for (i = 0; i < s->n; i++)
+		printf("%s%.6f", i ? ", " : "", s->cpu_ms[i]);
 	printf("], \"error\": %d}%s\n", s->err, last ? "" : ",");
 }
 
@@ -864,6 +875,7 @@ static int paper_main(int argc, char **argv)
 				rs->med[v] = c->s[v].median;
 				rs->mean[v] = c->s[v].mean;
 				rs->sd[v] = c->s[v].sd;
+				rs->cpu[v] = c->s[v].cpu_median;
 				if (c->s[v].err)
 					rs->err = c->s[v].err;
 				for (a = 0; a < c->s[v].n; a++)
@@ -958,6 +970,25 @@ static int paper_main(int argc, char **argv)
 		       rs->ppe_ompP, ok_oP ? "met" : "NOT MET",
 		       rs->ppe1_serial, ok_s ? "met" : "NOT MET",
 		       rs->sums_ok ? "OK" : "MISMATCH");
+	}
+	if (!o.json) {
+		printf("\nCPU time of the process per run (median ms): work plus overhead, unaffected by waiting for a CPU\n");
+		printf("| workload | size | serial | omp1 | omp%u | ppe1 | ppe%u | PPE(1)/serial | PPE(%u)/PPE(1) | PPE(%u)/OMP(%u) |\n",
+		       o.parts, o.parts, o.parts, o.parts, o.parts);
+		printf("|---|---|---|---|---|---|---|---|---|---|\n");
+		for (i = 0; i < nres; i++) {
+			struct pb_result *rs = &res[i];
+			char lbl[32];
+
+			size_label(rs->w, rs->n, lbl, sizeof(lbl));
+			printf("| %s | %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
+			       wname[rs->w], lbl, rs->cpu[V_SERIAL],
+			       rs->cpu[V_OMP1], rs->cpu[V_OMPP],
+			       rs->cpu[V_PPE1], rs->cpu[V_PPEP],
+			       rs->cpu[V_PPE1] / rs->cpu[V_SERIAL],
+			       rs->cpu[V_PPEP] / rs->cpu[V_PPE1],
+			       rs->cpu[V_PPEP] / rs->cpu[V_OMPP]);
+		}
 	}
 	load_end = loadavg();
 	if (o.json) {
