@@ -294,8 +294,9 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 	arena->metadata_bytes = (u64)arena->meta_pages << PAGE_SHIFT;
 
 	ret = -ENOMEM;
+	/* Huge reserves under a raised limit may not fit: fail quietly. */
 	arena->pages = kvcalloc(arena->nr_pages, sizeof(*arena->pages),
-				GFP_KERNEL_ACCOUNT);
+				GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!arena->pages)
 		goto err;
 	ret = vgc_meta_alloc(arena);

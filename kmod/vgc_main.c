@@ -45,6 +45,9 @@ int vgc_copy_in(void *dst, size_t ksize, size_t ver0,
 		return -EFAULT;
 	if (size < ver0)
 		return -EINVAL;
+	/* As clone3() and openat2(): no struct grows past a page. */
+	if (size > PAGE_SIZE)
+		return -E2BIG;
 	ret = copy_struct_from_user(dst, ksize, arg, size);
 	if (ret)
 		return ret;
