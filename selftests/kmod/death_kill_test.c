@@ -16,7 +16,13 @@
 #include "vgc_test.h"
 
 #define SPAN		VGC_SPAN_GRANULES
-#define ROUNDS		12
+/* Kills per test; VGC_DEATH_ROUNDS overrides (slow debug kernels). */
+static int rounds(void)
+{
+	const char *e = getenv("VGC_DEATH_ROUNDS");
+
+	return e ? atoi(e) : 8;
+}
 
 static uint64_t rng_state = 88172645463325252ULL;
 
@@ -291,7 +297,7 @@ FIXTURE_TEARDOWN(death)
 static void kill_rounds(struct __test_metadata *_metadata, void (*fn)(void),
 			unsigned int max_delay_us)
 {
-	for (int i = 0; i < ROUNDS; i++) {
+	for (int i = 0, n = rounds(); i < n; i++) {
 		unsigned int d = 1000 + rnd() % max_delay_us;
 
 		ASSERT_EQ(0, kill_after(fn, d));

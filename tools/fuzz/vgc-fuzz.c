@@ -315,11 +315,11 @@ static const struct cmd cmds[NR_CMDS] = {
 	[C_CREATE] = CMD("CREATE_ARENA", VGC_IOC_CREATE_ARENA, vgc_arena_params,
 			 VGC_ARENA_PARAMS_SIZE_VER0, offsetof(struct vgc_arena_params, flags),
 			 VGC_ARENA_F_ALL, offsetof(struct vgc_arena_params, pad0), 2,
-			 offsetof(struct vgc_arena_params, pad1), 4, A_NOMEM | A_EXIST),
+			 offsetof(struct vgc_arena_params, pad1), 4, A_NOMEM | A_EXIST | A_2BIG),
 	[C_LAYOUT] = CMD("GET_LAYOUT", VGC_IOC_GET_LAYOUT, vgc_layout,
 			 VGC_LAYOUT_SIZE_VER0, -1, 0, -1, 0, -1, 0, A_NOARENA),
 	[C_GROW] = CMD("GROW", VGC_IOC_GROW, vgc_grow, VGC_GROW_SIZE_VER0, -1, 0,
-		       offsetof(struct vgc_grow, pad), 4, -1, 0, A_NOARENA | A_NOMEM),
+		       offsetof(struct vgc_grow, pad), 4, -1, 0, A_NOARENA | A_NOMEM | A_2BIG),
 	[C_REG] = CMD("THREAD_REGISTER", VGC_IOC_THREAD_REGISTER, vgc_thread_reg,
 		      VGC_THREAD_REG_SIZE_VER0, offsetof(struct vgc_thread_reg, flags), 0,
 		      -1, 0, -1, 0, A_NOARENA | A_NOMEM | A_EXIST | A_AGAIN),
@@ -913,8 +913,13 @@ static void op_grow(struct arena *a)
 	struct vgc_grow *g;
 	uint32_t z = below(3), p = below(a->nr_part);
 	const struct vgc_region *r = &a->reg[z * a->nr_part + p];
-	uint64_t room = r->capacity_granules - r->committed_granules;
+	uint64_t room, before;
 
+	/* children and threads may have grown it meanwhile */
+	if (!layout_of(a->fd, &a->lay, a->reg))
+		fail("GET_LAYOUT before GROW: %s", strerror(errno));
+	room = r->capacity_granules - r->committed_granules;
+	before = r->committed_granules;
 	call_init(&c, C_GROW);
 	g = (struct vgc_grow *)c.st;
 	g->zone = z;
@@ -924,10 +929,10 @@ static void op_grow(struct arena *a)
 		c.allowed |= A_INVAL | A_NOMEM | A_2BIG;
 	if (call_run(a->fd, &c, have_uring && chance(20)))
 		return;
-	if (g->committed_granules != r->committed_granules + g->granules)
+	if (g->committed_granules != before + g->granules)
 		fail("GROW: committed %llu, was %llu + %llu",
 		     (unsigned long long)g->committed_granules,
-		     (unsigned long long)r->committed_granules, (unsigned long long)g->granules);
+		     (unsigned long long)before, (unsigned long long)g->granules);
 	if (!layout_of(a->fd, &a->lay, a->reg))
 		fail("GET_LAYOUT after GROW: %s", strerror(errno));
 	check_layout(&a->lay, a->reg);
@@ -1639,11 +1644,12 @@ static int run_seed(uint64_t seed)
 		return 1;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		if (WIFSIGNALED(status))
+		if (WIFSIGNALED(status)) {
 			fprintf(stderr, "vgc-fuzz: FAIL seed %" PRIu64 ": worker died of signal %d\n",
 				seed, WTERMSIG(status));
-		fprintf(stderr, "vgc-fuzz: replay: vgc-fuzz --seed %" PRIu64 " --ops %" PRIu64 " -vv\n",
-			seed, opt_ops);
+			fprintf(stderr, "vgc-fuzz: replay: vgc-fuzz --seed %" PRIu64 " --ops %" PRIu64
+				" -vv\n", seed, opt_ops);
+		}
 		return 1;
 	}
 	if (!opt_no_leak_check && !counters_idle(&v, 10.0)) {
