@@ -894,9 +894,9 @@ int bench_sweep(int argc, char **argv)
 		       t->bw_read, t->bw_rmw, t->bw_read_avx2, t->bw_rmw_avx2,
 		       pct(t->meta_bytes / best, t->bw_best));
 	}
-	printf("\nbandwidth: best pass of 64-bit scalar and 256-bit AVX2 streaming loops over a\n"
-	       "buffer of the metadata's size; rmw counts the bytes once, as the sweep's GB/s\n"
-	       "does; %%rmw: the faster sweep against the faster rmw loop.\n");
+	printf("\nbandwidth: best pass (CPU time) of 64-bit scalar and 256-bit AVX2 streaming\n"
+	       "loops over a buffer of the metadata's size; rmw counts the bytes once, as the\n"
+	       "sweep's GB/s does; %%rmw: the faster sweep against the faster rmw loop.\n");
 	for (i = 0; i < o.nr_sizes; i++) {
 		struct tp_row *t = &tp[i];
 		double best = fmin(t->ok[2] ? t->cpu[2] : INFINITY, t->cpu[1]);

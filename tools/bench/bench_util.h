@@ -37,7 +37,8 @@ int bu_nr_cpus(void);
 
 /*
  * Streaming loops over buf (bytes, multiple of 64), repeated until at least
- * min_ns passed; return the best pass in GB/s (1e9 bytes per second).
+ * min_ns passed; return the best pass in GB/s (1e9 bytes per second of the
+ * calling thread's CPU time, so that preemption does not count).
  * read: sums every 64-bit word.  rmw: loads, changes and stores every word
  * (bytes counted once, as the sweep's plane bytes are).  *sum receives a
  * value derived from the data so the work cannot be elided.
