@@ -256,6 +256,55 @@ TEST_F(rehome, static_allocations_are_persistent_gen2)
 	ASSERT_EQ(-EPERM, vgc_release(self->a, p));
 }
 
+/*
+ * The profiler must not steal accesses from a sparse sweep: a Blue object
+ * touched in a window whose checkpoint does not evaluate Blue is still
+ * Active after the next Blue sweep, and the profile counts that access in
+ * one window only, not in every window until the Blue sweep.
+ */
+TEST(sparse_sweep_still_sees_every_access)
+{
+	struct vgc_zone_policy pol;
+	struct vgc_config cfg;
+	struct vgc_features x;
+	struct vgc_arena *a;
+	void *p;
+	int k;
+
+	/* profile only: an untouched Blue object would be demoted to Red */
+	vgc_zone_policy_init(&pol);
+	pol.classify_every = 1000000;
+	vgc_config_init(&cfg);
+	cfg.flags = VGC_ARENA_F_PROFILE;
+	cfg.nr_partitions = 1;
+	cfg.cpus[0] = 0;
+	cfg.blue_every = 4;
+	ASSERT_EQ(0, vgc_arena_open(&cfg, &a));
+	ASSERT_EQ(0, vgc_profile_attach(a, &pol));
+	/* the first sample classifies (sample 0): let it see a fresh arena */
+	ASSERT_EQ(0, vgc_profile_sample(a, 0));
+	p = vgc_alloc(a, 32, VGC_ZONE_BLUE);
+	ASSERT_NE(NULL, p);
+	/* checkpoints 1..4: Blue is evaluated at 4, untouched -> Idle */
+	for (k = 1; k <= 4; k++)
+		ASSERT_EQ(0, vgc_checkpoint(a, NULL, NULL));
+	ASSERT_EQ(VGC_ST_IDLE, vgc_state(a, p));
+	/* touched in window 5 only; checkpoints 5..7 leave Blue alone */
+	ASSERT_EQ(0, vgc_touch(a, p));
+	for (k = 5; k <= 7; k++) {
+		ASSERT_EQ(0, vgc_checkpoint(a, NULL, NULL));
+		ASSERT_EQ(VGC_ST_IDLE, vgc_state(a, p));
+	}
+	ASSERT_EQ(0, vgc_profile_features(a, p, &x, NULL));
+	/* one accessed window of seven, EMA 1/4: 0.25 * 0.75^2 */
+	ASSERT_LT(x.a, 0.15);
+	ASSERT_GT(x.a, 0.13);
+	/* checkpoint 8 evaluates Blue and sees the access of window 5 */
+	ASSERT_EQ(0, vgc_checkpoint(a, NULL, NULL));
+	ASSERT_EQ(VGC_ST_ACTIVE, vgc_state(a, p));
+	vgc_arena_close(a);	/* detaches the profile */
+}
+
 TEST(policy_validated_at_attach)
 {
 	struct vgc_config cfg;
