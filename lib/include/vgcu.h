@@ -127,8 +127,8 @@ void vgc_thread_online(struct vgc_arena *a);
  * calling thread's partition.  Lock-free: one atomic bit-test-and-set of
  * the slot's VALID bit in the common case; the object is Active (001) at
  * once.  The memory is not cleared.  Returns NULL with errno = ENOMEM when
- * the generation has no free slot of the class (released objects come back
- * at the third checkpoint after their release), E2BIG beyond
+ * the generation has no free slot of the class (a released object's slot
+ * is free again at the fourth checkpoint after the release), E2BIG beyond
  * VGC_MAX_OBJECT_SIZE, EINVAL on bad size/zone/gen/flags.  Spans keep the
  * class they were first carved for.
  */
@@ -161,9 +161,11 @@ int vgc_mutate(struct vgc_arena *a, const void *p);
 /* -> Persistent at the next checkpoint. */
 int vgc_pin(struct vgc_arena *a, const void *p);
 /*
- * The object is unreachable for the runtime: Deferred at the next
- * checkpoint, reclaimed two grace periods later.  -EALREADY when released
- * twice, -EPERM for a Persistent object, -EINVAL for a free slot.
+ * The object is unreachable for the runtime: Deferred (101) at the next
+ * checkpoint, Marked (110) at the second, Expired (111) at the third and
+ * its slot free at the fourth, so never reused before two grace periods
+ * have completed after the release.  -EALREADY when released twice, -EPERM
+ * for a Persistent object, -EINVAL for a free slot.
  */
 int vgc_release(struct vgc_arena *a, const void *p);
 /* Decline a 010/011 candidate: back to Active at the next checkpoint. */

@@ -32,6 +32,8 @@ FIXTURE_TEARDOWN(obj)
 
 TEST_F(obj, every_class_every_zone)
 {
+	void *first[VGC_NR_ZONES][VGC_NR_CLASSES];
+	struct vgc_usage u;
 	unsigned int z, cls;
 
 	for (z = 0; z < VGC_NR_ZONES; z++) {
@@ -66,6 +68,21 @@ TEST_F(obj, every_class_every_zone)
 			ASSERT_EQ(0, vgc_mutate(self->a, p));
 			ASSERT_EQ(0, vgc_release(self->a, p));
 			ASSERT_EQ(-EALREADY, vgc_release(self->a, p));
+			first[z][cls] = p;
+		}
+	}
+	/* round trip: Deferred, Marked, Expired, free: the slots come back */
+	for (z = 0; z < 4; z++)
+		ASSERT_EQ(0, vgct_ckpt(self->a, VGC_CKPT_F_ALL_ZONES, NULL));
+	for (z = 0; z < VGC_NR_ZONES; z++) {
+		ASSERT_EQ(0, vgc_region_usage(self->a, z, 0, 0, &u));
+		ASSERT_EQ(0, u.live);
+		ASSERT_EQ(VGC_NR_CLASSES, u.spans_used);
+		for (cls = 0; cls < VGC_NR_CLASSES; cls++) {
+			size_t sz = (size_t)vgc_class_granules(cls) * 16;
+
+			ASSERT_EQ(first[z][cls], vgc_alloc(self->a, sz, z));
+			ASSERT_EQ(VGC_ST_ACTIVE, vgc_state(self->a, first[z][cls]));
 		}
 	}
 }
