@@ -321,4 +321,87 @@ TEST(safety_stress)
 	vgc_arena_close(s.a);
 }
 
+/* Eight threads fill one partition: every slot exactly once. */
+struct filler {
+	struct vgc_arena *a;
+	uint64_t **out;
+	uint64_t n, cap;
+	size_t size;
+	pthread_barrier_t *bar;
+};
+
+static void *fill_main(void *arg)
+{
+	struct filler *f = arg;
+	uint64_t *p;
+
+	vgc_thread_register(f->a, 0);
+	pthread_barrier_wait(f->bar);
+	while (f->n < f->cap && (p = vgc_alloc(f->a, f->size, VGC_ZONE_RED))) {
+		*p = (uint64_t)(uintptr_t)p;
+		f->out[f->n++] = p;
+	}
+	vgc_thread_unregister(f->a);
+	return NULL;
+}
+
+static int cmp_ptr(const void *x, const void *y)
+{
+	uintptr_t a = *(const uintptr_t *)x, b = *(const uintptr_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+TEST(concurrent_fill_is_exact)
+{
+	enum { T = 8 };
+	static const size_t sizes[] = { 16, 48, 4096 };
+	struct filler f[T];
+	pthread_t th[T];
+	pthread_barrier_t bar;
+	struct vgc_arena *a;
+	unsigned int i, k;
+	int err;
+
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		uint64_t cap, total = 0, **all;
+		const struct vgc_region *r;
+		struct vgc_usage u;
+
+		err = vgct_open(&a, 1, 8 * VGC_SPAN_SIZE);
+		ASSERT_EQ(0, err) TH_LOG("open: %s", vgc_strerror(err));
+		r = vgc_arena_region(a, VGC_ZONE_RED, 0);
+		cap = r->gen_granules[VGC_GEN0] / VGC_SPAN_GRANULES *
+		      (VGC_SPAN_GRANULES /
+		       vgc_class_granules(vgc_size_class(sizes[k])));
+		all = calloc(cap * T, sizeof(*all));
+		ASSERT_NE(NULL, all);
+		pthread_barrier_init(&bar, NULL, T);
+		for (i = 0; i < T; i++) {
+			f[i] = (struct filler){ .a = a, .out = all + i * cap,
+						.cap = cap, .size = sizes[k],
+						.bar = &bar };
+			ASSERT_EQ(0, pthread_create(&th[i], NULL, fill_main, &f[i]));
+		}
+		for (i = 0; i < T; i++) {
+			pthread_join(th[i], NULL);
+			memmove(all + total, f[i].out, f[i].n * sizeof(*all));
+			total += f[i].n;
+		}
+		pthread_barrier_destroy(&bar);
+		ASSERT_EQ(cap, total) TH_LOG("size %zu", sizes[k]);
+		qsort(all, total, sizeof(*all), cmp_ptr);
+		for (i = 0; i < total; i++) {
+			if (i)
+				ASSERT_NE(all[i - 1], all[i]);
+			ASSERT_EQ((uint64_t)(uintptr_t)all[i], *all[i]);
+		}
+		ASSERT_EQ(0, vgc_region_usage(a, VGC_ZONE_RED, 0, 1U << VGC_GEN0, &u));
+		ASSERT_EQ(cap, u.live);
+		ASSERT_EQ(cap, u.slots);
+		free(all);
+		vgc_arena_close(a);
+	}
+}
+
 TEST_HARNESS_MAIN
