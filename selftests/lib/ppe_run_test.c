@@ -176,9 +176,9 @@ struct wl {
 };
 
 static const struct wl wls[] = {
-	{ "loop", loop_body, add_u64, 200000, 0, 0 },
-	{ "rec", rec_body, add_u64, 100000, 0, 0 },
-	{ "deep", deep_body, add_u64, 60000, 0, 128 },
+	{ "loop", loop_body, add_u64, 100000, 0, 0 },
+	{ "rec", rec_body, add_u64, 50000, 0, 0 },
+	{ "deep", deep_body, add_u64, 40000, 0, 128 },
 	{ "matrix", matrix_body, add_double, MN, 1, 0 },
 };
 
@@ -309,7 +309,7 @@ TEST(pool_reused_across_runs)
 
 	ASSERT_EQ(0, open_pool(2, 0, &ppe));
 	ASSERT_EQ(0, run_wl(ppe, &wls[1], &ref));
-	for (k = 0; k < 100; k++) {
+	for (k = 0; k < 40; k++) {
 		settle(ppe);
 		ASSERT_EQ(0, run_wl(ppe, &wls[1], &got));
 		ASSERT_EQ(ref, got);
@@ -411,7 +411,7 @@ static int skew_time_body(struct vgc_ppe_part *part, uint64_t b, uint64_t e,
 	(void)part;
 	(void)arg;
 	for (i = b; i < e; i++)
-		for (k = 0; k < (i < SKEW_N / 4 ? 2000 : 100); k++)
+		for (k = 0; k < (i < SKEW_N / 4 ? 400 : 20); k++)
 			s += mix(i * 1000 + k);
 	*(uint64_t *)res = s;
 	return 0;
