@@ -74,6 +74,8 @@ VGC_API const char *vgc_uring_path_name(enum vgc_uring_path p)
 		return "io_uring";
 	case VGC_URING_PATH_IOCTL:
 		return "ioctl";
+	case VGC_URING_PATH_LIBRARY:
+		return "library";
 	}
 	return "unknown";
 }
@@ -299,14 +301,16 @@ VGC_API int vgc_uring_open(struct vgc_arena *a, unsigned int depth,
 		return -EINVAL;
 	fd = vgc_arena_fd(a);
 	ret = uring_new(fd < 0 ? -1 : fd, depth, flags, out);
-	if (!ret)
-		(*out)->arena = a;
-	if (!ret && fd < 0)
+	if (ret)
+		return ret;
+	(*out)->arena = a;
+	if (fd < 0) {
+		(*out)->path = VGC_URING_PATH_LIBRARY;
 		snprintf((*out)->reason, sizeof((*out)->reason),
-			 "ioctl: the %s backend has no /dev/vgc fd "
-			 "(every command fails with -ENODEV)",
+			 "library: the %s backend has no /dev/vgc; commands run as library calls",
 			 vgc_backend_name(vgc_arena_backend(a)));
-	return ret;
+	}
+	return 0;
 }
 
 VGC_API void vgc_uring_close(struct vgc_uring *u)
@@ -365,7 +369,7 @@ static int queue(struct vgc_uring *u, enum ucmd_kind kind, unsigned long ioc,
 	c->pl.flags = pl_flags;
 	c->pl.count = pl_count;
 
-	if (u->path == VGC_URING_PATH_IOCTL) {
+	if (u->path != VGC_URING_PATH_URING) {
 		u->pend[u->pend_n++] = id;
 		u->queued++;
 		return 0;
@@ -495,11 +499,125 @@ static void run_ckpt(struct vgc_uring *u, const struct ucmd *c,
 static void note_blocker(struct vgc_uring *u, const struct ucmd *c,
 			 const struct vgc_uring_result *r);
 
+/* ---- the library path (no /dev/vgc: the anonymous backend) ------------ */
+
+static int lib_obj(struct vgc_arena *a, unsigned int op, uint64_t index)
+{
+	const void *p = vgc_object_at(a, index);
+
+	if (!p)
+		return -EINVAL;
+	switch (op) {
+	case VGC_BATCH_RELEASE:
+		return vgc_release(a, p);
+	case VGC_BATCH_PIN:
+		return vgc_pin(a, p);
+	case VGC_BATCH_TOUCH:
+		return vgc_touch(a, p);
+	case VGC_BATCH_MUTATE:
+		return vgc_mutate(a, p);
+	case VGC_BATCH_KEEP:
+		return vgc_keep(a, p);
+	case VGC_BATCH_PROMOTE:
+		return vgc_promote(a, p);
+	case VGC_BATCH_DEMOTE:
+		return vgc_demote(a, p);
+	}
+	return -EINVAL;
+}
+
+/* The module's checks, in its order (kmod/vgc_batch.c, kmod/vgc_uring.c). */
+static void lib_objects(struct vgc_uring *u, const struct ucmd *c,
+			struct vgc_uring_result *r)
+{
+	const uint64_t *idx = (const uint64_t *)(uintptr_t)c->pl.arg;
+	unsigned int op = c->pl.flags;
+	uint32_t i;
+
+	if (op < VGC_BATCH_RELEASE || op > VGC_BATCH_DEMOTE) {
+		r->res = -EINVAL;
+		return;
+	}
+	if (c->kind == UK_OBJ) {
+		r->res = lib_obj(u->arena, op, c->pl.arg);
+		r->done = !r->res;
+		return;
+	}
+	if (c->pl.count > VGC_BATCH_MAX) {
+		r->res = -E2BIG;
+		return;
+	}
+	if (c->pl.count && !idx) {
+		r->res = -EFAULT;
+		return;
+	}
+	for (i = 0; i < c->pl.count; i++) {
+		r->res = lib_obj(u->arena, op, idx[i]);
+		if (r->res)
+			return;
+		r->done++;
+	}
+}
+
+static int lib_ckpt(struct vgc_arena *a, unsigned int flags, uint64_t mask,
+		    struct vgc_checkpoint *ck)
+{
+	struct vgc_ckpt_opts o = { .partition_mask = mask, .flags = flags };
+
+	return vgc_checkpoint(a, &o, ck);
+}
+
+static void lib_one(struct vgc_uring *u, const struct ucmd *c,
+		    struct vgc_uring_result *r)
+{
+	struct vgc_checkpoint ck;
+
+	switch (c->kind) {
+	case UK_OBJ:
+	case UK_BATCH:
+		lib_objects(u, c, r);
+		return;
+	case UK_CKPT:
+		memset(&ck, 0, sizeof(ck));
+		r->res = lib_ckpt(u->arena, c->pl.flags, c->pl.arg, &ck);
+		if (!r->res)
+			r->aux = ck.gp_seq;
+		else if (r->res == -EAGAIN)
+			r->aux = (uint64_t)ck.blocker_tid << 32 |
+				 ck.blocker_slot;
+		return;
+	case UK_IOCTL:
+		break;
+	}
+	if (!c->arg) {
+		r->res = -EFAULT;
+		return;
+	}
+	switch (_IOC_NR(c->ioc)) {
+	case _IOC_NR(VGC_IOC_GET_STATS):
+		r->res = vgc_arena_stats(u->arena, c->arg);
+		return;
+	case _IOC_NR(VGC_IOC_CHECKPOINT): {
+		struct vgc_checkpoint *in = c->arg;
+
+		r->res = lib_ckpt(u->arena, in->flags, in->partition_mask,
+				  in);
+		return;
+	}
+	}
+	/* the rest needs the module: versions, layouts, quorum, growth */
+	r->res = -EOPNOTSUPP;
+}
+
 static void run_one(struct vgc_uring *u, const struct ucmd *c,
 		    struct vgc_uring_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->user_data = c->user_data;
+	if (u->path == VGC_URING_PATH_LIBRARY) {
+		lib_one(u, c, r);
+		return;
+	}
 	switch (c->kind) {
 	case UK_IOCTL:
 		r->res = sys_ioctl(u->fd, c->ioc, c->arg);
@@ -558,7 +676,7 @@ static void note_blocker(struct vgc_uring *u, const struct ucmd *c,
 	if (!u->arena || r->res != -EAGAIN)
 		return;
 	if (c->kind == UK_CKPT && (u->setup_flags & IORING_SETUP_CQE32 ||
-				   u->path == VGC_URING_PATH_IOCTL)) {
+				   u->path != VGC_URING_PATH_URING)) {
 		u->arena->blocker_slot = (uint32_t)r->aux;
 		u->arena->blocker_tid = (uint32_t)(r->aux >> 32);
 	} else if (c->kind == UK_IOCTL && ck &&
@@ -632,7 +750,7 @@ VGC_API int vgc_uring_submit(struct vgc_uring *u)
 
 	if (!u)
 		return -EINVAL;
-	if (u->path == VGC_URING_PATH_IOCTL)
+	if (u->path != VGC_URING_PATH_URING)
 		return ioctl_submit(u);
 	if (!u->queued)
 		return 0;
@@ -649,7 +767,7 @@ VGC_API int vgc_uring_reap(struct vgc_uring *u, struct vgc_uring_result *out,
 {
 	if (!u || (!out && max))
 		return -EINVAL;
-	if (u->path == VGC_URING_PATH_IOCTL)
+	if (u->path != VGC_URING_PATH_URING)
 		return ioctl_reap(u, out, max);
 	return ring_reap(u, out, max, min);
 }

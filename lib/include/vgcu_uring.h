@@ -8,7 +8,10 @@
  * whole batch; otherwise (no io_uring, io_uring disabled, module without
  * VGC_FEAT_URING_CMD, the anonymous backend has no fd) the same calls run
  * one ioctl per command, and vgc_uring_path()/vgc_uring_reason() say so.
- * Results are identical on both paths.
+ * Results are identical on both paths.  On the anonymous backend (no
+ * /dev/vgc) object commands, checkpoints and VGC_IOC_GET_STATS run as the
+ * library's own calls (vgc_touch(), vgc_checkpoint(), ...) with the same
+ * errors; commands that need the module get -EOPNOTSUPP.
  *
  * A struct vgc_uring belongs to the thread that opened it (the ring is set
  * up with IORING_SETUP_SINGLE_ISSUER where the kernel accepts it); open one
@@ -31,6 +34,7 @@ struct vgc_uring;
 enum vgc_uring_path {
 	VGC_URING_PATH_URING = 1,	/* IORING_OP_URING_CMD batches */
 	VGC_URING_PATH_IOCTL = 2,	/* one ioctl per command */
+	VGC_URING_PATH_LIBRARY = 3,	/* no /dev/vgc: library calls */
 };
 
 /* vgc_uring_open() flags */
