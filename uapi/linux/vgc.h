@@ -454,10 +454,12 @@ struct vgc_stats {
  * -EINVAL; bad pointers -EFAULT.  The ring may be set up with any of
  * SINGLE_ISSUER, DEFER_TASKRUN, SQE128, CQE32.  VGC_IOC_THREAD_REGISTER and
  * _UNREGISTER act for the task that issues the SQE: from io_uring's own
- * threads (IOSQE_ASYNC, SQPOLL) they are -EOPNOTSUPP.  Commands in flight
- * hold the file: closing the fd or the ring never loses one; on kernels
- * with uring_cmd cancellation an unstarted checkpoint is cancelled
- * (-ECANCELED) when the ring goes away.
+ * threads (IOSQE_ASYNC, SQPOLL) they are -EOPNOTSUPP.  At most 64
+ * checkpoints of an arena may be in flight (-EBUSY beyond).  Commands in
+ * flight hold the file: closing the fd never loses one.  When the ring or
+ * its task goes away, kernels with uring_cmd cancellation (6.7 on) complete
+ * a checkpoint still in flight at once with -ECANCELED (the sweep itself
+ * runs to its end); older kernels wait for it.
  */
 #define VGC_URING_OBJ		_IO(VGC_IOC_MAGIC, 0x40)
 #define VGC_URING_BATCH		_IO(VGC_IOC_MAGIC, 0x41)
