@@ -71,6 +71,7 @@ struct pb_opts {
 	unsigned int wmask;
 	int tables;
 	int rebalance;
+	uint64_t matrix_max;
 };
 
 /* ---- the work itself, shared by every variant -------------------------- */
@@ -556,7 +557,8 @@ static const uint64_t sz_mat_full[] = { 256, 512, 1024, 2048, 4096 };
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))
 
-static void sizes_of(int w, int full, const uint64_t **v, size_t *n)
+static void sizes_of(int w, int full, uint64_t mmax, const uint64_t **v,
+		     size_t *n)
 {
 	switch (w) {
 	case W_LOOP:
@@ -574,6 +576,9 @@ static void sizes_of(int w, int full, const uint64_t **v, size_t *n)
 	default:
 		*v = full ? sz_mat_full : sz_mat;
 		*n = full ? NELEM(sz_mat_full) : NELEM(sz_mat);
+		/* ascending: keep the prefix up to mmax, at least one size */
+		while (mmax && *n > 1 && (*v)[*n - 1] > mmax)
+			(*n)--;
 		break;
 	}
 }
@@ -658,8 +663,9 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: vgc-bench paper [--json] [--full] [--attempts N] [-P N]\n"
 		"                       [--workload loop|rec|deep|matrix]... [--tables]\n"
-		"                       [--rebalance] [--omp-for]\n"
+		"                       [--rebalance] [--omp-for] [--matrix-max N]\n"
 		"  --full        the paper's whole sweep (matrix up to 4096: minutes)\n"
+		"  --matrix-max N  leave out matrices above N x N\n"
 		"  -P N          partitions / OpenMP threads of the parallel variants (default 2)\n"
 		"  --tables      paper-format tables for serial and OpenMP too\n"
 		"  --rebalance   let PPE move boundaries between attempts\n"
@@ -686,6 +692,8 @@ static int parse(int argc, char **argv, struct pb_opts *o, int *omp_for)
 			o->rebalance = 1;
 		} else if (!strcmp(a, "--omp-for")) {
 			*omp_for = 1;
+		} else if (!strcmp(a, "--matrix-max") && i + 1 < argc) {
+			o->matrix_max = strtoull(argv[++i], NULL, 0);
 		} else if (!strcmp(a, "--attempts") && i + 1 < argc) {
 			o->attempts = atoi(argv[++i]);
 		} else if ((!strcmp(a, "-P") || !strcmp(a, "--partitions")) &&
@@ -791,11 +799,17 @@ static int paper_main(int argc, char **argv)
 		const uint64_t *v;
 		size_t n;
 
-		sizes_of(W_MATRIX, o.full, &v, &n);
+		sizes_of(W_MATRIX, o.full, o.matrix_max, &v, &n);
 		max_mat = v[n - 1];
 	}
-	/* every C row of the biggest matrix live at once, plus size-class slack */
-	green = max_mat * max_mat * sizeof(double) * 4 + (8ULL << 20);
+	/*
+	 * Every C row of the biggest matrix is live or pending within a run:
+	 * Gen0 (half the zone) holds them with room for the allocator's
+	 * carving of fresh spans before it reuses reclaimed ones.
+	 */
+	green = max_mat * max_mat * sizeof(double);
+	green = (green * 4 < green * 2 + (64ULL << 20) ? green * 4 :
+		 green * 2 + (64ULL << 20)) + (8ULL << 20);
 	green = (green + VGC_SPAN_SIZE - 1) & ~(uint64_t)(VGC_SPAN_SIZE - 1);
 	if (open_pool(1, o.rebalance, green, &c->ppe1) < 0 ||
 	    open_pool(o.parts, o.rebalance, green, &c->ppeP) < 0)
@@ -826,7 +840,7 @@ static int paper_main(int argc, char **argv)
 
 		if (!(o.wmask & (1U << w)))
 			continue;
-		sizes_of(w, o.full, &sizes, &ns);
+		sizes_of(w, o.full, o.matrix_max, &sizes, &ns);
 		for (k = 0; k < ns && nres < NELEM(res); k++) {
 			struct pb_result *rs = &res[nres++];
 			char lbl[32], title[160];
