@@ -47,18 +47,24 @@ rm -rf "$res"
 mkdir -p "$res"
 t2=$(date +%s)
 VGC_FUZZ_SEEDS=${FUZZ_SEEDS:-1-60} VGC_FUZZ_OPS=${FUZZ_OPS:-2000} \
-VGC_FUZZ_TIME=${FUZZ_TIME:-300} VGC_TEST_TIMEOUT=${DEBUG_TEST_TIMEOUT:-900} \
+VGC_FUZZ_TIME=${FUZZ_TIME:-180} VGC_TEST_TIMEOUT=${DEBUG_TEST_TIMEOUT:-900} \
+VGC_DEATH_ROUNDS=${VGC_DEATH_ROUNDS:-4} \
 VGC_DEBUG_TESTS=${DEBUG_TESTS:-} \
 	"$top/tools/vm/vgc-vm" --kernel-image "$image" --module "$ko" \
 	--timeout "${DEBUG_VM_TIMEOUT:-2400}" --results "$res" \
-	--append "page_poison=1 kfence.sample_interval=10" \
+	--append "page_poison=1 kfence.sample_interval=10 no_timer_check" \
 	-- "$here/guest.sh"
 vmrc=$?
 t_vm=$(($(date +%s) - t2))
 
 # ---- verdict and figures --------------------------------------------------
 fails=()
-[ "$vmrc" -eq 0 ] || fails+=("VM or guest script exit $vmrc")
+# vgc-vm exits 1 for a kernel-log report after a passing job; the log is
+# judged below, where the baseline scan of boot-time objects is forgiven.
+guestrc=$(cat "$res/rc" 2>/dev/null || echo missing)
+if [ "$vmrc" -ne 0 ] && ! { [ "$vmrc" -eq 1 ] && [ "$guestrc" = 0 ]; }; then
+	fails+=("VM or guest script exit $vmrc (guest $guestrc)")
+fi
 
 read -r tp tf ts 2>/dev/null <"$res/counts" || { tp=0; tf=0; ts=0; }
 [ "$tf" -eq 0 ] || fails+=("$tf selftests failed")
@@ -74,7 +80,10 @@ faults=$(grep -hoE 'faults injected: [0-9]+' "$res/tests.log" 2>/dev/null |
 # Reports: the kernel log after the VM's start line, and kmemleak's list.
 reports=0
 if [ -s "$res/dmesg" ]; then
-	splat=$(sed -n '/vgc-vm: start/,$p' "$res/dmesg" | "$top/tools/vm/dmesg-scan.sh")
+	splat=$( { sed -n '/vgc-vm: start/,/debug-guest: baseline done/p' "$res/dmesg" |
+		   grep -vE 'kmemleak: [0-9]+ new suspected memory leaks'
+		   sed -n '/debug-guest: baseline done/,$p' "$res/dmesg"; } |
+		 "$top/tools/vm/dmesg-scan.sh")
 	if [ -n "$splat" ]; then
 		reports=$(printf '%s\n' "$splat" | grep -cE 'BUG:|WARNING:|Oops|general protection|Bad page|KASAN|KFENCE|UBSAN|circular locking|inconsistent lock|recursive locking|stall|blocked for more|Kernel panic|suspected memory leak')
 		[ "$reports" -gt 0 ] || reports=1
