@@ -68,8 +68,7 @@ struct zprof {
 	uint64_t zobjs[VGC_NR_ZONES];
 	/* integer partial sums of the feature functions, per zone */
 	struct {
-		uint64_t k, ka, phi, gran, gm;
-		double ginv;
+		uint64_t k, ka, phi, gran, gm, ginv;
 	} acc[VGC_NR_ZONES];
 	uint64_t last_total_ns;
 	struct vgc_zone_record rec[PROF_RECORDS];
@@ -79,16 +78,19 @@ struct zprof {
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t inv_once = PTHREAD_ONCE_INIT;
-/* 1 / max(tau, 1) for every age: f_stage without a division per object */
-static float inv_age[AGE_MAX + 1];
+/*
+ * 1 / max(tau, 1) in Q16 for every age: f_stage summed in integers, with
+ * no division and no floating-point dependency chain per object.
+ */
+static uint32_t inv_age[AGE_MAX + 1];
 
 static void inv_init(void)
 {
 	unsigned int i;
 
-	inv_age[0] = 1.0f;
+	inv_age[0] = 65536;
 	for (i = 1; i <= AGE_MAX; i++)
-		inv_age[i] = 1.0f / (float)i;
+		inv_age[i] = (65536 + i / 2) / i;
 }
 static struct zprof *reg[PROF_MAX_ARENAS];
 static unsigned int reg_used;
@@ -334,6 +336,16 @@ static int evaluates(const struct vgc_arena *a, uint64_t n, unsigned int flags,
 	return 1;
 }
 
+/* A threshold on the Q0.16 scale, clamped where no rate can reach. */
+static int64_t th_int(double t)
+{
+	if (t < -1.0)
+		return -1;
+	if (t > 65536.0)
+		return 65536;
+	return (int64_t)t;
+}
+
 static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 			  uint64_t n)
 {
@@ -350,9 +362,9 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 	const uint32_t aq = p->alpha_q;
 	const int classify = !(p->st.samples % pol->classify_every);
 	/* exact integer forms of a > thA_G, a >= thA_B, mu >= thM_B */
-	const double thg = floor(pol->th.thA_G * 65535.0);
-	const double thb = ceil(pol->th.thA_B * 65535.0);
-	const double thm = ceil(pol->th.thM_B * 65535.0);
+	const int64_t thg = th_int(floor(pol->th.thA_G * 65535.0));
+	const int64_t thb = th_int(ceil(pol->th.thA_B * 65535.0));
+	const int64_t thm = th_int(ceil(pol->th.thM_B * 65535.0));
 	int ev[VGC_NR_ZONES][VGC_NR_GENS];
 	uint64_t w, t0 = vgcu_now_ns(), classified = 0;
 	unsigned int z, g, c;
@@ -371,6 +383,9 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 		const uint16_t info = p->wmap[w];
 		uint64_t v, acc, mut, s0, s1, s2, fresh, ia, live, prm = 0, dem = 0;
 		uint64_t decided = 0, keep = 0, opn;
+		/* per-word sums in registers: entry stores alias p->acc */
+		uint64_t sk = 0, ska = 0, sphi = 0, sgran = 0, sgm = 0, nobj = 0;
+		uint64_t sginv = 0;
 		unsigned int wz, gran;
 		int evw;
 
@@ -427,13 +442,13 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 				const unsigned int k = e->meta & KAPPA_MAX;
 				const unsigned int gp = gran + e->phi;
 
-				p->acc[wz].k += k;
-				p->acc[wz].ka += (uint64_t)k * e->a;
-				p->acc[wz].phi += e->phi;
-				p->acc[wz].gran += gran;
-				p->acc[wz].gm += (uint64_t)gp * e->mu;
-				p->acc[wz].ginv += gp * inv_age[e->age & AGE_MAX];
-				p->zobjs[wz]++;
+				sk += k;
+				ska += (uint64_t)k * e->a;
+				sphi += e->phi;
+				sgran += gran;
+				sgm += (uint64_t)gp * e->mu;
+				sginv += (uint64_t)gp * inv_age[e->age & AGE_MAX];
+				nobj++;
 			}
 			if (classify && (opn & bit)) {
 				struct vgc_features x;
@@ -490,6 +505,15 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 				}
 			}
 		}
+		if (nobj) {
+			p->acc[wz].k += sk;
+			p->acc[wz].ka += ska;
+			p->acc[wz].phi += sphi;
+			p->acc[wz].gran += sgran;
+			p->acc[wz].gm += sgm;
+			p->acc[wz].ginv += sginv;
+			p->zobjs[wz] += nobj;
+		}
 		if (prm)
 			__atomic_fetch_or(&PRM[w], prm, __ATOMIC_RELAXED);
 		if (dem)
@@ -523,7 +547,8 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 				 (double)p->acc[z].ka / 65535.0) / KAPPA_ONE;
 		p->fsum[z][1] = (double)p->acc[z].phi +
 				(double)p->acc[z].gran / 64.0;
-		p->fsum[z][2] = (double)p->acc[z].gm / 65535.0 + p->acc[z].ginv;
+		p->fsum[z][2] = (double)p->acc[z].gm / 65535.0 +
+				(double)p->acc[z].ginv / 65536.0;
 	}
 	for (c = 1; c <= VGC_SPAN_GRANULES; c++) {
 		if (p->cls_new[c] || p->cls_rate[c] != 0.0) {
