@@ -263,6 +263,8 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 	mutex_init(&arena->lock);
 	kref_init(&arena->ref);
 	INIT_LIST_HEAD(&arena->node);
+	spin_lock_init(&arena->async_lock);
+	INIT_LIST_HEAD(&arena->async_queued);
 	arena->params = *p;
 	if (!p->gen_permille[0] && !p->gen_permille[1] && !p->gen_permille[2]) {
 		arena->params.gen_permille[0] = 500;

@@ -350,22 +350,40 @@ int vgc_checkpoint_ioctl(struct vgc_arena *arena, void __user *arg)
 
 struct vgc_ckpt_async {
 	struct work_struct work;
+	struct list_head node;		/* arena->async_queued, until started */
 	struct vgc_arena *arena;
 	struct vgc_checkpoint *ck;
 	void (*done)(void *ctx, long res);
 	void *ctx;
 };
 
+static void vgc_ckpt_async_free(struct vgc_ckpt_async *as)
+{
+	struct vgc_arena *arena = as->arena;
+
+	kfree(as);
+	atomic_dec(&arena->async_inflight);
+	vgc_arena_put(arena);
+}
+
 static void vgc_ckpt_async_work(struct work_struct *work)
 {
 	struct vgc_ckpt_async *as = container_of(work, struct vgc_ckpt_async,
 						 work);
-	long res = vgc_checkpoint_run(as->arena, as->ck);
+	struct vgc_arena *arena = as->arena;
+	bool cancelled;
+	long res;
 
-	as->done(as->ctx, res);
-	atomic_dec(&as->arena->async_inflight);
-	vgc_arena_put(as->arena);
-	kfree(as);
+	/* Off the queue: from here on vgc_checkpoint_cancel() says no. */
+	spin_lock(&arena->async_lock);
+	cancelled = list_empty(&as->node);
+	list_del_init(&as->node);
+	spin_unlock(&arena->async_lock);
+	if (!cancelled) {
+		res = vgc_checkpoint_run(arena, as->ck);
+		as->done(as->ctx, res);
+	}
+	vgc_ckpt_async_free(as);
 }
 
 int vgc_checkpoint_start(struct vgc_arena *arena, struct vgc_checkpoint *ck,
@@ -392,8 +410,29 @@ int vgc_checkpoint_start(struct vgc_arena *arena, struct vgc_checkpoint *ck,
 	as->done = done;
 	as->ctx = ctx;
 	vgc_arena_get(arena);
+	spin_lock(&arena->async_lock);
+	list_add_tail(&as->node, &arena->async_queued);
+	spin_unlock(&arena->async_lock);
 	queue_work(vgc_ckpt_wq, &as->work);
 	return 0;
+}
+
+bool vgc_checkpoint_cancel(struct vgc_arena *arena, void *ctx)
+{
+	struct vgc_ckpt_async *as;
+	bool found = false;
+
+	spin_lock(&arena->async_lock);
+	list_for_each_entry(as, &arena->async_queued, node) {
+		if (as->ctx == ctx) {
+			/* The worker finds it unlinked and only frees it. */
+			list_del_init(&as->node);
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&arena->async_lock);
+	return found;
 }
 
 int vgc_checkpoint_init(void)

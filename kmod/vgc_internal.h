@@ -29,6 +29,11 @@
  *	serialised, so several may be queued at once, up to
  *	VGC_CKPT_MAX_INFLIGHT per arena: beyond that -EBUSY.
  *
+ *   bool vgc_checkpoint_cancel(struct vgc_arena *arena, void *ctx);
+ *	Withdraws the queued checkpoint started with ctx if it has not begun
+ *	to run: true means it never runs and done() is never called (*ck is
+ *	not touched again); false means done() is or was called as usual.
+ *
  *   int vgc_checkpoint_copy_out(void __user *arg,
  *                               const struct vgc_checkpoint *ck, u32 usize);
  *	Writes the outputs back (min(usize, sizeof) bytes).  Must run in the
@@ -142,6 +147,8 @@ struct vgc_arena {
 	u64 reclaimed_bytes;
 	u64 dead_threads_dropped;
 	atomic_t async_inflight;	/* vgc_checkpoint_start() */
+	spinlock_t async_lock;
+	struct list_head async_queued;	/* not started yet */
 };
 
 struct vgc_file {
@@ -208,6 +215,7 @@ int vgc_checkpoint_copy_out(void __user *arg, const struct vgc_checkpoint *ck,
 long vgc_checkpoint_run(struct vgc_arena *arena, struct vgc_checkpoint *ck);
 int vgc_checkpoint_start(struct vgc_arena *arena, struct vgc_checkpoint *ck,
 			 void (*done)(void *ctx, long res), void *ctx);
+bool vgc_checkpoint_cancel(struct vgc_arena *arena, void *ctx);
 int vgc_checkpoint_ioctl(struct vgc_arena *arena, void __user *arg);
 
 /* vgc_batch.c */

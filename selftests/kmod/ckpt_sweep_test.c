@@ -180,6 +180,25 @@ static void check_counts(struct __test_metadata *_metadata,
 	EXPECT_EQ(want->stable, got->stable);
 }
 
+/* Pause statistics of the first n regions are consistent. */
+static void pause_stats(struct __test_metadata *_metadata,
+			const struct vgc_ctrl *ctrl, unsigned int n)
+{
+	unsigned int i, b;
+
+	for (i = 0; i < n; i++) {
+		const struct vgc_region_stats *st = &ctrl->regions[i];
+		__u64 sum = 0;
+
+		for (b = 0; b < VGC_PAUSE_BUCKETS; b++)
+			sum += st->pause_hist[b];
+		EXPECT_EQ(st->sweeps, sum);
+		EXPECT_GE(st->max_pause_ns, st->last_pause_ns);
+		EXPECT_GE(st->total_pause_ns, st->max_pause_ns);
+		EXPECT_NE(0, st->last_pause_ns);
+	}
+}
+
 /* Checkpoint 1 with ALL_ZONES: every zone evaluated, z all ones. */
 TEST_F(sweep, truth_table_all_zones)
 {
@@ -209,6 +228,7 @@ TEST_F(sweep, truth_table_all_zones)
 		EXPECT_EQ(1, self->a.ctrl->regions[z].sweeps);
 	}
 	check_counts(_metadata, &ck.counts, &wc);
+	pause_stats(_metadata, self->a.ctrl, VGC_NR_ZONES);
 	EXPECT_NE(0, wc.reclaimed);
 	EXPECT_NE(0, wc.dropped);
 }
