@@ -85,16 +85,24 @@ static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1,
 	u64 w;
 
 	for (w = w0; w < w1; w++) {
-		in.v = READ_ONCE(pl[VGC_PLANE_VALID][w]);
-		in.s0 = READ_ONCE(pl[VGC_PLANE_S0][w]);
-		in.s1 = READ_ONCE(pl[VGC_PLANE_S1][w]);
-		in.s2 = READ_ONCE(pl[VGC_PLANE_S2][w]);
 		in.a = vgc_take(&pl[VGC_PLANE_ACCESS][w]);
 		in.r = vgc_take(&pl[VGC_PLANE_RELEASE][w]);
 		in.p = vgc_take(&pl[VGC_PLANE_PIN][w]);
 		in.k = vgc_take(&pl[VGC_PLANE_KEEP][w]);
 		in.promote = vgc_take(&pl[VGC_PLANE_PROMOTE][w]);
 		in.demote = vgc_take(&pl[VGC_PLANE_DEMOTE][w]);
+		/*
+		 * VALID after the requests: an object is allocated before
+		 * anyone can release or touch it, so every request taken
+		 * above finds its object valid.  Read the other way round, a
+		 * release of an object allocated in between would be dropped
+		 * as a request on a free slot, and the object leaked.
+		 */
+		smp_rmb();
+		in.v = READ_ONCE(pl[VGC_PLANE_VALID][w]);
+		in.s0 = READ_ONCE(pl[VGC_PLANE_S0][w]);
+		in.s1 = READ_ONCE(pl[VGC_PLANE_S1][w]);
+		in.s2 = READ_ONCE(pl[VGC_PLANE_S2][w]);
 		/* Gen segments are whole spans: z is all-ones per word. */
 		in.z = ~0ULL;
 
