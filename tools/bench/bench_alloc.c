@@ -607,23 +607,6 @@ static int spawn(const struct params *pa, const struct contender *c,
 	return 0;
 }
 
-/* Instructions the workload loop executed, from a callgrind output file. */
-static double callgrind_ir(const char *path)
-{
-	char line[512];
-	double ir = NAN;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return NAN;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "totals:", 7) || !strncmp(line, "summary:", 8))
-			ir = strtod(strchr(line, ':') + 1, NULL);
-	fclose(f);
-	unlink(path);
-	return ir;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -789,7 +772,7 @@ int bench_alloc(int argc, char **argv)
 				continue;
 			}
 			/* run_local runs warm-up + timed: both counted */
-			cells[ci][0].ir_op = callgrind_ir(path) /
+			cells[ci][0].ir_op = bu_callgrind_ir(path) /
 				(double)(cg.ops + cg.ops / 10 + cg.window);
 		}
 	}

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <gc.h>
 #include <vgcu.h>
 #include <linux/vgc_state.h>
@@ -606,6 +607,93 @@ static int run_kernel_vs_lib(struct kl_row *rows, unsigned int nr,
 	return 0;
 }
 
+/* ---- instruction counts (--callgrind) ---------------------------------- */
+
+#define CG_ROUNDS	6
+
+/* Child: CG_ROUNDS checkpoints over n objects with the mutator between. */
+static int ckpt_child(uint64_t n)
+{
+	double wall, cpu, sweep;
+	uint64_t again = 0;
+	struct world w;
+	unsigned int r;
+	int err = world_open(&w, n, VGC_BACKEND_ANON);
+
+	if (err)
+		return 1;
+	for (r = 0; r < CG_ROUNDS && !err; r++) {
+		world_step(&w);
+		err = checkpoint_once(&w, &wall, &cpu, &sweep, &again);
+	}
+	printf("CKPT %llu %u %016llx\n", (unsigned long long)n, r,
+	       (unsigned long long)w.checksum);
+	world_close(&w);
+	return err ? 1 : 0;
+}
+
+struct cg_row {
+	uint64_t n;
+	double vgc[3];		/* instructions per object: [scalar], [avx2] */
+	double py, boehm;
+};
+
+/* Runs argv under callgrind; Ir of the functions named by toggle, or NAN. */
+static double cg_run(char **argv, const char *toggle, const char *env)
+{
+	char out[64], opt[96], tog[96], *v[24], *res;
+	int k = 0, st;
+
+	snprintf(out, sizeof(out), "/tmp/vgc-bench-cg.%d", (int)getpid());
+	snprintf(opt, sizeof(opt), "--callgrind-out-file=%s", out);
+	v[k++] = "valgrind";
+	v[k++] = "--tool=callgrind";
+	v[k++] = "-q";
+	v[k++] = opt;
+	if (toggle) {
+		snprintf(tog, sizeof(tog), "--toggle-collect=%s", toggle);
+		v[k++] = tog;
+	}
+	while (*argv && k < 23)
+		v[k++] = *argv++;
+	v[k] = NULL;
+	res = bu_run_capture(v, env, 600, &st);
+	free(res);
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		unlink(out);
+		return NAN;
+	}
+	return bu_callgrind_ir(out);
+}
+
+static void run_callgrind(const struct sopts *o, struct cg_row *c, uint64_t n)
+{
+	char ns[32], *ck[] = { self_exe, "sweep", "--child-ckpt", ns, NULL };
+	char *bo[] = { self_exe, "sweep", "--child-boehm", ns, "--reps", "3", NULL };
+	char *py6[] = { (char *)o->python, "-c", (char *)py_script, ns, "6", NULL };
+	char *py1[] = { (char *)o->python, "-c", (char *)py_script, ns, "1", NULL };
+	double a, b;
+
+	c->n = n;
+	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)n);
+	c->vgc[1] = cg_run(ck, "vgc_checkpoint", "VGC_SWEEP=scalar") /
+		    (double)(CG_ROUNDS * n);
+	c->vgc[2] = bu_have_avx2() ?
+		cg_run(ck, "vgc_checkpoint", "VGC_SWEEP=avx2") /
+		(double)(CG_ROUNDS * n) : NAN;
+	/* the child's collections: one untimed, then --reps */
+	c->boehm = o->no_boehm ? NAN :
+		cg_run(bo, "GC_gcollect", "GC_MARKERS=1") / (double)(4 * n);
+	/* CPython: the difference of 6 and 1 timed collections */
+	if (o->no_python) {
+		c->py = NAN;
+	} else {
+		a = cg_run(py6, NULL, NULL);
+		b = cg_run(py1, NULL, NULL);
+		c->py = (a - b) / (double)(5 * n);
+	}
+}
+
 /* ---- driver ----------------------------------------------------------- */
 
 static void usage(FILE *f)
@@ -619,7 +707,9 @@ static void usage(FILE *f)
 "  --pauses     pause/baseline sizes (default 1e5,1e6,1e7)\n"
 "  --reps R     sweeps per throughput median at N < 1e7 (default 11)\n"
 "  --backend    arena backend of the pause runs (default anon)\n"
-"  --python P   the CPython 3.11 to compare with (default /usr/bin/python3.11)\n");
+"  --python P   the CPython 3.11 to compare with (default /usr/bin/python3.11)\n"
+"  --callgrind  also count instructions per object (VGC, CPython, Boehm) at the\n"
+"               first pause size, under valgrind (slow: about a minute at 1e5)\n");
 }
 
 static unsigned int parse_sizes(const char *s, uint64_t *out, unsigned int max)
@@ -669,6 +759,8 @@ int bench_sweep(int argc, char **argv)
 		{ "no-python", no_argument, NULL, 'Y' },
 		{ "no-boehm", no_argument, NULL, 'B' },
 		{ "child-boehm", required_argument, NULL, 'C' },
+		{ "child-ckpt", required_argument, NULL, 'K' },
+		{ "callgrind", no_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -684,7 +776,8 @@ int bench_sweep(int argc, char **argv)
 	struct kl_row kl[2];
 	char why[256] = "", hex[24];
 	uint64_t checksum = BU_FNV_SEED, boehm_n = 0;
-	int c, full = 0, kl_ok, fails = 0;
+	int c, full = 0, kl_ok, fails = 0, callgrind = 0;
+	struct cg_row cg;
 	unsigned int i;
 	ssize_t len;
 	struct bj j;
@@ -713,6 +806,8 @@ int bench_sweep(int argc, char **argv)
 		case 'Y': o.no_python = 1; break;
 		case 'B': o.no_boehm = 1; break;
 		case 'C': boehm_n = strtoull(optarg, NULL, 0); break;
+		case 'K': return ckpt_child(strtoull(optarg, NULL, 0));
+		case 'g': callgrind = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: goto bad;
 		}
@@ -757,6 +852,11 @@ int bench_sweep(int argc, char **argv)
 		checksum = bu_mix(checksum, br[i].boehm_sum);
 	}
 	kl_ok = !run_kernel_vs_lib(kl, 2, why, sizeof(why));
+	if (callgrind) {
+		if (!o.json)
+			fprintf(stderr, "vgc-bench sweep: instruction counts under callgrind...\n");
+		run_callgrind(&o, &cg, o.pause_sizes[0]);
+	}
 	for (i = 0; i < o.nr_sizes; i++) {
 		checksum = bu_mix(checksum, tp[i].live);
 		checksum = bu_mix(checksum, tp[i].words);
@@ -857,6 +957,15 @@ int bench_sweep(int argc, char **argv)
 			}
 		}
 		bj_obj_end(&j);
+		if (callgrind) {
+			bj_obj_begin(&j, "instructions_per_object");
+			bj_u64(&j, "objects", cg.n);
+			bj_num(&j, "vgc_checkpoint_scalar", cg.vgc[1]);
+			bj_num(&j, "vgc_checkpoint_avx2", cg.vgc[2]);
+			bj_num(&j, "cpython_gc_collect", cg.py);
+			bj_num(&j, "boehm_gc_gcollect", cg.boehm);
+			bj_obj_end(&j);
+		}
 		bj_u64(&j, "failures", (uint64_t)fails);
 		bj_str(&j, "checksum", hex);
 		bj_obj_end(&j);
@@ -998,6 +1107,16 @@ int bench_sweep(int argc, char **argv)
 			       kl[i].kernel_ns / kl[i].lib_ns[2]);
 		printf("(kernel: the sweep time the checkpoint reports, swept on the\n"
 		       " partition's CPU; library: vgc_sweep_partition in the caller)\n");
+	}
+	if (callgrind) {
+		double v = fmin(cg.vgc[1], isnan(cg.vgc[2]) ? INFINITY : cg.vgc[2]);
+
+		printf("\ninstructions per object of a full collection, %llu objects (callgrind:\n"
+		       "exact and repeatable whatever the load)\n", (unsigned long long)cg.n);
+		printf("  VGC checkpoint: %.2f (scalar sweep), %.2f (avx2 sweep)\n",
+		       cg.vgc[1], cg.vgc[2]);
+		printf("  CPython gc.collect(): %.1f (%.0fx VGC)\n", cg.py, cg.py / v);
+		printf("  Boehm GC_gcollect(): %.1f (%.0fx VGC)\n", cg.boehm, cg.boehm / v);
 	}
 	printf("\nfailures: %d\nchecksum: %s\n", fails, hex);
 	return fails ? 1 : 0;

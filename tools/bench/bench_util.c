@@ -430,6 +430,22 @@ char *bu_run_capture(char *const argv[], const char *env, int timeout_s,
 	return out;
 }
 
+double bu_callgrind_ir(const char *path)
+{
+	char line[512];
+	double ir = NAN;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return NAN;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "totals:", 7) || !strncmp(line, "summary:", 8))
+			ir = strtod(strchr(line, ':') + 1, NULL);
+	fclose(f);
+	unlink(path);
+	return ir;
+}
+
 const char *bu_met(int ok)
 {
 	return ok ? "met" : "not met";

@@ -85,6 +85,12 @@ void bj_finish(struct bj *j);
 char *bu_run_capture(char *const argv[], const char *env, int timeout_s,
 		     int *status);
 
+/*
+ * Instructions (Ir) that a callgrind output file records in total, or NAN;
+ * the file is removed.
+ */
+double bu_callgrind_ir(const char *path);
+
 /* Returns "met" or "not met". */
 const char *bu_met(int ok);
 
