@@ -436,11 +436,17 @@ static void run_workload(const struct params *pa, int vgc, const char *wl,
 	int nthr = strcmp(wl, "1t") ? 2 : 1, i, cpus = bu_nr_cpus();
 
 	memset(cr, 0, sizeof(*cr));
+	if (!ring) {
+		cr->err = -ENOMEM;
+		return;
+	}
 	memset(ring, 0, sizeof(*ring));
 	if (vgc) {
 		cr->err = open_arena(pa, &im.arena);
-		if (cr->err)
+		if (cr->err) {
+			free(ring);
 			return;
+		}
 	}
 	pthread_barrier_init(&bar, NULL, (unsigned int)nthr);
 	for (i = 0; i < nthr; i++) {
