@@ -49,6 +49,7 @@ struct vgc_uring {
 	unsigned int depth;
 	unsigned int setup_flags;
 	int have_ring;
+	int fixed_fd;			/* the fd is registered file 0 */
 	struct io_uring ring;
 
 	struct ucmd *slot;		/* [depth] */
@@ -162,6 +163,9 @@ static int ring_setup(struct vgc_uring *u, unsigned int flags)
 		if (!ret) {
 			u->setup_flags = ring_flag_sets[i];
 			u->have_ring = 1;
+			/* a registered file spares each SQE an fget/fput */
+			u->fixed_fd = !io_uring_register_files(&u->ring,
+							       &u->fd, 1);
 			return 0;
 		}
 		if (ret != -EINVAL)
@@ -239,7 +243,8 @@ static void pick_path(struct vgc_uring *u, unsigned int flags)
 		return;
 	}
 	flags_str(fl, sizeof(fl), u->setup_flags);
-	snprintf(u->reason, sizeof(u->reason), "io_uring: setup flags %s", fl);
+	snprintf(u->reason, sizeof(u->reason), "io_uring: setup flags %s%s",
+		 fl, u->fixed_fd ? ", registered fd" : "");
 }
 
 static int uring_new(int fd, unsigned int depth, unsigned int flags,
@@ -381,7 +386,12 @@ static int queue(struct vgc_uring *u, enum ucmd_kind kind, unsigned long ioc,
 	}
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = u->fd;
+	if (u->fixed_fd) {
+		sqe->fd = 0;
+		sqe->flags = IOSQE_FIXED_FILE;
+	} else {
+		sqe->fd = u->fd;
+	}
 	sqe->cmd_op = cmd_op;
 	sqe->user_data = id;
 	memcpy(sqe->cmd, &c->pl, sizeof(c->pl));
