@@ -35,7 +35,9 @@ VGC_COUNTERS	:= $(BUILD)/selftests/vgc-counters
 
 VM_TIMEOUT	?= 1800
 TEST_TIMEOUT	?= 300
-CHECK_DIR	:= $(BUILD)/check
+# Counts of one "make check" (or one check-host / check-vm) live in a
+# directory of their own, so that concurrent runs never mix their numbers.
+CHECK_DIR	?= $(BUILD)/check/$(shell echo $$PPID)
 
 # One tar pass over the 140 MB tarball: the harness, and checkpatch for lint.
 $(KSFT_STAMP): $(KSFT_TARBALL)
@@ -97,8 +99,13 @@ check:
 	@rm -rf $(CHECK_DIR) && mkdir -p $(CHECK_DIR)
 	@$(MAKE) --no-print-directory -k W=1 all selftests || \
 		{ echo "check: build failed"; echo "0 1 0" >$(CHECK_DIR)/build.counts; }
-	@$(MAKE) --no-print-directory check-host || true
-	@$(MAKE) --no-print-directory check-vm || true
+	@$(MAKE) --no-print-directory check-host CHECK_DIR=$(CHECK_DIR) || true
+	@$(MAKE) --no-print-directory check-vm CHECK_DIR=$(CHECK_DIR) || true
+	@# A step that died before writing its counts is one failure.
+	@for c in host $(addprefix vm-,$(KVERS_FULL)); do \
+		[ -s $(CHECK_DIR)/$$c.counts ] || \
+		{ echo "check: $$c reported nothing"; echo "0 1 0" >$(CHECK_DIR)/$$c.counts; }; \
+	done
 	@$(TOP)/tools/vm/sum-counts.sh $(CHECK_DIR)/*.counts
 
 .PHONY: kselftest-headers

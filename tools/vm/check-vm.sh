@@ -35,15 +35,22 @@ mkdir -p "$counts_dir"
 any_failed=0
 summary=()
 for k in "$@"; do
-	res=$build/vm/check-$k
+	res=$build/vm/check-$k-$$
 	rm -rf "$res"
 	mkdir -p "$res"
 	echo "check-vm: kernel $k"
+	# The VM runs a snapshot of the binaries, so that a rebuild in the
+	# build tree while it runs cannot pull a test out from under it.
+	snap=$res/snap
+	mkdir -p "$snap/selftests"
+	cp -a "$build/selftests/kmod" "$build/selftests/lib" \
+		"$build/selftests/vgc-counters" "$snap/selftests/" 2>/dev/null
+	cp "$build/kmod/$k/vgc.ko" "$snap/vgc.ko" 2>/dev/null
 	start=$(date +%s)
-	"$here/vgc-vm" --kernel "$k" --module "$build/kmod/$k/vgc.ko" --rmmod \
+	"$here/vgc-vm" --kernel "$k" --module "$snap/vgc.ko" --rmmod \
 		--timeout "$vm_timeout" --results "$res" -- \
 		"$here/run-tests.sh" --timeout "$test_timeout" \
-		--filter "$filter" --label "vm-$k"
+		--filter "$filter" --label "vm-$k" --build "$snap"
 	rc=$?
 	secs=$(($(date +%s) - start))
 
@@ -55,7 +62,12 @@ for k in "$@"; do
 		f=$((f + 1))
 	fi
 	echo "$p $f $s" >"$counts_dir/vm-$k.counts"
-	[ "$f" -eq 0 ] || any_failed=1
+	if [ "$f" -eq 0 ]; then
+		rm -rf "$res"
+	else
+		any_failed=1
+		echo "check-vm: $k: console, dmesg and binaries kept in $res"
+	fi
 	summary+=("check-vm: $k: $p passed, $f failed, $s skipped in ${secs}s ($(cat "$build/vm/accel" 2>/dev/null || echo "${VGC_VM_ACCEL:-?}"))")
 done
 printf '%s\n' "${summary[@]}"
