@@ -151,7 +151,10 @@ struct vgc_arena_params {
 	__u16 pad0;
 	/*
 	 * Granules per partition in each zone, rounded up to whole spans.
-	 * A zone may be empty (0); at least one zone must not be.
+	 * A zone may be empty (0); at least one zone must not be.  An index
+	 * space (all zones, partitions and reserves) beyond 2^38 granules is
+	 * -E2BIG; committed pages and metadata over the module's limit_mb
+	 * are -ENOSPC.
 	 */
 	__u64 zone_granules[VGC_NR_ZONES];
 	/*
@@ -320,6 +323,13 @@ struct vgc_grow {
 #define VGC_GROW_SIZE_VER0	48
 
 /* ---- VGC_IOC_THREAD_REGISTER / _UNREGISTER ---------------------------- */
+/*
+ * Registers the calling thread (one slot per thread and arena, -EEXIST for
+ * a second; -ENOSPC when all VGC_MAX_THREADS slots are taken).  The new slot
+ * starts online with qs_seq = gp_seq: registration is a quiescent state, so
+ * the thread holds up checkpoints from the next grace period on.  Any
+ * thread of the file may unregister any slot; a slot not in use is -EINVAL.
+ */
 struct vgc_thread_reg {
 	__u32 size;
 	__u32 flags;			/* none defined: 0 */
