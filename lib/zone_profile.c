@@ -46,6 +46,22 @@ struct pent {
 	uint8_t meta;		/* kappa (bits 0-5, Q3.3), target zone (6-7) */
 };
 
+/*
+ * A settled word: Red, every live object Idle/Active with a == mu == 0 and
+ * Red decided twice in a row.  While no access, mutation, allocation or
+ * reclamation touches it, a sample changes nothing in it but the ages, so
+ * the sampler counts the skipped windows and adds them when the word wakes
+ * up; its feature sums are cached.  Cold data then costs per word, not per
+ * object.
+ */
+struct quiet {
+	uint32_t skipped;		/* windows skipped; QUIET_ON: settled */
+	uint16_t n, k;			/* objects, sum of kappa */
+	uint32_t phi, gran;		/* sums */
+	uint32_t ginv;			/* sum (gran + phi) / tau, Q16, saturating */
+};
+#define QUIET_ON		0x80000000U
+
 struct zprof {
 	struct vgc_arena *a;
 	uint64_t arena_id;		/* a freed arena's address may come back */
@@ -57,6 +73,7 @@ struct zprof {
 	size_t ent_bytes;
 	uint64_t *pend;			/* taken ACCESS bits not yet swept */
 	uint64_t *vshadow;		/* VALID as of the last sample */
+	struct quiet *quiet;		/* per word, see quiet_word() */
 	uint16_t *wmap;			/* per word: zone | gen << 2 | committed
 					 * | partition << 8 */
 	uint64_t wmap_committed;
@@ -193,17 +210,21 @@ EXPORT int vgc_profile_attach(struct vgc_arena *a,
 	p->pend = calloc(p->nwords ? p->nwords : 1, sizeof(uint64_t));
 	p->vshadow = calloc(p->nwords ? p->nwords : 1, sizeof(uint64_t));
 	p->wmap = calloc(p->nwords ? p->nwords : 1, sizeof(*p->wmap));
-	if (p->ent == MAP_FAILED || !p->pend || !p->vshadow || !p->wmap) {
+	p->quiet = calloc(p->nwords ? p->nwords : 1, sizeof(*p->quiet));
+	if (p->ent == MAP_FAILED || !p->pend || !p->vshadow || !p->wmap ||
+	    !p->quiet) {
 		if (p->ent != MAP_FAILED)
 			munmap(p->ent, p->ent_bytes ? p->ent_bytes : 1);
 		free(p->pend);
 		free(p->vshadow);
 		free(p->wmap);
+		free(p->quiet);
 		free(p);
 		return -ENOMEM;
 	}
 	wmap_build(p);
-	p->st.bytes = p->ent_bytes + p->nwords * (2 * sizeof(uint64_t) + 2) +
+	p->st.bytes = p->ent_bytes +
+		      p->nwords * (2 * sizeof(uint64_t) + 2 + sizeof(struct quiet)) +
 		      sizeof(*p);
 
 	pthread_mutex_lock(&reg_lock);
@@ -225,6 +246,7 @@ EXPORT int vgc_profile_attach(struct vgc_arena *a,
 		free(p->pend);
 		free(p->vshadow);
 		free(p->wmap);
+		free(p->quiet);
 		free(p);
 		return slot == PROF_MAX_ARENAS ? -ENOSPC : -EBUSY;
 	}
@@ -257,6 +279,7 @@ EXPORT int vgc_profile_detach(struct vgc_arena *a)
 	free(p->pend);
 	free(p->vshadow);
 	free(p->wmap);
+	free(p->quiet);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 	return 0;
@@ -336,6 +359,27 @@ static int evaluates(const struct vgc_arena *a, uint64_t n, unsigned int flags,
 	return 1;
 }
 
+/* Gives a settled word's objects the windows they skipped. */
+static void quiet_wake(struct zprof *p, uint64_t w)
+{
+	struct quiet *q = &p->quiet[w];
+	uint64_t live;
+
+	if (!(q->skipped & QUIET_ON))
+		return;
+	live = p->vshadow[w];
+	q->skipped &= ~QUIET_ON;
+	while (live) {
+		struct pent *e = &p->ent[(w << 6) + __builtin_ctzll(live)];
+		uint32_t age = (e->age & AGE_MAX) + q->skipped;
+
+		live &= live - 1;
+		e->age = (uint16_t)((e->age & AGE_SAME) |
+				    (age > AGE_MAX ? AGE_MAX : age));
+	}
+	q->skipped = 0;
+}
+
 /* A threshold on the Q0.16 scale, clamped where no rate can reach. */
 static int64_t th_int(double t)
 {
@@ -366,7 +410,7 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 	const int64_t thb = th_int(ceil(pol->th.thA_B * 65535.0));
 	const int64_t thm = th_int(ceil(pol->th.thM_B * 65535.0));
 	int ev[VGC_NR_ZONES][VGC_NR_GENS];
-	uint64_t w, t0 = vgcu_now_ns(), classified = 0;
+	uint64_t w, t0 = vgcu_now_ns(), classified = 0, settled = 0;
 	unsigned int z, g, c;
 
 	if (p->wmap_committed != a->ctrl->committed_bytes)
@@ -386,6 +430,9 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 		/* per-word sums in registers: entry stores alias p->acc */
 		uint64_t sk = 0, ska = 0, sphi = 0, sgran = 0, sgm = 0, nobj = 0;
 		uint64_t sginv = 0;
+		/* the word may settle: Red, every object cold and decided Red */
+		int settle;
+		uint64_t qk = 0, qphi = 0, qgran = 0, qginv = 0, qn = 0;
 		unsigned int wz, gran;
 		int evw;
 
@@ -393,6 +440,7 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 			continue;
 		wz = info & 3;
 		evw = ev[wz][(info >> 2) & 3] && (pmask >> (info >> 8) & 1);
+		settle = wz == VGC_ZONE_RED && classify;
 		v = __atomic_load_n(&V[w], __ATOMIC_ACQUIRE);
 		if (!v && !p->vshadow[w] && !p->pend[w])
 			continue;
@@ -404,11 +452,15 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 				p->pend[w] = 0;
 			}
 		} else {
-			acc = v ? __atomic_exchange_n(&ACC[w], 0,
-						      __ATOMIC_RELAXED) : 0;
+			acc = v ? __atomic_load_n(&ACC[w], __ATOMIC_RELAXED) : 0;
+			if (acc)
+				acc = __atomic_exchange_n(&ACC[w], 0,
+							  __ATOMIC_RELAXED);
 			p->pend[w] |= acc;
 		}
-		mut = v ? __atomic_exchange_n(&MUT[w], 0, __ATOMIC_RELAXED) : 0;
+		mut = v ? __atomic_load_n(&MUT[w], __ATOMIC_RELAXED) : 0;
+		if (mut)
+			mut = __atomic_exchange_n(&MUT[w], 0, __ATOMIC_RELAXED);
 		if (!v) {
 			p->vshadow[w] = 0;
 			continue;
@@ -417,6 +469,27 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 		s1 = S1[w];
 		s2 = S2[w];
 		fresh = v & ~p->vshadow[w];
+		if (p->quiet[w].skipped & QUIET_ON) {
+			const struct quiet *q = &p->quiet[w];
+
+			if (!fresh && v == p->vshadow[w] && !acc && !mut &&
+			    !(v & s2) && !(v & s1) &&
+			    (p->quiet[w].skipped & ~QUIET_ON) < AGE_MAX) {
+				p->quiet[w].skipped++;
+				if (evw) {
+					p->acc[wz].k += q->k;
+					p->acc[wz].phi += q->phi;
+					p->acc[wz].gran += q->gran;
+					p->acc[wz].ginv += q->ginv;
+					p->zobjs[wz] += q->n;
+				}
+				if (classify)
+					classified += q->n;
+				settled++;
+				continue;
+			}
+			quiet_wake(p, w);
+		}
 		ia = v & ~s2 & ~s1;
 		opn = v & ~s2;
 		/* expired slots the coming sweep frees: a reuse is a new object */
@@ -437,6 +510,15 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 			e->mu = ema16(e->mu, !!(mut & bit), aq);
 			if ((e->age & AGE_MAX) != AGE_MAX)
 				e->age++;
+			if (settle) {
+				const unsigned int gq = gran + e->phi;
+
+				qk += e->meta & KAPPA_MAX;
+				qphi += e->phi;
+				qgran += gran;
+				qginv += (uint64_t)gq * inv_age[e->age & AGE_MAX];
+				qn++;
+			}
 			if (evw) {
 				/* vgc_zone_features(), summed in integers */
 				const unsigned int k = e->meta & KAPPA_MAX;
@@ -450,6 +532,8 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 				sginv += (uint64_t)gp * inv_age[e->age & AGE_MAX];
 				nobj++;
 			}
+			if (settle && (e->a || e->mu || !(ia & bit)))
+				settle = 0;
 			if (classify && (opn & bit)) {
 				struct vgc_features x;
 				unsigned int m = 0, d, prev;
@@ -493,8 +577,10 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 						keep |= bit;
 					continue;
 				}
-				if (!act)
+				if (!act) {
+					settle = 0;
 					continue;
+				}
 				decided |= bit;
 				if (d != wz) {
 					if (zrank(d) > zrank(wz))
@@ -504,6 +590,21 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 					p->st.requested[d]++;
 				}
 			}
+		}
+		/*
+		 * Settled only if the decisions just made were Red twice
+		 * (act held for all, checked above) and nothing is pending.
+		 */
+		if (settle && qn && !prm && !dem && !keep && !fresh &&
+		    qn <= 64) {
+			struct quiet *q = &p->quiet[w];
+
+			q->skipped = QUIET_ON;
+			q->n = (uint16_t)qn;
+			q->k = (uint16_t)qk;
+			q->phi = (uint32_t)qphi;
+			q->gran = (uint32_t)qgran;
+			q->ginv = qginv > UINT32_MAX ? UINT32_MAX : (uint32_t)qginv;
 		}
 		if (nobj) {
 			p->acc[wz].k += sk;
@@ -562,6 +663,7 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 	p->last_n = n;
 	p->st.samples++;
 	p->st.classified += classified;
+	p->st.settled_words = settled;
 	p->st.last_sample_ns = vgcu_now_ns() - t0;
 	p->st.sample_ns += p->st.last_sample_ns;
 	if (classify)
@@ -675,6 +777,7 @@ static struct pent *ent_of(struct zprof *p, const void *ptr)
 	    (const char *)ptr != p->a->data + (oi.index << VGC_GRANULE_SHIFT))
 		return NULL;
 	e = &p->ent[oi.index];
+	quiet_wake(p, oi.index >> 6);
 	if (!(p->vshadow[oi.index >> 6] & (1ULL << (oi.index & 63)))) {
 		ent_init(p, e, (unsigned int)(oi.size >> VGC_GRANULE_SHIFT));
 		p->vshadow[oi.index >> 6] |= 1ULL << (oi.index & 63);
@@ -882,6 +985,8 @@ static void *rehome_locked(struct vgc_arena *a, struct zprof *p, void *ptr,
 	if (p && vgc_locate(a, q, &ni) == 0) {
 		struct pent *e = &p->ent[ni.index];
 
+		quiet_wake(p, oi->index >> 6);
+		quiet_wake(p, ni.index >> 6);
 		*e = p->ent[oi->index];
 		e->meta = (uint8_t)((e->meta & KAPPA_MAX) | TARGET_NONE << 6);
 		/* seen: the next sample must not reset the carried history */

@@ -195,6 +195,7 @@ struct vgc_profile_stats {
 	uint64_t last_sample_ns;
 	uint64_t records;		/* profiling records kept */
 	uint64_t bytes;			/* memory reserved by the profile */
+	uint64_t settled_words;		/* skipped whole at the last sample */
 };
 int vgc_profile_stats(struct vgc_arena *a, struct vgc_profile_stats *st);
 /* Copies up to cap most recent records (oldest first); returns count. */

@@ -305,6 +305,62 @@ TEST(sparse_sweep_still_sees_every_access)
 	vgc_arena_close(a);	/* detaches the profile */
 }
 
+/*
+ * Cold Red words settle (the sampler skips them per word); their objects
+ * still age, and an access wakes the word up: the EMA, the decision and
+ * the promotion proceed as if it had never slept.
+ */
+TEST(settled_cold_words_wake_up)
+{
+	struct vgc_candidate c[4];
+	struct vgc_profile_stats st;
+	struct vgc_features x;
+	struct vgc_config cfg;
+	struct vgc_arena *a;
+	void *obj[128];
+	uint64_t cur = 0;
+	int i, k, d;
+
+	vgc_config_init(&cfg);
+	cfg.flags = VGC_ARENA_F_PROFILE;
+	cfg.nr_partitions = 1;
+	cfg.cpus[0] = 0;
+	ASSERT_EQ(0, vgc_arena_open(&cfg, &a));
+	ASSERT_EQ(0, vgc_profile_attach(a, NULL));
+	for (i = 0; i < 128; i++) {
+		obj[i] = vgc_alloc(a, 16, VGC_ZONE_RED);
+		ASSERT_NE(NULL, obj[i]);
+	}
+	for (k = 0; k < 40; k++)
+		ASSERT_EQ(0, vgc_checkpoint(a, NULL, NULL));
+	ASSERT_EQ(0, vgc_profile_stats(a, &st));
+	ASSERT_EQ(2U, st.settled_words);
+	ASSERT_EQ(0, vgc_profile_features(a, obj[77], &x, &d));
+	ASSERT_EQ(VGC_ZONE_RED, d);
+	ASSERT_EQ(0.0, x.a);
+	/* seen at 40 samples: the skipped windows are counted */
+	ASSERT_GE(x.tau, 39.0);
+	ASSERT_LE(x.tau, 40.0);
+	for (k = 0; k < 40; k++)
+		ASSERT_EQ(0, vgc_checkpoint(a, NULL, NULL));
+	for (k = 0; k < 6; k++) {
+		ASSERT_EQ(0, vgc_touch(a, obj[77]));
+		ASSERT_EQ(0, vgc_checkpoint(a, NULL, NULL));
+	}
+	ASSERT_EQ(0, vgc_profile_features(a, obj[77], &x, &d));
+	ASSERT_GE(x.tau, 85.0);
+	ASSERT_GT(x.a, 0.8);
+	ASSERT_EQ(VGC_ST_PROMOTE, vgc_state(a, obj[77]));
+	ASSERT_EQ(1, vgc_rehome_candidates(a, c, 4, &cur));
+	ASSERT_EQ(obj[77], c[0].ptr);
+	/* its neighbours stayed cold and Red */
+	ASSERT_EQ(0, vgc_profile_features(a, obj[76], &x, &d));
+	ASSERT_EQ(0.0, x.a);
+	ASSERT_EQ(VGC_ZONE_RED, d);
+	ASSERT_GE(x.tau, 85.0);
+	vgc_arena_close(a);
+}
+
 TEST(policy_validated_at_attach)
 {
 	struct vgc_config cfg;

@@ -37,7 +37,9 @@
  * zone swept; the CPU time of vgc_profile_sample() (EMA update, decision,
  * PROMOTE/DEMOTE/KEEP requests) against the checkpoint's (the library
  * sweep on the anonymous backend; the module's sweep_ns on /dev/vgc),
- * classifying every checkpoint and every 8th.
+ * classifying every checkpoint and every 8th; and "cold": every object in
+ * Red, a contiguous tenth touched, where the untouched words settle and
+ * are skipped whole.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -466,13 +468,16 @@ static double malloc_stream(const struct table *t, const struct opts *o,
 
 struct clsf {
 	unsigned int every;
+	int cold;			/* all in Red, a contiguous 10 % hot */
+	uint64_t settled;
 	double sweep_ns, sample_ns, ratio, per_obj_ns;
 	uint64_t objects, requests;
 	int fitted;
 	struct vgc_zone_params fit[NZ];
 };
 
-static int run_clsf(const struct opts *o, unsigned int every, struct clsf *c)
+static int run_clsf(const struct opts *o, unsigned int every, int cold,
+		    struct clsf *c)
 {
 	struct vgc_zone_policy pol;
 	struct vgc_profile_stats st;
@@ -484,7 +489,8 @@ static int run_clsf(const struct opts *o, unsigned int every, struct clsf *c)
 
 	memset(c, 0, sizeof(*c));
 	c->every = every;
-	ret = run_open(&r, o, (uint64_t)o->clsf_objects * 16 * 4);
+	c->cold = cold;
+	ret = run_open(&r, o, (uint64_t)o->clsf_objects * 16 * (cold ? 8 : 4));
 	if (ret)
 		return ret;
 	vgc_zone_policy_init(&pol);
@@ -496,7 +502,8 @@ static int run_clsf(const struct opts *o, unsigned int every, struct clsf *c)
 		ret = -ENOMEM;
 	for (z = 0; z < NZ && !ret; z++)
 		for (i = 0; i < o->clsf_objects; i++)
-			if (!vgc_alloc(r.a, 16, (enum vgc_zone)z)) {
+			if (!vgc_alloc(r.a, 16, cold ? VGC_ZONE_RED :
+						      (enum vgc_zone)z)) {
 				ret = -ENOMEM;
 				break;
 			}
@@ -507,8 +514,16 @@ static int run_clsf(const struct opts *o, unsigned int every, struct clsf *c)
 		uint64_t cur = 0;
 		int n;
 
+		/* cold: the first tenth of Red touched every window */
+		for (i = 0; cold && i < c->objects / 10; i++) {
+			const struct vgc_region *rg =
+				vgc_arena_region(r.a, VGC_ZONE_RED, 0);
+
+			vgc_touch(r.a, r.base + ((rg->gen_first[VGC_GEN0] + i) <<
+						 VGC_GRANULE_SHIFT));
+		}
 		/* a third of the objects touched per window, a few mutated */
-		for (i = 0; i < c->objects / 3; i++) {
+		for (i = 0; !cold && i < c->objects / 3; i++) {
 			uint64_t g = lcg(&rng) % c->objects;
 			unsigned int zz = (unsigned int)(g % NZ);
 			const struct vgc_region *rg = vgc_arena_region(r.a, zz, 0);
@@ -527,6 +542,7 @@ static int run_clsf(const struct opts *o, unsigned int every, struct clsf *c)
 		if (ret)
 			break;
 		vgc_profile_stats(r.a, &st);
+		c->settled = st.settled_words;
 		/* the module sweeps on its own workers: take its clock */
 		sw[k] = vgc_arena_backend(r.a) == VGC_BACKEND_MODULE ?
 			(double)res.sweep_ns : (double)(c2 - c1);
@@ -669,7 +685,7 @@ int bench_zones(int argc, char **argv)
 		.windows = 16, .clsf_objects = 100000, .clsf_ckpts = 21,
 		.backend = VGC_BACKEND_AUTO,
 	};
-	struct clsf cl[2];
+	struct clsf cl[3];
 	uint64_t total_sum = 0;
 	struct bj j;
 	unsigned int ti, z;
@@ -760,16 +776,19 @@ int bench_zones(int argc, char **argv)
 	}
 	if (o.json)
 		bj_arr_end(&j);
-	for (ti = 0; ti < 2 && !ret; ti++) {
-		ret = run_clsf(&o, ti ? 8 : 1, &cl[ti]);
+	for (ti = 0; ti < 3 && !ret; ti++) {
+		ret = run_clsf(&o, ti == 1 ? 8 : 1, ti == 2, &cl[ti]);
 		if (ret)
 			fprintf(stderr, "zones: classification: %s\n",
 				vgc_strerror(ret));
 	}
 	if (!ret && o.json) {
 		bj_arr_begin(&j, "classification");
-		for (ti = 0; ti < 2; ti++) {
+		for (ti = 0; ti < 3; ti++) {
 			bj_obj_begin(&j, NULL);
+			bj_str(&j, "workload", cl[ti].cold ?
+			       "red, contiguous 10% hot" : "all zones, random third hot");
+			bj_u64(&j, "settled_words", cl[ti].settled);
 			bj_u64(&j, "classify_every", cl[ti].every);
 			bj_u64(&j, "objects", cl[ti].objects);
 			bj_num(&j, "sweep_ns_median", cl[ti].sweep_ns);
@@ -795,11 +814,12 @@ int bench_zones(int argc, char **argv)
 		printf("\nClassification per checkpoint (%llu objects, all zones "
 		       "swept, medians of %u checkpoints)\n",
 		       (unsigned long long)cl[0].objects, o.clsf_ckpts);
-		printf("  %-16s %12s %12s %10s %12s %10s\n", "classify_every",
+		printf("  %-16s %12s %12s %10s %12s %10s\n", "load  classify",
 		       "sweep ns", "profile ns", "ratio", "ns/object",
 		       "candidates");
-		for (ti = 0; ti < 2; ti++)
-			printf("  %-16u %12.0f %12.0f %9.1fx %12.2f %10llu\n",
+		for (ti = 0; ti < 3; ti++)
+			printf("  %-5s %-10u %12.0f %12.0f %9.1fx %12.2f %10llu\n",
+			       cl[ti].cold ? "cold" : "mixed",
 			       cl[ti].every, cl[ti].sweep_ns, cl[ti].sample_ns,
 			       cl[ti].ratio, cl[ti].per_obj_ns,
 			       (unsigned long long)cl[ti].requests);
