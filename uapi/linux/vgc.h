@@ -464,7 +464,9 @@ struct vgc_stats {
  * -EINVAL; bad pointers -EFAULT.  The ring may be set up with any of
  * SINGLE_ISSUER, DEFER_TASKRUN, SQE128, CQE32.  VGC_IOC_THREAD_REGISTER and
  * _UNREGISTER act for the task that issues the SQE: from io_uring's own
- * threads (IOSQE_ASYNC, SQPOLL) they are -EOPNOTSUPP.  At most 64
+ * threads (IOSQE_ASYNC, SQPOLL) they are -EOPNOTSUPP.  Commands that
+ * serialise with checkpoints (stats, growth, the quorum) wait for a running
+ * sweep as their ioctls do; object commands never wait.  At most 64
  * checkpoints of an arena may be in flight (-EBUSY beyond).  Commands in
  * flight hold the file: closing the fd never loses one.  When the ring or
  * its task goes away, kernels with uring_cmd cancellation (6.7 on) complete
