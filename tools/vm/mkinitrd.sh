@@ -25,8 +25,8 @@ if [ ! -x "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
 	exit 1
 fi
 
-stage=$(mktemp -d "${out}.stage.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
+stage=$(mktemp -d -p "$(dirname "$out")")
+trap 'rm -rf "$stage" "$stage.cpio.gz"' EXIT
 mkdir -p "$stage"/{bin,sbin,dev,proc,sys,newroot,modules}
 cp "$busybox" "$stage/bin/busybox"
 for applet in $("$busybox" --list); do
@@ -54,5 +54,7 @@ if [ "$kver" != none ]; then
 	done
 fi
 
-(cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$out.tmp"
-mv "$out.tmp" "$out"
+# Concurrent runs may build the same initrd: each writes its own file and
+# renames it into place atomically.
+(cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$stage.cpio.gz"
+mv "$stage.cpio.gz" "$out"
