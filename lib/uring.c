@@ -743,6 +743,15 @@ static int ring_reap(struct vgc_uring *u, struct vgc_uring_result *out,
 		ret = io_uring_wait_cqe_nr(&u->ring, &cqe, min);
 		if (ret < 0 && ret != -EINTR)
 			return ret;
+	} else if (!min && u->inflight && !io_uring_cq_ready(&u->ring) &&
+		   (u->setup_flags & IORING_SETUP_DEFER_TASKRUN)) {
+		/*
+		 * Deferred completions (checkpoints) are posted only when
+		 * the task asks for events: a poll must ask too.
+		 */
+		ret = io_uring_get_events(&u->ring);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN)
+			return ret;
 	}
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
 		if (n == max)

@@ -7,6 +7,7 @@
  * the anonymous backend both arenas take the library path).
  */
 #include <stdlib.h>
+#include <unistd.h>
 #include "kselftest_harness.h"
 #include "vgcu_test.h"
 #include <vgcu_uring.h>
@@ -76,6 +77,31 @@ TEST(env_forces_ioctl)
 		  VGC_URING_PATH_IOCTL, vgc_uring_path(u));
 	EXPECT_EQ(0, vgc_uring_setup_flags(u));
 	TH_LOG("%s", vgc_uring_reason(u));
+	vgc_uring_close(u);
+	vgc_arena_close(a);
+}
+
+/* A checkpoint's result arrives by polling (min 0) too, DEFER_TASKRUN or not. */
+TEST(poll_without_waiting)
+{
+	struct vgc_uring_result r;
+	struct vgc_uring *u;
+	struct vgc_arena *a;
+	int i, n = 0;
+
+	ASSERT_EQ(0, vgct_open(&a, 1, 1 << 20));
+	ASSERT_EQ(0, vgc_uring_open(a, 4, 0, &u));
+	ASSERT_EQ(0, vgc_uring_queue_checkpoint(u, 0, 0, 77));
+	ASSERT_EQ(1, vgc_uring_submit(u));
+	for (i = 0; i < 5000 && !n; i++) {
+		n = vgc_uring_reap(u, &r, 1, 0);
+		ASSERT_LE(0, n);
+		if (!n)
+			usleep(1000);
+	}
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(77, r.user_data);
+	EXPECT_EQ(0, r.res);
 	vgc_uring_close(u);
 	vgc_arena_close(a);
 }
