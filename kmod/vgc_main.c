@@ -206,8 +206,12 @@ err_free:
 static void __exit vgc_exit(void)
 {
 	misc_deregister(&vgc_misc);
-	vgc_debugfs_exit();
+	/*
+	 * An async checkpoint may outlive its file and hold the last arena
+	 * reference: drain it before the debugfs removal work is flushed.
+	 */
 	vgc_checkpoint_exit();
+	vgc_debugfs_exit();
 	kfree(vgc_node_pages);
 }
 
