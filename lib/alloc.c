@@ -52,7 +52,7 @@ void vgcu_classes_init(void)
 	pthread_once(&vgcu_classes_once, classes_build);
 }
 
-int vgc_size_class(size_t size)
+static inline __attribute__((always_inline)) int size_class_of(size_t size)
 {
 	uint64_t n;
 	unsigned int b;
@@ -66,6 +66,11 @@ int vgc_size_class(size_t size)
 		return (int)n - 1;
 	b = 63 - (unsigned int)__builtin_clzll(n - 1);
 	return (int)(8 + (b - 3) * 4 + (((n - 1) >> (b - 2)) - 4));
+}
+
+int vgc_size_class(size_t size)
+{
+	return size_class_of(size);
 }
 
 unsigned int vgc_class_granules(unsigned int cls)
@@ -182,8 +187,10 @@ static int64_t alloc_slow(struct vgc_arena *a, uint64_t first, uint64_t n,
 	return -1;
 }
 
-void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
-		    enum vgc_gen gen, unsigned int flags)
+/* Everything the fast path below leaves out. */
+static __attribute__((noinline))
+void *alloc_full(struct vgc_arena *a, size_t size, enum vgc_zone zone,
+		 enum vgc_gen gen, unsigned int flags)
 {
 	const struct vgc_region *r;
 	struct vgcu_cursor *cur;
@@ -198,7 +205,7 @@ void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 		errno = EINVAL;
 		return NULL;
 	}
-	cls = vgc_size_class(size);
+	cls = size_class_of(size);
 	if (cls < 0) {
 		errno = -cls;
 		return NULL;
@@ -224,6 +231,34 @@ void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 	if (flags & VGC_ALLOC_F_PERSISTENT)
 		__atomic_fetch_or(&a->planes[VGC_PLANE_PIN][idx >> 6],
 				  1ULL << (idx & 63), __ATOMIC_RELEASE);
+	return a->data + ((uint64_t)idx << VGC_GRANULE_SHIFT);
+}
+
+/*
+ * The common case: a registered thread (its cursors all lie in its own
+ * partition, registration resets them) whose cursor span still has a free
+ * head.  One load, one ctz, one lock bts.
+ */
+void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
+		    enum vgc_gen gen, unsigned int flags)
+{
+	struct vgcu_tctx *t = vgcu_tls_last;
+	struct vgcu_cursor *cur;
+	unsigned int cls;
+	int64_t idx;
+
+	if (__builtin_expect(flags || size - 1 >= VGC_MAX_OBJECT_SIZE ||
+			     (unsigned int)zone >= VGC_NR_ZONES ||
+			     (unsigned int)gen >= VGC_NR_GENS ||
+			     !t || t->arena_id != a->id || t->partition < 0, 0))
+		return alloc_full(a, size, zone, gen, flags);
+	cls = (unsigned int)size_class_of(size);
+	cur = &t->cur[zone][gen][cls];
+	if (__builtin_expect(!cur->span, 0))
+		return alloc_full(a, size, zone, gen, flags);
+	idx = span_take(a, cur->span - 1, cls, cur->word, cur);
+	if (__builtin_expect(idx < 0, 0))
+		return alloc_full(a, size, zone, gen, flags);
 	return a->data + ((uint64_t)idx << VGC_GRANULE_SHIFT);
 }
 

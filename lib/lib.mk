@@ -5,7 +5,7 @@ LIB_SONAME	:= libvgcu.so.1
 LIB_VERSION	:= 1.0.0
 LIB_SRCS	:= $(sort $(wildcard $(TOP)/lib/*.c))
 LIB_OBJS	:= $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/obj/%.o,$(LIB_SRCS))
-LIB_CFLAGS	:= $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -pthread -MMD -MP
+LIB_CFLAGS	:= $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -fno-semantic-interposition -pthread -MMD -MP
 LIB_LDLIBS	:= -lnuma -luring -pthread -lm
 LIBVGCU_A	:= $(BUILD)/lib/libvgcu.a
 LIBVGCU_SO	:= $(BUILD)/lib/libvgcu.so

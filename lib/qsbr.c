@@ -81,6 +81,8 @@ int vgc_thread_register(struct vgc_arena *a, int partition)
 	t->slot = slot;
 	t->partition = partition;
 	t->ts = &a->threads[slot];
+	/* the allocation fast path trusts cursors to lie in this partition */
+	memset(t->cur, 0, sizeof(t->cur));
 	slot_online(a, t->ts);
 	return 0;
 }
@@ -108,6 +110,7 @@ void vgcu_thread_exit(struct vgcu_tctx *t)
 	t->slot = -1;
 	t->partition = -1;
 	t->ts = NULL;
+	memset(t->cur, 0, sizeof(t->cur));
 }
 
 int vgc_thread_unregister(struct vgc_arena *a)

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include "vgcu_int.h"
 
-__thread struct vgcu_tctx *vgcu_tls_last;
-static __thread struct vgcu_tctx *vgcu_tls_head;
+VGCU_TLS struct vgcu_tctx *vgcu_tls_last;
+static VGCU_TLS struct vgcu_tctx *vgcu_tls_head;
 
 static pthread_once_t vgcu_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t vgcu_key;

@@ -116,7 +116,13 @@ void vgcu_module_close(struct vgc_arena *a);
 
 /* tls.c */
 struct vgcu_tctx *vgcu_tctx_slow(struct vgc_arena *a, bool create);
-extern __thread struct vgcu_tctx *vgcu_tls_last;
+/*
+ * initial-exec: one %fs-relative load instead of a __tls_get_addr call in
+ * the shared object; the library is linked, not dlopen()ed, in practice,
+ * and two pointers fit any static TLS surplus when it is.
+ */
+#define VGCU_TLS __thread __attribute__((tls_model("initial-exec")))
+extern VGCU_TLS struct vgcu_tctx *vgcu_tls_last;
 static inline struct vgcu_tctx *vgcu_tctx(struct vgc_arena *a, bool create)
 {
 	struct vgcu_tctx *t = vgcu_tls_last;
