@@ -365,6 +365,64 @@ TEST_F(two, async_issue)
 	EXPECT_LT(0, c.gp_seq);
 }
 
+/* SQPOLL issues from a kernel thread: no quorum slot for it either. */
+TEST_F(two, sqpoll)
+{
+	struct io_uring r;
+	struct vgc_thread_reg reg;
+	struct vgc_stats st;
+	int ret;
+
+	ret = ut_ring(&r, 8, IORING_SETUP_SQPOLL);
+	if (ret == -EPERM || ret == -EINVAL)
+		SKIP(return, "SQPOLL unavailable: %s", strerror(-ret));
+	ASSERT_EQ(0, ret);
+	memset(&reg, 0, sizeof(reg));
+	reg.size = sizeof(reg);
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	EXPECT_EQ(-EOPNOTSUPP, ut_cmd(&r, self->b.fd, VGC_IOC_THREAD_REGISTER,
+				      (uintptr_t)&reg, 0, 0, NULL));
+	EXPECT_EQ(0, ut_cmd(&r, self->b.fd, VGC_IOC_GET_STATS, (uintptr_t)&st,
+			    0, 0, NULL));
+	EXPECT_EQ(0, ut_cmd(&r, self->b.fd, VGC_URING_CHECKPOINT, 0, 0, 0,
+			    NULL));
+	io_uring_queue_exit(&r);
+}
+
+/* More checkpoints in flight than an arena takes: -EBUSY, nothing lost. */
+TEST_F(two, backpressure)
+{
+	struct io_uring r;
+	struct io_uring_cqe *cqe;
+	struct vgc_stats st0, st1;
+	int i, ok = 0, busy = 0;
+
+	ASSERT_EQ(0, ut_ring(&r, 128, 0));
+	memset(&st0, 0, sizeof(st0));
+	st0.size = sizeof(st0);
+	st1 = st0;
+	ASSERT_EQ(0, ut_ioctl(self->b.fd, VGC_IOC_GET_STATS, &st0));
+	for (i = 0; i < 128; i++)
+		ut_sqe(&r, self->b.fd, VGC_URING_CHECKPOINT, 0, 0, 0, i);
+	ASSERT_EQ(128, io_uring_submit_and_wait(&r, 128));
+	for (i = 0; i < 128; i++) {
+		ASSERT_EQ(0, io_uring_wait_cqe(&r, &cqe));
+		if (cqe->res == -EBUSY) {
+			busy++;
+		} else {
+			EXPECT_EQ(0, cqe->res);
+			ok += !cqe->res;
+		}
+		io_uring_cqe_seen(&r, cqe);
+	}
+	ASSERT_EQ(0, ut_ioctl(self->b.fd, VGC_IOC_GET_STATS, &st1));
+	EXPECT_EQ(ok, st1.checkpoints - st0.checkpoints);
+	EXPECT_EQ(128, ok + busy);
+	TH_LOG("%d completed, %d -EBUSY", ok, busy);
+	io_uring_queue_exit(&r);
+}
+
 /* SQE128: the 64 bytes past the payload are reserved. */
 TEST_F(two, sqe128)
 {
