@@ -25,13 +25,15 @@ phase() {
 	echo "$1 $(($(date +%s) - pstart))s" >>"$R/phases"
 	pstart=$(date +%s)
 }
+# Notes go to the kernel log as well, as markers; they must not contain
+# the words that dmesg-scan.sh looks for.
 note() { echo "debug-guest: $*"; echo "debug-guest: $*" >/dev/kmsg; }
 
 : >"$R/phases"
 pstart=$(date +%s)
 if [ ! -w "$KL" ]; then
-	note "no $KL: not the debug kernel?"
-	status=1
+	note "no leak detector in debugfs: not the debug kernel${VGC_DEBUG_STOCK:+ (dry run on a stock kernel)}"
+	[ -n "${VGC_DEBUG_STOCK:-}" ] || status=1
 else
 	# Only our explicit scans; boot-time objects are not ours to judge.
 	echo scan=off >"$KL"
@@ -82,7 +84,7 @@ if [ -w "$KL" ]; then
 	echo scan >"$KL"
 	cat "$KL" >"$R/kmemleak.txt"
 	n=$(grep -c '^unreferenced object' "$R/kmemleak.txt")
-	note "kmemleak: $n unreferenced objects"
+	note "leak scan after rmmod: $n unreferenced objects"
 	[ "$n" -eq 0 ] || { head -n 60 "$R/kmemleak.txt"; status=1; }
 fi
 phase kmemleak
