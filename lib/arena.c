@@ -158,7 +158,8 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 	a->blue_every = prm.blue_every ? prm.blue_every : 4;
 	a->gen1_every = prm.gen1_every ? prm.gen1_every : 4;
 	a->gen2_every = prm.gen2_every ? prm.gen2_every : 16;
-	pthread_mutex_init(&a->ckpt_lock, NULL);
+	pthread_mutex_init(&a->ckpt_lock_private, NULL);
+	a->ckpt_lock = &a->ckpt_lock_private;
 
 	if (fd >= 0) {
 		a->backend = VGC_BACKEND_MODULE;
@@ -198,7 +199,7 @@ void vgc_arena_close(struct vgc_arena *a)
 	if (a->fd >= 0)
 		close(a->fd);
 	free(a->span_info);
-	pthread_mutex_destroy(&a->ckpt_lock);
+	pthread_mutex_destroy(&a->ckpt_lock_private);
 	free(a);
 }
 

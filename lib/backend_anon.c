@@ -56,6 +56,23 @@ static void anon_bind_regions(struct vgc_arena *a)
 			 failed + bound, strerror(last_err));
 }
 
+/* The sweep lock lives in the ctrl page's tail, past struct vgc_ctrl. */
+static void anon_shared_lock(struct vgc_arena *a)
+{
+	size_t off = (sizeof(struct vgc_ctrl) + 63) & ~(size_t)63;
+	pthread_mutex_t *m = (pthread_mutex_t *)((char *)a->ctrl + off);
+	pthread_mutexattr_t at;
+
+	if (off + sizeof(*m) > a->layout.ctrl_size)
+		return;
+	pthread_mutexattr_init(&at);
+	pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+	if (!pthread_mutex_init(m, &at))
+		a->ckpt_lock = m;
+	pthread_mutexattr_destroy(&at);
+}
+
 int vgcu_anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 {
 	int err = vgcu_layout_anon(prm, &a->layout, a->regions);
@@ -73,6 +90,7 @@ int vgcu_anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 	if (err)
 		return err;
 	anon_bind_regions(a);
+	anon_shared_lock(a);
 
 	/* free slots read 001: allocation is one atomic set of VALID */
 	memset(a->planes[VGC_PLANE_S0], 0xff, a->layout.plane_size);

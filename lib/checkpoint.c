@@ -79,7 +79,7 @@ static int anon_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 	res->flags = o->flags;
 	res->partition_mask = mask;
 
-	pthread_mutex_lock(&a->ckpt_lock);
+	vgcu_sweep_lock(a);
 	gp = vgcu_load(&ctrl->gp_seq);
 	blk = grace_blocker(a, gp);
 	if (blk >= 0) {
@@ -88,7 +88,7 @@ static int anon_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 		res->blocker_slot = a->blocker_slot;
 		res->blocker_tid = a->blocker_tid;
 		res->gp_seq = gp;
-		pthread_mutex_unlock(&a->ckpt_lock);
+		vgcu_sweep_unlock(a);
 		return -EAGAIN;
 	}
 	/* every reader has passed a quiescent state: a grace period ended */
@@ -134,12 +134,10 @@ static int anon_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 		}
 	}
 	res->sweep_ns = vgcu_now_ns() - t0;
-	a->anon_reclaimed_objects += res->counts.reclaimed;
-	a->anon_reclaimed_bytes += res->counts.reclaimed_bytes;
 	res->gp_seq = gp + 1;
 	res->zones_evaluated = zones;
 	res->gens_evaluated = gens;
-	pthread_mutex_unlock(&a->ckpt_lock);
+	vgcu_sweep_unlock(a);
 	return 0;
 }
 
@@ -164,6 +162,7 @@ int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 int vgc_arena_stats(const struct vgc_arena *a, struct vgc_stats *st)
 {
 	const struct vgc_layout *l = &a->layout;
+	unsigned int i;
 
 	if (!st)
 		return -EINVAL;
@@ -179,7 +178,10 @@ int vgc_arena_stats(const struct vgc_arena *a, struct vgc_stats *st)
 	st->checkpoints = vgcu_load(&a->ctrl->checkpoints);
 	st->committed_bytes = a->ctrl->committed_bytes;
 	st->metadata_bytes = l->data_offset;
-	st->reclaimed_objects = a->anon_reclaimed_objects;
-	st->reclaimed_bytes = a->anon_reclaimed_bytes;
+	/* from the ctrl page: shared with a fork()ed child's checkpoints */
+	for (i = 0; i < l->nr_regions; i++) {
+		st->reclaimed_objects += a->ctrl->regions[i].reclaimed_objects;
+		st->reclaimed_bytes += a->ctrl->regions[i].reclaimed_bytes;
+	}
 	return 0;
 }

@@ -26,7 +26,7 @@ int vgc_grow(struct vgc_arena *a, unsigned int zone, unsigned int partition,
 	region = zone * a->nr_parts + partition;
 	r = &a->regions[region];
 
-	pthread_mutex_lock(&a->ckpt_lock);
+	vgcu_sweep_lock(a);
 	if (gran > r->capacity_granules - r->committed_granules) {
 		err = -ENOSPC;
 		goto out;
@@ -56,6 +56,6 @@ int vgc_grow(struct vgc_arena *a, unsigned int zone, unsigned int partition,
 out:
 	if (!err && committed_bytes)
 		*committed_bytes = r->committed_granules << VGC_GRANULE_SHIFT;
-	pthread_mutex_unlock(&a->ckpt_lock);
+	vgcu_sweep_unlock(a);
 	return err;
 }

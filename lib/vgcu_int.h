@@ -7,6 +7,7 @@
 #ifndef VGCU_INT_H
 #define VGCU_INT_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -67,9 +68,15 @@ struct vgc_arena {
 	uint16_t *span_info;
 	int16_t cpu_part[VGCU_MAX_CPUS];
 
-	pthread_mutex_t ckpt_lock;	/* serialises library sweeps */
+	/*
+	 * Serialises library sweeps: ckpt_lock points at the private mutex
+	 * on the module backend, and at a robust process-shared one in the
+	 * ctrl page's tail on the anonymous backend, whose mapping a fork()ed
+	 * child shares.
+	 */
+	pthread_mutex_t ckpt_lock_private;
+	pthread_mutex_t *ckpt_lock;
 	unsigned int blocker_slot, blocker_tid;
-	uint64_t anon_reclaimed_objects, anon_reclaimed_bytes;
 	uint64_t lib_sweeps;		/* vgc_sweep_partition() calls */
 };
 
@@ -157,5 +164,18 @@ void vgcu_counts_add(struct vgc_sweep_counts *d,
 		     const struct vgc_sweep_counts *s);
 
 uint64_t vgcu_now_ns(void);
+
+static inline void vgcu_sweep_lock(struct vgc_arena *a)
+{
+	/* a process died holding it: its sweep state is plain words, and
+	 * the next sweep recomputes everything from the planes */
+	if (pthread_mutex_lock(a->ckpt_lock) == EOWNERDEAD)
+		pthread_mutex_consistent(a->ckpt_lock);
+}
+
+static inline void vgcu_sweep_unlock(struct vgc_arena *a)
+{
+	pthread_mutex_unlock(a->ckpt_lock);
+}
 
 #endif /* VGCU_INT_H */

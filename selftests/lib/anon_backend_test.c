@@ -10,6 +10,8 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "kselftest_harness.h"
 #include "vgcu_test.h"
 
@@ -110,6 +112,55 @@ TEST(unregistered_thread_uses_its_cpus_partition)
 	ASSERT_EQ(0, vgc_locate(a, vgc_alloc(a, 32, VGC_ZONE_RED), &oi));
 	ASSERT_EQ(1, oi.partition);
 	ASSERT_EQ(0, vgc_thread_unregister(a));
+	vgc_arena_close(a);
+}
+
+/* A fork()ed child shares the arena; checkpoints of both are serialised. */
+TEST(forked_checkpoints_are_serialised)
+{
+	enum { N = 300 };
+	struct vgc_config cfg;
+	struct vgc_stats st;
+	struct vgc_arena *a;
+	unsigned int i;
+	int status, err;
+	uint64_t gp0;
+	pid_t pid;
+
+	vgc_config_init(&cfg);
+	cfg.backend = VGC_BACKEND_ANON;
+	cfg.nr_partitions = vgct_cpus(cfg.cpus, 1);
+	err = vgc_arena_open(&cfg, &a);
+	ASSERT_EQ(0, err) TH_LOG("%s", vgc_strerror(err));
+	gp0 = vgc_arena_ctrl(a)->gp_seq;
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		for (i = 0; i < N; i++) {
+			void *p = vgc_alloc(a, 32, VGC_ZONE_GREEN);
+
+			if (!p || vgc_release(a, p) ||
+			    vgc_checkpoint(a, NULL, NULL))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < N; i++) {
+		void *p = vgc_alloc(a, 32, VGC_ZONE_GREEN);
+
+		ASSERT_NE(NULL, p);
+		ASSERT_EQ(0, vgc_release(a, p));
+		ASSERT_EQ(0, vgc_checkpoint(a, NULL, NULL));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(gp0 + 2 * N, vgc_arena_ctrl(a)->gp_seq);
+	ASSERT_EQ(2 * N, vgc_arena_ctrl(a)->checkpoints);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, vgc_checkpoint(a, NULL, NULL));
+	ASSERT_EQ(0, vgc_arena_stats(a, &st));
+	ASSERT_EQ(2 * N, st.reclaimed_objects);
 	vgc_arena_close(a);
 }
 
