@@ -309,6 +309,13 @@ TEST_F(fault, commands)
 			int ret[6];
 			void *m2;
 
+			/*
+			 * Touch every buffer before failures are armed: a user
+			 * page fault under fail_page_alloc would turn into
+			 * -EFAULT in copy_to_user, not the module's error path.
+			 */
+			memset(&l2, 0, sizeof(l2));
+			memset(r2, 0, sizeof(r2));
 			b.op = i % 2 ? VGC_BATCH_TOUCH : VGC_BATCH_MUTATE;
 			b.count = 64;
 			b.indices_ptr = (uintptr_t)idx;
