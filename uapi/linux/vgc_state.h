@@ -28,10 +28,11 @@
  *   promote  on 000/001, no pin or release    -> 010   (classifier)
  *   demote   on 000/001, no pin/release/promote -> 011 (classifier)
  *
- * Requests that do not apply are dropped and counted.  Released objects are
- * Deferred at the first checkpoint after the release, Marked at the second
- * and reclaimed at the third, each one a completed grace period, so no slot
- * is reused before two grace periods have passed since its release.
+ * Requests that do not apply are dropped and counted.  A released object is
+ * Deferred at the first checkpoint after the release, Marked at the second,
+ * Expired at the third and a free slot at the fourth, each one a completed
+ * grace period, so no slot is reused before two grace periods have passed
+ * since its release.
  */
 #ifndef _UAPI_LINUX_VGC_STATE_H
 #define _UAPI_LINUX_VGC_STATE_H
