@@ -1016,6 +1016,83 @@ static void op_munmap(void)
 	}
 }
 
+static bool offset_committed(struct arena *a, uint64_t off);
+
+/*
+ * mremap (shrink, move; growth is refused: VM_DONTEXPAND) and
+ * MADV_DONTNEED, after which a committed page must read back what was
+ * written: the mapping is shared, the page is the arena's.
+ */
+static void op_remap(void)
+{
+	int m = below(MAX_MAPS);
+	struct map *mp = &maps[m];
+	struct arena *ma;
+	size_t pages;
+
+	if (!mp->live || !arenas[mp->arena].live)
+		return;
+	ma = &arenas[mp->arena];
+	pages = mp->len / page_size;
+	if (chance(50) && (mp->prot & PROT_READ) && (mp->prot & PROT_WRITE)) {
+		size_t pg = below(pages);
+		uint64_t off = mp->off + pg * page_size;
+		volatile uint8_t *p = mp->addr + pg * page_size + below(page_size);
+		uint8_t v = 1 + below(255);
+
+		if (!offset_committed(ma, off) || off < ma->lay.threads_offset)
+			return;
+		logop("madvise DONTNEED map %d page %zu, value %u kept", m, pg, v);
+		if (touch(p, true, v))
+			fail("write to committed offset %#llx faulted", (unsigned long long)off);
+		if (madvise(mp->addr + pg * page_size, page_size, MADV_DONTNEED))
+			fail("madvise DONTNEED: %s", strerror(errno));
+		if (*p != v)
+			fail("offset %#llx lost its value after MADV_DONTNEED: %u != %u",
+			     (unsigned long long)off, *p, v);
+		return;
+	}
+	if (chance(30)) {
+		void *q;
+
+		logop("mremap map %d grow %zu -> %zu pages", m, pages, pages + 1);
+		q = mremap(mp->addr, mp->len, mp->len + page_size, MREMAP_MAYMOVE);
+		logres(q == MAP_FAILED ? -1 : 0, errno);
+		if (q != MAP_FAILED)
+			fail("mremap grew a VM_DONTEXPAND mapping");
+		return;
+	}
+	{
+		size_t npages = 1 + below(pages);
+		void *q;
+
+		if (chance(50)) {
+			/* a forced move to a reserved address */
+			void *t = mmap(NULL, npages * page_size, PROT_NONE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (t == MAP_FAILED)
+				return;
+			logop("mremap map %d to %p, %zu -> %zu pages", m, t, pages, npages);
+			q = mremap(mp->addr, mp->len, npages * page_size,
+				   MREMAP_MAYMOVE | MREMAP_FIXED, t);
+			if (q == MAP_FAILED)
+				munmap(t, npages * page_size);
+		} else {
+			logop("mremap map %d shrink, %zu -> %zu pages", m, pages, npages);
+			q = mremap(mp->addr, mp->len, npages * page_size, MREMAP_MAYMOVE);
+		}
+		logres(q == MAP_FAILED ? -1 : 0, errno);
+		if (q == MAP_FAILED) {
+			if (errno != ENOMEM)
+				fail("mremap shrink/move: %s", strerror(errno));
+			return;
+		}
+		mp->addr = q;
+		mp->len = npages * page_size;
+	}
+}
+
 /* Where a mapping offset falls; returns whether touching it is safe. */
 static bool offset_committed(struct arena *a, uint64_t off)
 {
@@ -1566,8 +1643,10 @@ static void fuzz_loop(uint64_t ops, int depth)
 			op_grow(a);
 		else if (r < 360)
 			op_mmap(a);
-		else if (r < 390)
+		else if (r < 380)
 			op_munmap();
+		else if (r < 390)
+			op_remap();
 		else if (r < 520)
 			op_touch(any ? any : a, false);
 		else if (r < 580)
