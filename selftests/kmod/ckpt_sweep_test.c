@@ -472,7 +472,7 @@ TEST(grow_region)
 	EXPECT_EQ(2 * VGC_SPAN_SIZE, st.committed_bytes);
 
 	/* new pages are zero and usable */
-	for (k = 0; k < VGC_SPAN_SIZE; k += 4096)
+	for (k = 0; k < (int)VGC_SPAN_SIZE; k += 4096)
 		EXPECT_EQ(0, base[VGC_SPAN_SIZE + k]);
 	EXPECT_EQ(0, touch_sig(base + VGC_SPAN_SIZE));
 	EXPECT_EQ(SIGBUS, touch_sig(base + 2 * VGC_SPAN_SIZE));
