@@ -129,14 +129,18 @@ FIXTURE_SETUP(fault)
 
 FIXTURE_TEARDOWN(fault)
 {
+	long n;
+
 	if (!self->ready)
 		return;
+
 	fail_off();
+	/* counted before "times" is reset below */
+	n = injected() - self->before;
 	attrs_off(FAILSLAB);
 	attrs_off(FAILPAGE);
-	TH_LOG("faults injected: %ld", injected() - self->before);
-	/* the harness's own line, picked up by check-debug */
-	printf("# faults injected: %ld\n", injected() - self->before);
+	/* picked up by check-debug */
+	printf("# faults injected: %ld\n", n);
 	close(mif_fd);
 	mif_fd = -1;
 }
