@@ -56,7 +56,7 @@ static inline void vgc_vm_flags_clear(struct vm_area_struct *vma,
  * cancellation (IO_URING_F_CANCEL, io_uring_cmd_mark_cancelable()); the
  * header is the feature test for all three (probed in Kbuild).
  */
-#ifdef VGC_HAVE_URING
+#ifdef CONFIG_IO_URING
 #ifdef VGC_HAVE_IO_URING_CMD_H
 #include <linux/io_uring/cmd.h>
 
@@ -93,6 +93,6 @@ static inline void vgc_uring_mark_cancelable(struct io_uring_cmd *cmd,
 {
 }
 #endif
-#endif /* VGC_HAVE_URING */
+#endif /* CONFIG_IO_URING */
 
 #endif /* _VGC_COMPAT_H */

@@ -167,7 +167,7 @@ int vgc_copy_in(void *dst, size_t ksize, size_t ver0,
 		const void __user *arg, u32 *usize);
 int vgc_copy_out(void __user *arg, const void *src, size_t ksize, u32 usize);
 
-#ifdef VGC_HAVE_URING
+#ifdef CONFIG_IO_URING
 /* vgc_uring.c */
 int vgc_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
 #endif

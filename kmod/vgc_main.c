@@ -77,7 +77,7 @@ static int vgc_get_version(void __user *arg)
 	v.features = VGC_FEAT_ARENA | VGC_FEAT_NODE_QUERY | VGC_FEAT_GROW |
 		     VGC_FEAT_THREADS | VGC_FEAT_CHECKPOINT | VGC_FEAT_BATCH |
 		     VGC_FEAT_STATS;
-#ifdef VGC_HAVE_URING
+#ifdef CONFIG_IO_URING
 	v.features |= VGC_FEAT_URING_CMD;
 #endif
 	v.max_partitions = VGC_MAX_PARTITIONS;
@@ -167,7 +167,7 @@ static const struct file_operations vgc_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= vgc_mmap,
 	.llseek		= noop_llseek,
-#ifdef VGC_HAVE_URING
+#ifdef CONFIG_IO_URING
 	.uring_cmd	= vgc_uring_cmd,
 #endif
 };
