@@ -11,7 +11,8 @@
  *  - the first member is "size": user space sets it to sizeof() of the
  *    struct it was compiled with.  The kernel accepts any size from the
  *    struct's _SIZE_VER0 up; bytes past what the kernel knows must be zero
- *    (-E2BIG otherwise), smaller than _SIZE_VER0 is -EINVAL;
+ *    (-E2BIG otherwise), smaller than _SIZE_VER0 is -EINVAL and larger
+ *    than a page is -E2BIG;
  *  - "reserved" and "pad" members must be zero on input (-EINVAL);
  *  - unknown flags are -EINVAL; bad user pointers are -EFAULT.
  *
