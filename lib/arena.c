@@ -40,6 +40,22 @@ const char *vgc_backend_name(enum vgc_backend b)
 	return "unknown";
 }
 
+int vgc_backend_parse(const char *name, enum vgc_backend *out)
+{
+	static const enum vgc_backend all[] = {
+		VGC_BACKEND_AUTO, VGC_BACKEND_MODULE, VGC_BACKEND_ANON,
+	};
+	size_t i;
+
+	for (i = 0; name && i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!strcmp(name, vgc_backend_name(all[i]))) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static int default_cpus(unsigned int *cpus, unsigned int *n)
 {
 	cpu_set_t set;
@@ -104,16 +120,13 @@ static int build_params(const struct vgc_config *cfg,
 
 static enum vgc_backend wanted_backend(const struct vgc_config *cfg)
 {
-	const char *env;
+	enum vgc_backend b;
 
 	if (cfg->backend != VGC_BACKEND_AUTO)
 		return cfg->backend;
-	env = getenv("VGC_BACKEND");
-	if (env && !strcmp(env, "module"))
-		return VGC_BACKEND_MODULE;
-	if (env && !strcmp(env, "anon"))
-		return VGC_BACKEND_ANON;
-	return VGC_BACKEND_AUTO;
+	if (vgc_backend_parse(getenv("VGC_BACKEND"), &b))
+		return VGC_BACKEND_AUTO;
+	return b;
 }
 
 int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)

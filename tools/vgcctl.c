@@ -229,13 +229,7 @@ static int cmd_demo(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "b:n:z:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (!strcmp(optarg, "module"))
-				cfg.backend = VGC_BACKEND_MODULE;
-			else if (!strcmp(optarg, "anon"))
-				cfg.backend = VGC_BACKEND_ANON;
-			else if (!strcmp(optarg, "auto"))
-				cfg.backend = VGC_BACKEND_AUTO;
-			else
+			if (vgc_backend_parse(optarg, &cfg.backend))
 				return usage(stderr), 2;
 			break;
 		case 'n':

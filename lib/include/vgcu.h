@@ -70,6 +70,8 @@ void vgc_arena_close(struct vgc_arena *a);
 
 enum vgc_backend vgc_arena_backend(const struct vgc_arena *a);
 const char *vgc_backend_name(enum vgc_backend b);
+/* "auto", "module" or "anon" -> *out; -EINVAL otherwise. */
+int vgc_backend_parse(const char *name, enum vgc_backend *out);
 /* Why the backend was chosen (e.g. "/dev/vgc: No such file or directory"). */
 const char *vgc_backend_reason(const struct vgc_arena *a);
 /* The module's fd, or -1 on the anonymous backend. */

@@ -630,19 +630,6 @@ static void usage(FILE *f)
 "  --callgrind     also count instructions per operation (1t) under callgrind\n");
 }
 
-static int parse_backend(const char *s, enum vgc_backend *b)
-{
-	if (!strcmp(s, "anon"))
-		*b = VGC_BACKEND_ANON;
-	else if (!strcmp(s, "module"))
-		*b = VGC_BACKEND_MODULE;
-	else if (!strcmp(s, "auto"))
-		*b = VGC_BACKEND_AUTO;
-	else
-		return -1;
-	return 0;
-}
-
 int bench_alloc(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -688,7 +675,7 @@ int bench_alloc(int argc, char **argv)
 		case 'Z': pa.zone_bytes = strtoull(optarg, NULL, 0); break;
 		case 'B': pa.backend = (enum vgc_backend)atoi(optarg); break;
 		case 'b':
-			if (parse_backend(optarg, &pa.backend)) {
+			if (vgc_backend_parse(optarg, &pa.backend)) {
 				usage(stderr);
 				return 2;
 			}

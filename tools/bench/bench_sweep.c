@@ -728,19 +728,6 @@ static unsigned int parse_sizes(const char *s, uint64_t *out, unsigned int max)
 	return k;
 }
 
-static int parse_backend(const char *s, enum vgc_backend *b)
-{
-	if (!strcmp(s, "anon"))
-		*b = VGC_BACKEND_ANON;
-	else if (!strcmp(s, "module"))
-		*b = VGC_BACKEND_MODULE;
-	else if (!strcmp(s, "auto"))
-		*b = VGC_BACKEND_AUTO;
-	else
-		return -1;
-	return 0;
-}
-
 static double pct(double a, double b)
 {
 	return 100.0 * a / b;
@@ -777,7 +764,7 @@ int bench_sweep(int argc, char **argv)
 	char why[256] = "", hex[24];
 	uint64_t checksum = BU_FNV_SEED, boehm_n = 0;
 	int c, full = 0, kl_ok, fails = 0, callgrind = 0;
-	struct cg_row cg;
+	struct cg_row cg = { 0 };
 	unsigned int i;
 	ssize_t len;
 	struct bj j;
@@ -799,7 +786,7 @@ int bench_sweep(int argc, char **argv)
 			break;
 		case 'r': o.reps = (unsigned int)atoi(optarg); break;
 		case 'b':
-			if (parse_backend(optarg, &o.backend))
+			if (vgc_backend_parse(optarg, &o.backend))
 				goto bad;
 			break;
 		case 'P': o.python = optarg; break;

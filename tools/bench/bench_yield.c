@@ -185,13 +185,7 @@ int bench_yield(int argc, char **argv)
 		case 'c': o.ckpt_every = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'r': o.reps = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'b':
-			if (!strcmp(optarg, "anon"))
-				o.backend = VGC_BACKEND_ANON;
-			else if (!strcmp(optarg, "module"))
-				o.backend = VGC_BACKEND_MODULE;
-			else if (!strcmp(optarg, "auto"))
-				o.backend = VGC_BACKEND_AUTO;
-			else {
+			if (vgc_backend_parse(optarg, &o.backend)) {
 				usage();
 				return 2;
 			}

@@ -702,13 +702,7 @@ int bench_zones(int argc, char **argv)
 		case 'o': o.clsf_objects = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'k': o.clsf_ckpts = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'b':
-			if (!strcmp(optarg, "anon"))
-				o.backend = VGC_BACKEND_ANON;
-			else if (!strcmp(optarg, "module"))
-				o.backend = VGC_BACKEND_MODULE;
-			else if (!strcmp(optarg, "auto"))
-				o.backend = VGC_BACKEND_AUTO;
-			else {
+			if (vgc_backend_parse(optarg, &o.backend)) {
 				usage();
 				return 2;
 			}
