@@ -22,6 +22,7 @@
 #ifndef _UAPI_LINUX_VGC_H
 #define _UAPI_LINUX_VGC_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -30,7 +31,7 @@
 
 /* An object index is (addr - data base) >> VGC_GRANULE_SHIFT. */
 #define VGC_GRANULE_SHIFT	4
-#define VGC_GRANULE_SIZE	(1U << VGC_GRANULE_SHIFT)
+#define VGC_GRANULE_SIZE	16U	/* 1 << VGC_GRANULE_SHIFT */
 
 /*
  * Zone regions are carved into spans of 64 KiB (4096 granules, 64 words of
@@ -39,7 +40,7 @@
  * generation segments are whole spans.
  */
 #define VGC_SPAN_SHIFT		16
-#define VGC_SPAN_SIZE		(1U << VGC_SPAN_SHIFT)
+#define VGC_SPAN_SIZE		65536U	/* 1 << VGC_SPAN_SHIFT */
 #define VGC_SPAN_GRANULES	(VGC_SPAN_SIZE >> VGC_GRANULE_SHIFT)
 
 #define VGC_MAX_PARTITIONS	64
@@ -110,14 +111,14 @@ enum vgc_plane {
 };
 
 /* Feature bits returned by VGC_IOC_GET_VERSION. */
-#define VGC_FEAT_ARENA		(1ULL << 0)	/* create/layout/mmap */
-#define VGC_FEAT_NODE_QUERY	(1ULL << 1)	/* vgc_region.node is filled */
-#define VGC_FEAT_GROW		(1ULL << 2)	/* VGC_IOC_GROW */
-#define VGC_FEAT_THREADS	(1ULL << 3)	/* grace-period quorum */
-#define VGC_FEAT_CHECKPOINT	(1ULL << 4)	/* kernel core-local sweeps */
-#define VGC_FEAT_BATCH		(1ULL << 5)	/* VGC_IOC_BATCH */
-#define VGC_FEAT_STATS		(1ULL << 6)	/* VGC_IOC_GET_STATS */
-#define VGC_FEAT_URING_CMD	(1ULL << 7)	/* IORING_OP_URING_CMD */
+#define VGC_FEAT_ARENA		_BITULL(0)	/* create/layout/mmap */
+#define VGC_FEAT_NODE_QUERY	_BITULL(1)	/* vgc_region.node is filled */
+#define VGC_FEAT_GROW		_BITULL(2)	/* VGC_IOC_GROW */
+#define VGC_FEAT_THREADS	_BITULL(3)	/* grace-period quorum */
+#define VGC_FEAT_CHECKPOINT	_BITULL(4)	/* kernel core-local sweeps */
+#define VGC_FEAT_BATCH		_BITULL(5)	/* VGC_IOC_BATCH */
+#define VGC_FEAT_STATS		_BITULL(6)	/* VGC_IOC_GET_STATS */
+#define VGC_FEAT_URING_CMD	_BITULL(7)	/* IORING_OP_URING_CMD */
 
 /* ---- VGC_IOC_GET_VERSION ---------------------------------------------- */
 struct vgc_version {
@@ -137,7 +138,7 @@ struct vgc_version {
 /* ---- VGC_IOC_CREATE_ARENA --------------------------------------------- */
 
 /* Profile objects (zone intelligence); costs memory in libvgcu only. */
-#define VGC_ARENA_F_PROFILE	(1U << 0)
+#define VGC_ARENA_F_PROFILE	0x1U
 #define VGC_ARENA_F_ALL		(VGC_ARENA_F_PROFILE)
 
 struct vgc_arena_params {
@@ -344,7 +345,7 @@ struct vgc_thread_reg {
 /* ---- VGC_IOC_CHECKPOINT ------------------------------------------------ */
 
 /* Evaluate every zone and generation now, whatever the cadence says. */
-#define VGC_CKPT_F_ALL_ZONES	(1U << 0)
+#define VGC_CKPT_F_ALL_ZONES	0x1U
 #define VGC_CKPT_F_FLAGS_ALL	(VGC_CKPT_F_ALL_ZONES)
 
 struct vgc_checkpoint {
