@@ -179,38 +179,33 @@ int vgc_pin(struct vgc_arena *a, const void *p)
 	return 0;
 }
 
-int vgc_keep(struct vgc_arena *a, const void *p)
+#define CODE_BIT(c)	(1U << (c))
+
+/* A request that applies only to objects whose code is in "codes". */
+static int request_if(struct vgc_arena *a, const void *p, enum vgc_plane pl,
+		      unsigned int codes)
 {
 	struct obj o;
 	int err = obj_find(a, p, &o);
-	unsigned int code;
 
 	if (err)
 		return err;
-	if (!obj_valid(a, &o))
+	if (!obj_valid(a, &o) || !(codes & CODE_BIT(obj_code(a, &o))))
 		return -EINVAL;
-	code = obj_code(a, &o);
-	if (code != VGC_ST_PROMOTE && code != VGC_ST_DEMOTE)
-		return -EINVAL;
-	plane_set(a, VGC_PLANE_KEEP, &o);
+	plane_set(a, pl, &o);
 	return 0;
+}
+
+int vgc_keep(struct vgc_arena *a, const void *p)
+{
+	return request_if(a, p, VGC_PLANE_KEEP,
+			  CODE_BIT(VGC_ST_PROMOTE) | CODE_BIT(VGC_ST_DEMOTE));
 }
 
 static int candidate(struct vgc_arena *a, const void *p, enum vgc_plane pl)
 {
-	struct obj o;
-	int err = obj_find(a, p, &o);
-	unsigned int code;
-
-	if (err)
-		return err;
-	if (!obj_valid(a, &o))
-		return -EINVAL;
-	code = obj_code(a, &o);
-	if (code != VGC_ST_IDLE && code != VGC_ST_ACTIVE)
-		return -EINVAL;
-	plane_set(a, pl, &o);
-	return 0;
+	return request_if(a, p, pl,
+			  CODE_BIT(VGC_ST_IDLE) | CODE_BIT(VGC_ST_ACTIVE));
 }
 
 int vgc_promote(struct vgc_arena *a, const void *p)
