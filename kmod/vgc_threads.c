@@ -94,6 +94,21 @@ int vgc_threads_blocker(struct vgc_arena *arena, u32 *slot, u32 *tid)
 	return 0;
 }
 
+/* Both commands take a struct vgc_thread_reg with no flags defined. */
+static int vgc_thread_reg_in(struct vgc_thread_reg *reg, void __user *arg,
+			     u32 *usize)
+{
+	int ret;
+
+	ret = vgc_copy_in(reg, sizeof(*reg), VGC_THREAD_REG_SIZE_VER0, arg,
+			  usize);
+	if (ret)
+		return ret;
+	if (reg->flags || memchr_inv(reg->reserved, 0, sizeof(reg->reserved)))
+		return -EINVAL;
+	return 0;
+}
+
 int vgc_thread_register(struct vgc_arena *arena, void __user *arg)
 {
 	struct vgc_thread_reg reg;
@@ -102,12 +117,9 @@ int vgc_thread_register(struct vgc_arena *arena, void __user *arg)
 	u32 usize;
 	int ret;
 
-	ret = vgc_copy_in(&reg, sizeof(reg), VGC_THREAD_REG_SIZE_VER0, arg,
-			  &usize);
+	ret = vgc_thread_reg_in(&reg, arg, &usize);
 	if (ret)
 		return ret;
-	if (reg.flags || memchr_inv(reg.reserved, 0, sizeof(reg.reserved)))
-		return -EINVAL;
 	if (reg.partition >= arena->nr_partitions)
 		return -EINVAL;
 
@@ -152,12 +164,9 @@ int vgc_thread_unregister(struct vgc_arena *arena, void __user *arg)
 	u32 usize;
 	int ret;
 
-	ret = vgc_copy_in(&reg, sizeof(reg), VGC_THREAD_REG_SIZE_VER0, arg,
-			  &usize);
+	ret = vgc_thread_reg_in(&reg, arg, &usize);
 	if (ret)
 		return ret;
-	if (reg.flags || memchr_inv(reg.reserved, 0, sizeof(reg.reserved)))
-		return -EINVAL;
 	if (reg.slot >= VGC_MAX_THREADS)
 		return -EINVAL;
 	mutex_lock(&arena->lock);
