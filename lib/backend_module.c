@@ -38,6 +38,19 @@ static int module_version(int fd, struct vgc_version *v, char *why, size_t len)
 	return 0;
 }
 
+int vgc_module_version(struct vgc_version *v)
+{
+	int fd = open(VGC_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	char why[160];
+	int err;
+
+	if (fd < 0)
+		return vgcu_errno(errno);
+	err = module_version(fd, v, why, sizeof(why));
+	close(fd);
+	return err;
+}
+
 /* Opens /dev/vgc and checks the ABI: the fd, or -errno with why filled. */
 int vgcu_module_probe(char *why, size_t len)
 {

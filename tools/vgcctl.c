@@ -46,29 +46,15 @@ static const struct {
 	{ VGC_FEAT_URING_CMD, "uring-cmd" },
 };
 
-static int module_version(struct vgc_version *v)
-{
-	int fd = open(VGC_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	memset(v, 0, sizeof(*v));
-	v->size = sizeof(*v);
-	ret = ioctl(fd, VGC_IOC_GET_VERSION, v) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 static int cmd_version(void)
 {
 	struct vgc_version v;
 	unsigned int i;
-	int ret = module_version(&v);
+	int ret = vgc_module_version(&v);
 
-	if (ret) {
+	if (ret && ret != -EPROTO && ret != -ENODEV) {
 		fprintf(stderr, "vgcctl: %s: %s (is vgc.ko loaded?)\n",
-			VGC_DEVICE_PATH, strerror(-ret));
+			VGC_DEVICE_PATH, vgc_strerror(ret));
 		return 1;
 	}
 	printf("abi version    %u (this vgcctl: %u)\n", v.abi_version,
@@ -84,7 +70,9 @@ static int cmd_version(void)
 	       (unsigned long long)(v.limit_bytes >> 20));
 	printf("used           %llu bytes\n", (unsigned long long)v.used_bytes);
 	printf("arenas         %llu\n", (unsigned long long)v.nr_arenas);
-	return 0;
+	if (ret)
+		fprintf(stderr, "vgcctl: %s\n", vgc_strerror(ret));
+	return ret ? 1 : 0;
 }
 
 static void cat_dir(const char *dir)

@@ -74,6 +74,12 @@ const char *vgc_backend_name(enum vgc_backend b);
 int vgc_backend_parse(const char *name, enum vgc_backend *out);
 /* Why the backend was chosen (e.g. "/dev/vgc: No such file or directory"). */
 const char *vgc_backend_reason(const struct vgc_arena *a);
+/*
+ * The loaded module's version, features, limit and usage, without an arena:
+ * -ENOENT without /dev/vgc; -EPROTO (another ABI version) and -ENODEV (no
+ * arena support) still fill *v, for diagnostics.
+ */
+int vgc_module_version(struct vgc_version *v);
 /* The module's fd, or -1 on the anonymous backend. */
 int vgc_arena_fd(const struct vgc_arena *a);
 
