@@ -53,8 +53,7 @@ static int cmd_version(void)
 	int ret = vgc_module_version(&v);
 
 	if (ret && ret != -EPROTO && ret != -ENODEV) {
-		fprintf(stderr, "vgcctl: %s: %s (is vgc.ko loaded?)\n",
-			VGC_DEVICE_PATH, vgc_strerror(ret));
+		fprintf(stderr, "vgcctl: %s\n", vgc_strerror(ret));
 		return 1;
 	}
 	printf("abi version    %u (this vgcctl: %u)\n", v.abi_version,
