@@ -85,6 +85,13 @@ static long injected(void)
 }
 
 /*
+ * The figure make check-debug sums ("faults injected" of its summary),
+ * logged by each test body while "times" still holds its count: the
+ * teardown resets it.
+ */
+#define LOG_INJECTED(before)	TH_LOG("faults injected: %ld", injected() - (before))
+
+/*
  * make-it-fail of this thread; the fd is opened before any failure is armed
  * so that switching it off again needs no allocation.
  */
@@ -129,18 +136,12 @@ FIXTURE_SETUP(fault)
 
 FIXTURE_TEARDOWN(fault)
 {
-	long n;
-
 	if (!self->ready)
 		return;
 
 	fail_off();
-	/* counted before "times" is reset below */
-	n = injected() - self->before;
 	attrs_off(FAILSLAB);
 	attrs_off(FAILPAGE);
-	/* stderr: the harness child ends with _exit(); check-debug sums these */
-	TH_LOG("faults injected: %ld", n);
 	close(mif_fd);
 	mif_fd = -1;
 }
@@ -219,6 +220,7 @@ TEST_F(fault, create)
 			EXPECT_EQ(0, ok);
 	}
 	EXPECT_LT(0, injected() - self->before);
+	LOG_INJECTED(self->before);
 }
 
 /* Zone growth: the arena exists, only the growth allocates. */
@@ -269,6 +271,7 @@ TEST_F(fault, grow)
 		ASSERT_EQ(0, vgc_wait_idle(5000));
 		TH_LOG("p=%d%%: %d grown, %d -ENOMEM/-ENOSPC", probabilities[k], ok, nomem);
 	}
+	LOG_INJECTED(self->before);
 }
 
 /* Every other command and mmap under failures, on one arena per round. */
@@ -364,6 +367,7 @@ TEST_F(fault, commands)
 		close(fd);
 		ASSERT_EQ(0, vgc_wait_idle(5000));
 	}
+	LOG_INJECTED(self->before);
 }
 
 TEST_HARNESS_MAIN
