@@ -72,6 +72,7 @@ struct vgc_ppe {
 	struct vgc_arena *arena;
 	int own_arena;
 	struct ppe_worker *w;
+	pid_t owner;			/* the only process with the workers */
 	pthread_mutex_t lock;
 
 	struct ppe_event gen;
@@ -643,6 +644,7 @@ PPE_API int vgc_ppe_create(const struct vgc_ppe_config *cfg,
 	ppe->ratio = ratio;
 	ppe->epsilon = cfg->epsilon > 0 ? cfg->epsilon : 0.10;
 	ppe->balance = cfg->balance;
+	ppe->owner = getpid();
 	pthread_mutex_init(&ppe->lock, NULL);
 	reset_frac(ppe);
 	for (i = 0; i < ppe->nr; i++) {
@@ -676,7 +678,9 @@ PPE_API void vgc_ppe_destroy(struct vgc_ppe *ppe)
 {
 	if (!ppe)
 		return;
-	stop(ppe, NULL);
+	/* A fork()ed child has a copy of the pool but none of its threads. */
+	if (ppe->owner == getpid())
+		stop(ppe, NULL);
 	if (ppe->own_arena)
 		vgc_arena_close(ppe->arena);
 	pthread_mutex_destroy(&ppe->lock);
@@ -898,6 +902,12 @@ PPE_API int vgc_ppe_run(struct vgc_ppe *ppe, struct vgc_ppe_job *job)
 	if (tls_self >= 0) {
 		set_msg("vgc_ppe_run called from PPE worker %d", tls_self);
 		return -EBUSY;
+	}
+	if (ppe->owner != getpid()) {
+		set_msg("pool of process %d used in process %d: after fork() "
+			"its workers exist only in the parent",
+			(int)ppe->owner, (int)getpid());
+		return -ESRCH;
 	}
 	if (job->end <= job->begin) {
 		set_msg("empty range [%llu, %llu): nothing to partition",

@@ -21,6 +21,11 @@
  * core and node of every CPU from sysfs/libnuma, so numactl
  * --physcpubind/--cpunodebind/--membind constrain the pool.
  *
+ * fork(): a pool belongs to the process that created it.  A child gets a
+ * copy of the pool but not its threads: vgc_ppe_run() there returns
+ * -ESRCH, and vgc_ppe_destroy() only frees the child's copy (the parent's
+ * pool goes on working).  A child that needs PPE creates its own pool.
+ *
  * Every call returns 0 or a negative errno value; vgc_strerror() names the
  * errno and vgc_ppe_errmsg() describes the last failure of the calling
  * thread in words.
@@ -180,7 +185,8 @@ struct vgc_ppe_stats {
 /*
  * Runs the job.  -ENODATA: empty range.  -EINVAL: no body, result_size
  * above 4096, result missing.  -EBUSY: called from a PPE worker (pools do
- * not nest).  -E2BIG: block results or a stack beyond memory.  With fewer
+ * not nest).  -ESRCH: the pool was created by another process (used after
+ * fork()).  -E2BIG: block results or a stack beyond memory.  With fewer
  * indices (blocks) than partitions the last partitions get empty ranges
  * and their body is not called.  A body's error is returned after every
  * partition has finished.

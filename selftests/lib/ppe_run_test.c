@@ -10,6 +10,8 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include "kselftest_harness.h"
 #include <vgcu.h>
 #include <vgcu_ppe.h>
@@ -542,6 +544,41 @@ TEST(body_error_is_returned)
 	ASSERT_EQ(0, open_pool(2, 0, &ppe));
 	EXPECT_EQ(-ENOSPC, vgc_ppe_run(ppe, &job));
 	EXPECT_NE(NULL, strstr(vgc_ppe_errmsg(), "partition 1"));
+	vgc_ppe_destroy(ppe);
+}
+
+/*
+ * A fork()ed child has a copy of the pool but none of its workers: running
+ * it there is -ESRCH instead of a hang, destroying it frees only the
+ * child's copy, and the parent's pool is untouched.
+ */
+TEST(fork_child_cannot_run_parent_pool)
+{
+	struct vgc_ppe *ppe;
+	uint64_t ref, got;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, open_pool(2, 0, &ppe));
+	ASSERT_EQ(0, run_wl(ppe, &wls[1], &ref));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int r;
+
+		/* bounded: a regression would hang waiting for absent workers */
+		alarm(20);
+		r = run_wl(ppe, &wls[1], &got);
+		if (r != -ESRCH || !strstr(vgc_ppe_errmsg(), "fork()"))
+			_exit(1);
+		vgc_ppe_destroy(ppe);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child status %#x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, run_wl(ppe, &wls[1], &got));
+	EXPECT_EQ(ref, got);
 	vgc_ppe_destroy(ppe);
 }
 
