@@ -37,6 +37,15 @@ static void vgc_page_account(struct vgc_arena *arena, struct page *page,
 	atomic_long_add(nr, &arena->node_pages[nid]);
 }
 
+/*
+ * Pages freed between two chances to reschedule.  A 1 GiB arena is 262144
+ * pages, and a debug kernel poisons and unmaps each one as it is freed:
+ * without a break that is seconds on one CPU with its softirqs (and so
+ * RCU's grace periods) held off.  Every caller may sleep (file release,
+ * VMA close, workqueue, a failed allocation).
+ */
+#define VGC_FREE_RESCHED_PAGES	512
+
 void vgc_pages_free_array(struct vgc_arena *arena, struct page **pages,
 			  unsigned long count)
 {
@@ -48,6 +57,8 @@ void vgc_pages_free_array(struct vgc_arena *arena, struct page **pages,
 		vgc_page_account(arena, pages[i], -1);
 		put_page(pages[i]);
 		pages[i] = NULL;
+		if (!((i + 1) % VGC_FREE_RESCHED_PAGES))
+			cond_resched();
 	}
 }
 
