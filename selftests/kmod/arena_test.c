@@ -5,6 +5,9 @@
  * VGC_IOC_CREATE_ARENA with its errno (uapi/linux/vgc.h).  Every test ends
  * with the module's counters back to 0.
  */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include "kselftest_harness.h"
 #include "vgc_test.h"
@@ -532,6 +535,105 @@ TEST_F(dev, over_limit)
 	close(fd2);
 	ASSERT_EQ(0, vgc_write_long(VGC_SYSFS_LIMIT, old));
 	EXPECT_EQ(-ENOSPC, ret);
+}
+
+/*
+ * Releasing a large arena frees tens of thousands of pages, and a debug
+ * kernel poisons and unmaps each one: the loop must let the CPU go, or the
+ * CPU holds off its softirqs (RCU reported stalls) and a real-time task on
+ * it waits for the whole free.  A SCHED_FIFO thread on the same CPU wakes
+ * every millisecond; while close() frees the arena it must run several
+ * times.  Without a reschedule point it runs at most once, on the way back
+ * to user space.  Judged only when the free takes 20 ms or more.
+ */
+#define BIG_ARENA_GRANULES	((64ULL << 20) >> VGC_GRANULE_SHIFT)
+
+struct ticker {
+	atomic_int stop;
+	atomic_int in_close;
+	atomic_int runs;	/* wake-ups while in_close */
+	atomic_int ready;
+};
+
+static void *ticker_main(void *arg)
+{
+	struct ticker *t = arg;
+	struct timespec ms = { 0, 1000 * 1000 };
+
+	atomic_store(&t->ready, 1);
+	while (!atomic_load(&t->stop)) {
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &ms, NULL);
+		if (atomic_load(&t->in_close))
+			atomic_fetch_add(&t->runs, 1);
+	}
+	return NULL;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+TEST(release_of_large_arena_lets_cpu_go)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+	struct vgc_arena_params p;
+	struct ticker t = { 0 };
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	pthread_t th;
+	int64_t t0, ns;
+	int fd, cpu, r;
+
+	if (access(VGC_DEVICE_PATH, F_OK))
+		SKIP(return, "vgc.ko not loaded");
+	cpu = sched_getcpu();
+	ASSERT_LE(0, cpu);
+	CPU_ZERO(&cpus);
+	CPU_SET(cpu, &cpus);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	ASSERT_EQ(0, pthread_attr_init(&attr));
+	ASSERT_EQ(0, pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus));
+	ASSERT_EQ(0, pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED));
+	ASSERT_EQ(0, pthread_attr_setschedpolicy(&attr, SCHED_FIFO));
+	ASSERT_EQ(0, pthread_attr_setschedparam(&attr, &sp));
+
+	fd = vgc_open_dev();
+	ASSERT_LE(0, fd);
+	vgc_params_init(&p, 1, 0, BIG_ARENA_GRANULES, 0);
+	p.cpus[0] = cpu;
+	r = vgc_ioctl(fd, VGC_IOC_CREATE_ARENA, &p);
+	if (r == -ENOMEM || r == -ENOSPC) {
+		close(fd);
+		SKIP(return, "no 64 MiB arena here (%d)", r);
+	}
+	ASSERT_EQ(0, r);
+	r = pthread_create(&th, &attr, ticker_main, &t);
+	pthread_attr_destroy(&attr);
+	if (r == EPERM) {
+		close(fd);
+		SKIP(return, "SCHED_FIFO not permitted");
+	}
+	ASSERT_EQ(0, r);
+	while (!atomic_load(&t.ready))
+		sched_yield();
+
+	atomic_store(&t.in_close, 1);
+	t0 = mono_ns();
+	close(fd);		/* the last reference: the pages go here */
+	ns = mono_ns() - t0;
+	atomic_store(&t.in_close, 0);
+	atomic_store(&t.stop, 1);
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, vgc_wait_idle(5000));
+	TH_LOG("64 MiB freed in %lld us; the FIFO thread ran %d times meanwhile",
+	       (long long)(ns / 1000), atomic_load(&t.runs));
+	if (ns < 20 * 1000 * 1000)
+		SKIP(return, "the free took %lld us: too short to judge", (long long)(ns / 1000));
+	EXPECT_LE(3, atomic_load(&t.runs));
 }
 
 TEST_HARNESS_MAIN
