@@ -12,6 +12,7 @@
 #   make sparse-kmod            sparse (C=2) on every kernel, warnings fail
 
 KMOD_SRCS	:= $(wildcard $(TOP)/kmod/*.c $(TOP)/kmod/*.h) \
+		   $(wildcard $(TOP)/core/*.c $(TOP)/core/*.h) \
 		   $(wildcard $(TOP)/uapi/linux/*.h) $(TOP)/Kbuild
 KMOD_FLAGS	:= W=1 KCFLAGS=-Werror
 KDIR		?=
@@ -40,6 +41,9 @@ define kmod_tree
 	rm -f $(1)/kmod/*.c $(1)/kmod/*.h
 	ln -sfn $(TOP)/Kbuild $(1)/Kbuild
 	ln -sfn $(TOP)/uapi $(1)/uapi
+	mkdir -p $(1)/core
+	rm -f $(1)/core/*.c $(1)/core/*.h
+	for f in $(TOP)/core/*.c $(TOP)/core/*.h; do ln -sf $$f $(1)/core/; done
 	for f in $(TOP)/kmod/*.c $(TOP)/kmod/*.h; do ln -sf $$f $(1)/kmod/; done
 endef
 
@@ -66,7 +70,7 @@ $(CHECKPATCH):
 # BIT()/BIT_ULL() do not exist for user space: uapi headers cannot use them.
 lint-kmod: $(CHECKPATCH)
 	$(CHECKPATCH) --strict --no-tree --terse --show-types --quiet -f \
-		$(TOP)/kmod/*.c $(TOP)/kmod/*.h
+		$(TOP)/kmod/*.c $(TOP)/kmod/*.h $(TOP)/core/*.c $(TOP)/core/*.h
 	$(CHECKPATCH) --strict --no-tree --terse --show-types --quiet \
 		--ignore BIT_MACRO -f $(TOP)/uapi/linux/*.h
 

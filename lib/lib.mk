@@ -3,9 +3,12 @@
 
 LIB_SONAME	:= libvgcu.so.1
 LIB_VERSION	:= 1.0.0
+# core/ is the code the library shares with vgc.ko (see core/vgc_core.h).
 LIB_SRCS	:= $(sort $(wildcard $(TOP)/lib/*.c))
-LIB_OBJS	:= $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/obj/%.o,$(LIB_SRCS))
-LIB_CFLAGS	:= $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -fno-semantic-interposition -pthread -MMD -MP
+CORE_SRCS	:= $(sort $(wildcard $(TOP)/core/*.c))
+LIB_OBJS	:= $(patsubst $(TOP)/lib/%.c,$(BUILD)/lib/obj/%.o,$(LIB_SRCS)) \
+		   $(patsubst $(TOP)/core/%.c,$(BUILD)/lib/obj/core/%.o,$(CORE_SRCS))
+LIB_CFLAGS	:= $(CFLAGS_COMMON) -I$(TOP)/core -fPIC -fvisibility=hidden -fno-semantic-interposition -pthread -MMD -MP
 LIB_LDLIBS	:= -lnuma -luring -pthread -lm
 LIBVGCU_A	:= $(BUILD)/lib/libvgcu.a
 LIBVGCU_SO	:= $(BUILD)/lib/libvgcu.so
@@ -13,6 +16,10 @@ LIBVGCU_SO	:= $(BUILD)/lib/libvgcu.so
 lib: $(LIBVGCU_A) $(LIBVGCU_SO)
 
 $(BUILD)/lib/obj/%.o: $(TOP)/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(BUILD)/lib/obj/core/%.o: $(TOP)/core/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 OR LGPL-2.1-or-later */
+/*
+ * The few things the shared core needs from its host, spelled once for the
+ * kernel and once for user space.  Everything else in core/ is plain C over
+ * <linux/types.h> and the ABI of <linux/vgc.h>, so that vgc.ko and libvgcu
+ * compile the same files (netmap keeps its OS-neutral core the same way).
+ */
+#ifndef _VGC_OS_H
+#define _VGC_OS_H
+
+#include <linux/types.h>
+
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/compiler.h>
+#include <asm/barrier.h>
+#include <linux/math64.h>
+#include <linux/bitops.h>
+#include <linux/kernel.h>
+
+#define VGC_READ_ONCE(x)		READ_ONCE(x)
+#define VGC_WRITE_ONCE(x, v)		WRITE_ONCE(x, v)
+/* Pairs with the writer's release store; each use says which. */
+#define VGC_LOAD_ACQUIRE(p)		smp_load_acquire(p)
+#define vgc_div_u64(n, d)		div_u64(n, d)
+#define vgc_fls64(x)			fls64(x)
+#else
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define VGC_READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define VGC_WRITE_ONCE(x, v)		__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define VGC_LOAD_ACQUIRE(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define vgc_div_u64(n, d)		((__u64)(n) / (__u32)(d))
+#define vgc_fls64(x)			((x) ? 64 - __builtin_clzll(x) : 0)
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)			(sizeof(a) / sizeof((a)[0]))
+#endif
+#ifndef BIT_ULL
+#define BIT_ULL(n)			(1ULL << (n))
+#endif
+#endif
+
+#endif /* _VGC_OS_H */
