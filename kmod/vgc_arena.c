@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VGC arenas: validation of the creation parameters, the layout of the
- * mapping, the module-wide memory limit, growth and teardown.
- *
- * Mapping (every part page aligned):  ctrl | threads | spans | planes | data
- * Data: zone-major, then partition: Red p0..pN, Green p0..pN, Blue p0..pN.
- * Each region: Gen2 | Gen1 | Gen0 | reserve, so that growth extends Gen0.
- * Gen1 and Gen2 get floor(spans * permille / 1000) whole spans and Gen0 the
- * rest, so rounding never shrinks the nursery.
+ * VGC arenas: creation, the pages behind the layout, the module-wide memory
+ * limit, growth and teardown.  The layout itself (every offset and region
+ * of the mapping) is computed by the shared core, core/vgc_layout.c, which
+ * the library's anonymous backend runs too.
  */
 #include <linux/slab.h>
 #include <linux/mm.h>
@@ -41,125 +37,35 @@ void vgc_uncharge(u64 bytes)
 
 static int vgc_params_check(struct vgc_arena_params *p)
 {
-	u64 total = 0;
-	unsigned int i, z;
+	unsigned int i;
+	int ret;
 
-	if (p->flags & ~VGC_ARENA_F_ALL)
-		return -EINVAL;
-	if (p->pad0 || p->pad1 || memchr_inv(p->reserved, 0, sizeof(p->reserved)))
-		return -EINVAL;
-	if (!p->nr_partitions || p->nr_partitions > VGC_MAX_PARTITIONS)
-		return -EINVAL;
+	ret = vgc_core_params_check(p);
+	if (ret)
+		return ret;
 	for (i = 0; i < p->nr_partitions; i++)
 		if (p->cpus[i] >= nr_cpu_ids || !cpu_online(p->cpus[i]))
 			return -EINVAL;
-	if (p->gen_permille[0] || p->gen_permille[1] || p->gen_permille[2]) {
-		if ((u32)p->gen_permille[0] + p->gen_permille[1] +
-		    p->gen_permille[2] != 1000)
-			return -EINVAL;
-	}
-	if (!p->zone_granules[0] && !p->zone_granules[1] && !p->zone_granules[2])
-		return -EINVAL;
-	for (z = 0; z < VGC_NR_ZONES; z++) {
-		u64 cap, all;
-
-		if (p->zone_granules[z] > VGC_MAX_ARENA_GRANULES ||
-		    p->zone_reserve_granules[z] > VGC_MAX_ARENA_GRANULES)
-			return -E2BIG;
-		cap = round_up(p->zone_granules[z], VGC_SPAN_GRANULES) +
-		      round_up(p->zone_reserve_granules[z], VGC_SPAN_GRANULES);
-		if (check_mul_overflow(cap, (u64)p->nr_partitions, &all) ||
-		    check_add_overflow(total, all, &total) ||
-		    total > VGC_MAX_ARENA_GRANULES)
-			return -E2BIG;
-	}
 	return 0;
 }
 
-static void vgc_region_gens(struct vgc_arena *arena, struct vgc_kregion *r)
-{
-	const struct vgc_arena_params *p = &arena->params;
-	u64 spans = r->committed / VGC_SPAN_GRANULES;
-	u64 g2 = spans * p->gen_permille[2] / 1000;
-	u64 g1 = spans * p->gen_permille[1] / 1000;
-
-	r->gen_first[2] = r->first_granule;
-	r->gen_granules[2] = g2 * VGC_SPAN_GRANULES;
-	r->gen_first[1] = r->gen_first[2] + r->gen_granules[2];
-	r->gen_granules[1] = g1 * VGC_SPAN_GRANULES;
-	r->gen_first[0] = r->gen_first[1] + r->gen_granules[1];
-	r->gen_granules[0] = r->committed - r->gen_granules[1] -
-			     r->gen_granules[2];
-}
-
-static void vgc_layout_compute(struct vgc_arena *arena)
-{
-	const struct vgc_arena_params *p = &arena->params;
-	u64 g = 0, off;
-	unsigned int z, i, pl;
-
-	for (z = 0; z < VGC_NR_ZONES; z++) {
-		u64 com = round_up(p->zone_granules[z], VGC_SPAN_GRANULES);
-		u64 cap = com + round_up(p->zone_reserve_granules[z],
-					 VGC_SPAN_GRANULES);
-
-		for (i = 0; i < arena->nr_partitions; i++) {
-			struct vgc_kregion *r =
-				&arena->regions[z * arena->nr_partitions + i];
-
-			r->zone = z;
-			r->partition = i;
-			r->cpu = p->cpus[i];
-			r->node = -1;
-			r->first_granule = g;
-			r->committed = com;
-			r->capacity = cap;
-			vgc_region_gens(arena, r);
-			g += cap;
-		}
-	}
-	arena->total_granules = g;
-
-	off = 0;
-	arena->ctrl_offset = off;
-	arena->ctrl_size = PAGE_ALIGN(sizeof(struct vgc_ctrl));
-	off += arena->ctrl_size;
-	arena->threads_offset = off;
-	arena->threads_size = PAGE_ALIGN(sizeof(struct vgc_thread_slot) *
-					 VGC_MAX_THREADS);
-	off += arena->threads_size;
-	arena->spans_offset = off;
-	arena->spans_size = PAGE_ALIGN(g / VGC_SPAN_GRANULES * sizeof(u16));
-	off += arena->spans_size;
-	arena->plane_size = PAGE_ALIGN(g / 8);
-	for (pl = 0; pl < VGC_NR_PLANES; pl++) {
-		arena->plane_offset[pl] = off;
-		off += arena->plane_size;
-	}
-	arena->data_offset = off;
-	arena->data_size = g << VGC_GRANULE_SHIFT;
-	arena->map_size = off + arena->data_size;
-	arena->nr_pages = arena->map_size >> PAGE_SHIFT;
-	arena->meta_pages = arena->data_offset >> PAGE_SHIFT;
-}
-
-static struct vgc_kregion *vgc_region_of(struct vgc_arena *arena, u64 granule)
+static struct vgc_region *vgc_region_of(struct vgc_arena *arena, u64 granule)
 {
 	unsigned int i;
 
 	for (i = 0; i < arena->nr_regions; i++) {
-		struct vgc_kregion *r = &arena->regions[i];
+		struct vgc_region *r = &arena->regions[i];
 
-		if (granule < r->first_granule + r->capacity)
+		if (granule < r->first_granule + r->capacity_granules)
 			return r;
 	}
 	return NULL;
 }
 
 static unsigned long vgc_region_first_page(struct vgc_arena *arena,
-					   const struct vgc_kregion *r)
+					   const struct vgc_region *r)
 {
-	return (arena->data_offset +
+	return (arena->layout.data_offset +
 		(r->first_granule << VGC_GRANULE_SHIFT)) >> PAGE_SHIFT;
 }
 
@@ -172,8 +78,8 @@ static unsigned long vgc_region_first_page(struct vgc_arena *arena,
 static int vgc_meta_alloc(struct vgc_arena *arena)
 {
 	int node0 = cpu_to_node(arena->params.cpus[0]);
-	unsigned long head = arena->plane_offset[0] >> PAGE_SHIFT;
-	unsigned long plane_pages = arena->plane_size >> PAGE_SHIFT;
+	unsigned long head = arena->layout.plane_offset[0] >> PAGE_SHIFT;
+	unsigned long plane_pages = arena->layout.plane_size >> PAGE_SHIFT;
 	unsigned long i;
 	unsigned int pl;
 	int ret;
@@ -184,7 +90,7 @@ static int vgc_meta_alloc(struct vgc_arena *arena)
 	for (pl = 0; pl < VGC_NR_PLANES; pl++) {
 		for (i = 0; i < plane_pages; i++) {
 			u64 g = (u64)i * PAGE_SIZE * 8;
-			struct vgc_kregion *r = vgc_region_of(arena, g);
+			struct vgc_region *r = vgc_region_of(arena, g);
 			int node = r ? cpu_to_node(r->cpu) : node0;
 
 			ret = vgc_pages_alloc(arena,
@@ -198,21 +104,21 @@ static int vgc_meta_alloc(struct vgc_arena *arena)
 			   PAGE_KERNEL);
 	if (!arena->meta)
 		return -ENOMEM;
-	arena->ctrl = arena->meta + arena->ctrl_offset;
-	arena->slots = arena->meta + arena->threads_offset;
-	arena->spans = arena->meta + arena->spans_offset;
+	arena->ctrl = arena->meta + arena->layout.ctrl_offset;
+	arena->slots = arena->meta + arena->layout.threads_offset;
+	arena->spans = arena->meta + arena->layout.spans_offset;
 	for (pl = 0; pl < VGC_NR_PLANES; pl++)
-		arena->plane[pl] = arena->meta + arena->plane_offset[pl];
+		arena->plane[pl] = arena->meta + arena->layout.plane_offset[pl];
 	/* Free slots read 001, so allocation is one atomic OR of VALID. */
-	memset(arena->plane[VGC_PLANE_S0], 0xff, arena->plane_size);
+	memset(arena->plane[VGC_PLANE_S0], 0xff, arena->layout.plane_size);
 	return 0;
 }
 
-static int vgc_region_commit(struct vgc_arena *arena, struct vgc_kregion *r,
+static int vgc_region_commit(struct vgc_arena *arena, struct vgc_region *r,
 			     u64 granules)
 {
 	unsigned long first = vgc_region_first_page(arena, r) +
-			      ((r->committed << VGC_GRANULE_SHIFT) >> PAGE_SHIFT);
+			      ((r->committed_granules << VGC_GRANULE_SHIFT) >> PAGE_SHIFT);
 	unsigned long count = (granules << VGC_GRANULE_SHIFT) >> PAGE_SHIFT;
 	struct page **tmp;
 	int ret;
@@ -227,10 +133,10 @@ static int vgc_region_commit(struct vgc_arena *arena, struct vgc_kregion *r,
 	return ret;
 }
 
-static void vgc_region_refresh(struct vgc_arena *arena, struct vgc_kregion *r)
+static void vgc_region_refresh(struct vgc_arena *arena, struct vgc_region *r)
 {
 	unsigned long first = vgc_region_first_page(arena, r);
-	unsigned long count = (r->committed << VGC_GRANULE_SHIFT) >> PAGE_SHIFT;
+	unsigned long count = (r->committed_granules << VGC_GRANULE_SHIFT) >> PAGE_SHIFT;
 
 	r->node = count ? page_to_nid(arena->pages[first]) : NUMA_NO_NODE;
 	r->nr_chunks = count ? vgc_pages_chunks(arena, first, count) : 0;
@@ -266,16 +172,10 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 	spin_lock_init(&arena->async_lock);
 	INIT_LIST_HEAD(&arena->async_queued);
 	arena->params = *p;
-	if (!p->gen_permille[0] && !p->gen_permille[1] && !p->gen_permille[2]) {
-		arena->params.gen_permille[0] = 500;
-		arena->params.gen_permille[1] = 300;
-		arena->params.gen_permille[2] = 200;
-	}
+	vgc_core_gen_permille(p, arena->gen_permille);
+	vgc_core_cadence(p, &arena->cadence);
 	arena->nr_partitions = p->nr_partitions;
 	arena->nr_regions = VGC_NR_ZONES * p->nr_partitions;
-	arena->blue_every = p->blue_every ? p->blue_every : 4;
-	arena->gen1_every = p->gen1_every ? p->gen1_every : 4;
-	arena->gen2_every = p->gen2_every ? p->gen2_every : 16;
 
 	arena->regions = kcalloc(arena->nr_regions, sizeof(*arena->regions),
 				 GFP_KERNEL_ACCOUNT);
@@ -283,10 +183,15 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 				    GFP_KERNEL);
 	if (!arena->regions || !arena->node_pages)
 		goto err;
-	vgc_layout_compute(arena);
+	ret = vgc_core_layout(&arena->params, PAGE_SIZE, &arena->layout,
+			      arena->regions);
+	if (ret)
+		goto err;
+	arena->nr_pages = arena->layout.map_size >> PAGE_SHIFT;
+	arena->meta_pages = arena->layout.data_offset >> PAGE_SHIFT;
 
 	for (i = 0; i < arena->nr_regions; i++)
-		data += arena->regions[i].committed << VGC_GRANULE_SHIFT;
+		data += arena->regions[i].committed_granules << VGC_GRANULE_SHIFT;
 	/* Refuse before allocating anything: cheap, and no memcg churn. */
 	ret = vgc_charge(((u64)arena->meta_pages << PAGE_SHIFT) + data);
 	if (ret)
@@ -306,14 +211,14 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 		goto err;
 
 	for (i = 0; i < arena->nr_regions; i++) {
-		struct vgc_kregion *r = &arena->regions[i];
-		u64 com = r->committed;
+		struct vgc_region *r = &arena->regions[i];
+		u64 com = r->committed_granules;
 
 		if (!com)
 			continue;
-		r->committed = 0;
+		r->committed_granules = 0;
 		ret = vgc_region_commit(arena, r, com);
-		r->committed = com;
+		r->committed_granules = com;
 		if (ret)
 			goto err;
 		vgc_region_refresh(arena, r);
@@ -415,34 +320,13 @@ struct vgc_arena *vgc_arena_find(u64 id)
 	return found;
 }
 
-void vgc_region_export(struct vgc_arena *arena, const struct vgc_kregion *r,
-		       struct vgc_region *out)
-{
-	unsigned int g;
-
-	memset(out, 0, sizeof(*out));
-	out->offset = arena->data_offset +
-		      (r->first_granule << VGC_GRANULE_SHIFT);
-	out->first_granule = r->first_granule;
-	out->committed_granules = r->committed;
-	out->capacity_granules = r->capacity;
-	for (g = 0; g < VGC_NR_GENS; g++) {
-		out->gen_first[g] = r->gen_first[g];
-		out->gen_granules[g] = r->gen_granules[g];
-	}
-	out->zone = r->zone;
-	out->partition = r->partition;
-	out->cpu = r->cpu;
-	out->node = r->node;
-	out->nr_chunks = r->nr_chunks;
-}
-
 int vgc_arena_layout(struct vgc_arena *arena, void __user *arg)
 {
 	struct vgc_region *regs = NULL;
 	struct vgc_layout l;
-	unsigned int i, n;
-	u32 usize;
+	u32 usize, size, cap;
+	unsigned int n;
+	u64 ptr;
 	int ret;
 
 	ret = vgc_copy_in(&l, sizeof(l), VGC_LAYOUT_SIZE_VER0, arg, &usize);
@@ -460,26 +344,20 @@ int vgc_arena_layout(struct vgc_arena *arena, void __user *arg)
 			return -ENOMEM;
 	}
 	/* Snapshot under the lock, copy to user space after dropping it. */
-	mutex_lock(&arena->lock);
-	for (i = 0; i < n; i++)
-		vgc_region_export(arena, &arena->regions[i], &regs[i]);
-	mutex_unlock(&arena->lock);
+	if (n) {
+		mutex_lock(&arena->lock);
+		memcpy(regs, arena->regions, array_size(n, sizeof(*regs)));
+		mutex_unlock(&arena->lock);
+	}
 
-	l.nr_partitions = arena->nr_partitions;
-	l.map_size = arena->map_size;
-	l.total_granules = arena->total_granules;
-	l.ctrl_offset = arena->ctrl_offset;
-	l.ctrl_size = arena->ctrl_size;
-	l.threads_offset = arena->threads_offset;
-	l.threads_size = arena->threads_size;
-	l.spans_offset = arena->spans_offset;
-	l.spans_size = arena->spans_size;
-	for (i = 0; i < VGC_NR_PLANES; i++)
-		l.plane_offset[i] = arena->plane_offset[i];
-	l.plane_size = arena->plane_size;
-	l.data_offset = arena->data_offset;
-	l.data_size = arena->data_size;
-	l.nr_regions = arena->nr_regions;
+	/* The caller's size and region buffer stay as they came in. */
+	size = l.size;
+	cap = l.regions_cap;
+	ptr = l.regions_ptr;
+	l = arena->layout;
+	l.size = size;
+	l.regions_cap = cap;
+	l.regions_ptr = ptr;
 
 	ret = 0;
 	if (n && copy_to_user(u64_to_user_ptr(l.regions_ptr), regs,
@@ -493,7 +371,7 @@ int vgc_arena_layout(struct vgc_arena *arena, void __user *arg)
 
 int vgc_arena_grow(struct vgc_arena *arena, void __user *arg)
 {
-	struct vgc_kregion *r;
+	struct vgc_region *r;
 	struct vgc_grow gr;
 	u64 bytes;
 	u32 usize;
@@ -511,7 +389,7 @@ int vgc_arena_grow(struct vgc_arena *arena, void __user *arg)
 	r = &arena->regions[gr.zone * arena->nr_partitions + gr.partition];
 
 	mutex_lock(&arena->lock);
-	if (gr.granules > r->capacity - r->committed) {
+	if (gr.granules > r->capacity_granules - r->committed_granules) {
 		ret = -ENOSPC;
 		goto out;
 	}
@@ -526,11 +404,11 @@ int vgc_arena_grow(struct vgc_arena *arena, void __user *arg)
 	}
 	arena->charged_bytes += bytes;
 	arena->committed_bytes += bytes;
-	r->committed += gr.granules;
+	r->committed_granules += gr.granules;
 	r->gen_granules[VGC_GEN0] += gr.granules;
 	vgc_region_refresh(arena, r);
 	WRITE_ONCE(arena->ctrl->committed_bytes, arena->committed_bytes);
-	gr.committed_granules = r->committed;
+	gr.committed_granules = r->committed_granules;
 out:
 	mutex_unlock(&arena->lock);
 	if (!ret)

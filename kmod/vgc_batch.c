@@ -3,9 +3,10 @@
  * VGC_IOC_BATCH and VGC_IOC_GET_STATS.
  *
  * A batch sets request bits exactly as libvgcu does from user space (atomic
- * OR into the request planes); the state change happens at the next
- * checkpoint.  Indices are copied in bounded chunks so that a huge batch
- * needs no huge kernel buffer, and no lock is held across the copies: the
+ * OR into the request planes, after the checks of the shared core,
+ * vgc_core_request()); the state change happens at the next checkpoint.
+ * Indices are copied in bounded chunks so that a huge batch needs no huge
+ * kernel buffer, and no lock is held across the copies: the
  * bit operations are atomic and the planes live as long as the arena.
  */
 #include <linux/bitops.h>
@@ -33,45 +34,17 @@ static unsigned long *vgc_plane_bits(struct vgc_arena *arena, unsigned int pl)
 
 int vgc_batch_one(struct vgc_arena *arena, u32 op, u64 i)
 {
-	unsigned int code;
+	unsigned int plane;
+	int ret;
 
-	if (i >= arena->total_granules ||
+	if (i >= arena->layout.total_granules ||
 	    !test_bit(i, vgc_plane_bits(arena, VGC_PLANE_VALID)))
 		return -EINVAL;
-	code = vgc_code(arena, i);
-
-	switch (op) {
-	case VGC_BATCH_RELEASE:
-		if (code == VGC_ST_PERSISTENT)
-			return -EPERM;
-		if (code > VGC_ST_PERSISTENT)
-			return -EALREADY;
-		if (test_and_set_bit(i, vgc_plane_bits(arena, VGC_PLANE_RELEASE)))
-			return -EALREADY;
-		return 0;
-	case VGC_BATCH_PIN:
-		set_bit(i, vgc_plane_bits(arena, VGC_PLANE_PIN));
-		return 0;
-	case VGC_BATCH_TOUCH:
-		set_bit(i, vgc_plane_bits(arena, VGC_PLANE_ACCESS));
-		return 0;
-	case VGC_BATCH_MUTATE:
-		set_bit(i, vgc_plane_bits(arena, VGC_PLANE_MUTATE));
-		return 0;
-	case VGC_BATCH_KEEP:
-		if (code != VGC_ST_PROMOTE && code != VGC_ST_DEMOTE)
-			return -EINVAL;
-		set_bit(i, vgc_plane_bits(arena, VGC_PLANE_KEEP));
-		return 0;
-	case VGC_BATCH_PROMOTE:
-	case VGC_BATCH_DEMOTE:
-		if (code != VGC_ST_IDLE && code != VGC_ST_ACTIVE)
-			return -EINVAL;
-		set_bit(i, vgc_plane_bits(arena, op == VGC_BATCH_PROMOTE ?
-					  VGC_PLANE_PROMOTE : VGC_PLANE_DEMOTE));
-		return 0;
-	}
-	return -EINVAL;
+	ret = vgc_core_request(op, vgc_code(arena, i), &plane);
+	if (ret)
+		return ret;
+	return vgc_core_request_done(op, test_and_set_bit(i,
+				     vgc_plane_bits(arena, plane)));
 }
 
 int vgc_batch_ioctl(struct vgc_arena *arena, void __user *arg)
@@ -85,12 +58,11 @@ int vgc_batch_ioctl(struct vgc_arena *arena, void __user *arg)
 	ret = vgc_copy_in(&bt, sizeof(bt), VGC_BATCH_SIZE_VER0, arg, &usize);
 	if (ret)
 		return ret;
-	if (bt.flags || memchr_inv(bt.reserved, 0, sizeof(bt.reserved)))
+	if (memchr_inv(bt.reserved, 0, sizeof(bt.reserved)))
 		return -EINVAL;
-	if (bt.op < VGC_BATCH_RELEASE || bt.op > VGC_BATCH_DEMOTE)
-		return -EINVAL;
-	if (bt.count > VGC_BATCH_MAX)
-		return -E2BIG;
+	ret = vgc_core_batch_check(bt.op, bt.flags, bt.count);
+	if (ret)
+		return ret;
 
 	bt.done = 0;
 	bt.error = 0;

@@ -63,19 +63,6 @@ static inline void vgc_put_back(u64 *word, u64 bits)
 		atomic64_or(bits, (atomic64_t *)word);
 }
 
-static u64 vgc_span_bytes(struct vgc_arena *arena, u64 word, u64 reclaimed)
-{
-	u16 cls;
-
-	if (!reclaimed)
-		return 0;
-	/* The span table is user-writable: trust only sane classes. */
-	cls = READ_ONCE(arena->spans[word / VGC_SPAN_WORDS]);
-	if (cls < 1 || cls > VGC_SPAN_GRANULES)
-		return 0;
-	return hweight64(reclaimed) * cls * VGC_GRANULE_SIZE;
-}
-
 static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1,
 			    struct vgc_sweep_counts *c, u64 hist[VGC_NR_STATES])
 {
@@ -129,7 +116,14 @@ static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1,
 		vgc_put_back(&pl[VGC_PLANE_DEMOTE][w], out.demote_left);
 
 		vgc_sweep_count(&out, c);
-		c->reclaimed_bytes += vgc_span_bytes(arena, w, out.reclaimed);
+		/* The span table is user-writable: the core checks the class. */
+		if (out.reclaimed) {
+			u16 cls = READ_ONCE(arena->spans[w / VGC_SPAN_WORDS]);
+
+			c->reclaimed_bytes +=
+				vgc_core_reclaimed_bytes(cls,
+							 hweight64(out.reclaimed));
+		}
 		vgc_state_hist_word(out.v, out.s0, out.s1, out.s2, hist);
 
 		if (!((w - w0 + 1) % VGC_SWEEP_RESCHED_WORDS))
@@ -137,15 +131,7 @@ static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1,
 	}
 }
 
-static unsigned int vgc_pause_bucket(u64 ns)
-{
-	u64 us = div_u64(ns, NSEC_PER_USEC);
-	unsigned int b = us ? fls64(us) : 0;
-
-	return min_t(unsigned int, b, VGC_PAUSE_BUCKETS - 1);
-}
-
-static void vgc_sweep_region(struct vgc_arena *arena, struct vgc_kregion *r,
+static void vgc_sweep_region(struct vgc_arena *arena, struct vgc_region *r,
 			     u32 gens, struct vgc_sweep_counts *c)
 {
 	struct vgc_region_stats *st =
@@ -168,18 +154,8 @@ static void vgc_sweep_region(struct vgc_arena *arena, struct vgc_kregion *r,
 			WRITE_ONCE(st->states[g][s], hist[s]);
 	}
 	ns = ktime_get_ns() - t0;
-
-	WRITE_ONCE(st->reclaimed_objects,
-		   st->reclaimed_objects + c->reclaimed - before);
-	WRITE_ONCE(st->reclaimed_bytes,
-		   st->reclaimed_bytes + c->reclaimed_bytes - bytes_before);
-	WRITE_ONCE(st->sweeps, st->sweeps + 1);
-	WRITE_ONCE(st->last_pause_ns, ns);
-	if (ns > st->max_pause_ns)
-		WRITE_ONCE(st->max_pause_ns, ns);
-	WRITE_ONCE(st->total_pause_ns, st->total_pause_ns + ns);
-	s = vgc_pause_bucket(ns);
-	WRITE_ONCE(st->pause_hist[s], st->pause_hist[s] + 1);
+	vgc_core_region_account(st, c->reclaimed - before,
+				c->reclaimed_bytes - bytes_before, ns);
 }
 
 static void vgc_sweep_work(struct work_struct *work)
@@ -191,36 +167,16 @@ static void vgc_sweep_work(struct work_struct *work)
 	unsigned int z;
 
 	for (z = 0; z < VGC_NR_ZONES; z++) {
-		struct vgc_kregion *r =
+		struct vgc_region *r =
 			&arena->regions[z * arena->nr_partitions +
 					job->partition];
 
-		if (!(b->zones & BIT(z)) || !r->committed)
+		if (!(b->zones & BIT(z)) || !r->committed_granules)
 			continue;
 		vgc_sweep_region(arena, r, b->gens, &job->counts);
 	}
 	if (atomic_dec_and_test(&b->pending))
 		complete(&b->done);
-}
-
-static void vgc_counts_add(struct vgc_sweep_counts *sum,
-			   const struct vgc_sweep_counts *c)
-{
-	sum->words += c->words;
-	sum->live += c->live;
-	sum->to_active += c->to_active;
-	sum->to_idle += c->to_idle;
-	sum->deferred += c->deferred;
-	sum->marked += c->marked;
-	sum->expired += c->expired;
-	sum->reclaimed += c->reclaimed;
-	sum->reclaimed_bytes += c->reclaimed_bytes;
-	sum->pinned += c->pinned;
-	sum->promoted += c->promoted;
-	sum->demoted += c->demoted;
-	sum->kept += c->kept;
-	sum->dropped += c->dropped;
-	sum->stable += c->stable;
 }
 
 int vgc_checkpoint_copy_in(const void __user *arg, struct vgc_checkpoint *ck,
@@ -232,6 +188,7 @@ int vgc_checkpoint_copy_in(const void __user *arg, struct vgc_checkpoint *ck,
 			  usize);
 	if (ret)
 		return ret;
+	/* Flags now, the partition mask once the arena is known. */
 	if (ck->flags & ~VGC_CKPT_F_FLAGS_ALL)
 		return -EINVAL;
 	if (memchr_inv(ck->reserved, 0, sizeof(ck->reserved)))
@@ -247,9 +204,8 @@ int vgc_checkpoint_copy_out(void __user *arg, const struct vgc_checkpoint *ck,
 
 long vgc_checkpoint_run(struct vgc_arena *arena, struct vgc_checkpoint *ck)
 {
-	u64 all_parts = GENMASK_ULL(arena->nr_partitions - 1, 0);
+	u64 all_parts = vgc_core_all_parts(arena->nr_partitions);
 	u64 mask = ck->partition_mask ? ck->partition_mask : all_parts;
-	bool all = ck->flags & VGC_CKPT_F_ALL_ZONES;
 	struct vgc_ckpt_batch *b;
 	u32 slot = 0, tid = 0;
 	unsigned int p;
@@ -262,8 +218,10 @@ long vgc_checkpoint_run(struct vgc_arena *arena, struct vgc_checkpoint *ck)
 	ck->sweep_ns = 0;
 	ck->zones_evaluated = 0;
 	ck->gens_evaluated = 0;
-	if (mask & ~all_parts)
-		return -EINVAL;
+	ret = vgc_core_ckpt_check(ck->flags, ck->partition_mask,
+				  arena->nr_partitions);
+	if (ret)
+		return ret;
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return -ENOMEM;
@@ -289,14 +247,8 @@ long vgc_checkpoint_run(struct vgc_arena *arena, struct vgc_checkpoint *ck)
 	WRITE_ONCE(arena->ctrl->checkpoints, n);
 
 	b->arena = arena;
-	b->zones = BIT(VGC_ZONE_RED) | BIT(VGC_ZONE_GREEN);
-	b->gens = BIT(VGC_GEN0);
-	if (all || n % arena->blue_every == 0)
-		b->zones |= BIT(VGC_ZONE_BLUE);
-	if (all || n % arena->gen1_every == 0)
-		b->gens |= BIT(VGC_GEN1);
-	if (all || n % arena->gen2_every == 0)
-		b->gens |= BIT(VGC_GEN2);
+	vgc_core_activation(&arena->cadence, n, ck->flags, &b->zones,
+			    &b->gens);
 	init_completion(&b->done);
 	atomic_set(&b->pending, 1);
 
@@ -326,7 +278,7 @@ long vgc_checkpoint_run(struct vgc_arena *arena, struct vgc_checkpoint *ck)
 
 	for (p = 0; p < arena->nr_partitions; p++)
 		if (mask & BIT_ULL(p))
-			vgc_counts_add(&ck->counts, &b->jobs[p].counts);
+			vgc_core_counts_add(&ck->counts, &b->jobs[p].counts);
 	arena->reclaimed_objects += ck->counts.reclaimed;
 	arena->reclaimed_bytes += ck->counts.reclaimed_bytes;
 	ck->gp_seq = arena->gp_seq;

@@ -45,8 +45,8 @@ static void vgc_arena_show_one(struct seq_file *m, struct vgc_arena *arena)
 	mutex_lock(&arena->lock);
 	seq_printf(m, "id %llu\n", arena->id);
 	seq_printf(m, "partitions %u\n", arena->nr_partitions);
-	seq_printf(m, "map_size %llu\n", arena->map_size);
-	seq_printf(m, "total_granules %llu\n", arena->total_granules);
+	seq_printf(m, "map_size %llu\n", arena->layout.map_size);
+	seq_printf(m, "total_granules %llu\n", arena->layout.total_granules);
 	seq_printf(m, "committed_bytes %llu\n", arena->committed_bytes);
 	seq_printf(m, "metadata_bytes %llu\n", arena->metadata_bytes);
 	seq_printf(m, "threads %u\n", arena->nr_threads);
@@ -63,7 +63,7 @@ static void vgc_arena_show_one(struct seq_file *m, struct vgc_arena *arena)
 	for (i = 0; i < arena->nr_regions; i++) {
 		const struct vgc_region_stats *st = &arena->ctrl->regions[i];
 
-		vgc_region_export(arena, &arena->regions[i], &r);
+		r = arena->regions[i];
 		seq_printf(m, "%s %u %u %d %u %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   zname[r.zone], r.partition, r.cpu, r.node,
 			   r.nr_chunks, r.first_granule, r.committed_granules,

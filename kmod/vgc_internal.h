@@ -52,6 +52,7 @@
 #include <linux/mm_types.h>
 #include <linux/workqueue.h>
 #include <linux/vgc.h>
+#include "vgc_core.h"
 
 struct io_uring_cmd;
 
@@ -61,31 +62,8 @@ struct vgc_arena_dbg_rm {
 	struct dentry *dentry;
 };
 
-#define VGC_PLANE_WORD_GRANULES	64
-#define VGC_SPAN_WORDS		(VGC_SPAN_GRANULES / VGC_PLANE_WORD_GRANULES)
-
-/*
- * Upper bound of one arena's index space (2^38 granules, 4 TiB of data):
- * larger requests are absurd rather than merely over the memory limit and
- * get -E2BIG; it also keeps every byte offset far from u64 overflow.
- */
-#define VGC_MAX_ARENA_GRANULES	BIT_ULL(38)
-
 /* Async checkpoints queued or running per arena, see vgc_checkpoint_start. */
 #define VGC_CKPT_MAX_INFLIGHT	64
-
-struct vgc_kregion {
-	u64 first_granule;
-	u64 committed;			/* granules backed by pages */
-	u64 capacity;			/* committed + reserve */
-	u64 gen_first[VGC_NR_GENS];
-	u64 gen_granules[VGC_NR_GENS];
-	u32 zone;
-	u32 partition;
-	u32 cpu;
-	int node;			/* node of the first page, -1: none */
-	u32 nr_chunks;
-};
 
 struct vgc_thread_rec {
 	struct pid *pid;		/* NULL: slot free */
@@ -104,19 +82,16 @@ struct vgc_arena {
 
 	struct vgc_arena_params params;
 	u32 nr_partitions;
-	u32 blue_every, gen1_every, gen2_every;
+	u32 gen_permille[VGC_NR_GENS];	/* defaults applied */
+	struct vgc_cadence cadence;
 	u32 nr_regions;
-	struct vgc_kregion *regions;	/* [zone * nr_partitions + partition] */
-
-	/* mapping layout, byte offsets */
-	u64 ctrl_offset, ctrl_size;
-	u64 threads_offset, threads_size;
-	u64 spans_offset, spans_size;
-	u64 plane_offset[VGC_NR_PLANES];
-	u64 plane_size;
-	u64 data_offset, data_size;
-	u64 map_size;
-	u64 total_granules;
+	/*
+	 * [zone * nr_partitions + partition], as reported by GET_LAYOUT;
+	 * node and nr_chunks follow the pages, committed_granules and Gen0
+	 * grow, under lock.
+	 */
+	struct vgc_region *regions;
+	struct vgc_layout layout;	/* from vgc_core_layout() */
 
 	/*
 	 * One entry per page of the mapping, indexed by page offset, so that
@@ -179,8 +154,6 @@ int vgc_arena_grow(struct vgc_arena *arena, void __user *arg);
 void vgc_arena_get(struct vgc_arena *arena);
 void vgc_arena_put(struct vgc_arena *arena);
 struct vgc_arena *vgc_arena_find(u64 id);
-void vgc_region_export(struct vgc_arena *arena, const struct vgc_kregion *r,
-		       struct vgc_region *out);
 int vgc_charge(u64 bytes);
 void vgc_uncharge(u64 bytes);
 

@@ -55,15 +55,15 @@ int vgc_mmap(struct file *file, struct vm_area_struct *vma)
 		return -ENXIO;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	if (vma->vm_pgoff > (arena->map_size >> PAGE_SHIFT))
+	if (vma->vm_pgoff > (arena->layout.map_size >> PAGE_SHIFT))
 		return -EINVAL;
 	start = (u64)vma->vm_pgoff << PAGE_SHIFT;
 	len = vma->vm_end - vma->vm_start;
-	if (len > arena->map_size - start)
+	if (len > arena->layout.map_size - start)
 		return -EINVAL;
 	end = start + len;
-	if (start < arena->ctrl_size) {
-		if (end > arena->ctrl_size)
+	if (start < arena->layout.ctrl_size) {
+		if (end > arena->layout.ctrl_size)
 			return -EINVAL;
 		/* The kernel trusts the control page: never writable. */
 		if (vma->vm_flags & VM_WRITE)

@@ -75,23 +75,23 @@ void vgc_threads_release_all(struct vgc_arena *arena)
  * in this grace period: -EAGAIN with its slot and tid.  Caller holds
  * arena->lock.
  */
+static bool vgc_slot_registered(const void *ctx, unsigned int slot)
+{
+	const struct vgc_arena *arena = ctx;
+
+	return arena->threads[slot].pid;
+}
+
 int vgc_threads_blocker(struct vgc_arena *arena, u32 *slot, u32 *tid)
 {
-	unsigned int i;
+	int i = vgc_core_blocker(arena->slots, VGC_MAX_THREADS, arena->gp_seq,
+				 vgc_slot_registered, arena);
 
-	for (i = 0; i < VGC_MAX_THREADS; i++) {
-		struct vgc_thread_slot *s = &arena->slots[i];
-
-		if (!arena->threads[i].pid || !READ_ONCE(s->online))
-			continue;
-		/* Pairs with the thread's release store of qs_seq. */
-		if (smp_load_acquire(&s->qs_seq) != arena->gp_seq) {
-			*slot = i;
-			*tid = arena->threads[i].tid;
-			return -EAGAIN;
-		}
-	}
-	return 0;
+	if (i < 0)
+		return 0;
+	*slot = i;
+	*tid = arena->threads[i].tid;
+	return -EAGAIN;
 }
 
 /* Both commands take a struct vgc_thread_reg with no flags defined. */

@@ -170,8 +170,10 @@ static long vgc_uring_objects(struct vgc_arena *arena,
 	int ret;
 
 	*done = 0;
-	if (pl->flags < VGC_BATCH_RELEASE || pl->flags > VGC_BATCH_DEMOTE)
-		return -EINVAL;
+	/* The payload's flags field carries the op; there are no flags. */
+	ret = vgc_core_batch_check(pl->flags, 0, batch ? pl->count : 0);
+	if (ret)
+		return ret;
 	if (!batch) {
 		if (pl->count)
 			return -EINVAL;
@@ -179,8 +181,6 @@ static long vgc_uring_objects(struct vgc_arena *arena,
 		*done = !ret;
 		return ret;
 	}
-	if (pl->count > VGC_BATCH_MAX)
-		return -E2BIG;
 	uidx = u64_to_user_ptr(pl->arg);
 	for (off = 0; off < pl->count; off += n) {
 		n = min_t(u32, pl->count - off, VGC_URING_CHUNK);
