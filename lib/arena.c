@@ -168,9 +168,7 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 	}
 	a->id = __atomic_fetch_add(&vgcu_next_id, 1, __ATOMIC_RELAXED);
 	a->fd = fd;
-	a->blue_every = prm.blue_every ? prm.blue_every : 4;
-	a->gen1_every = prm.gen1_every ? prm.gen1_every : 4;
-	a->gen2_every = prm.gen2_every ? prm.gen2_every : 16;
+	vgc_core_cadence(&prm, &a->cadence);
 	pthread_mutex_init(&a->ckpt_lock_private, NULL);
 	a->ckpt_lock = &a->ckpt_lock_private;
 

@@ -5,9 +5,9 @@
  * backend does the same work in the calling thread, in the same order and
  * with the same statistics in the ctrl page: grace-period check (-EAGAIN
  * and the first blocker), gp_seq++, checkpoints++, the zone activation mask
- * of checkpoint n (Red and Green always, Blue when n % blue_every == 0;
- * Gen0 always, Gen1 / Gen2 when n % gen1_every / gen2_every == 0; all with
- * VGC_CKPT_F_ALL_ZONES), then a sweep of every selected (zone, partition).
+ * of checkpoint n, then a sweep of every selected (zone, partition).  The
+ * blocker scan, the mask and the statistics are the shared core's
+ * (core/vgc_ckpt.c), the same code the module runs.
  */
 #include <errno.h>
 #include <string.h>
@@ -40,40 +40,24 @@ static int module_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 	return 0;
 }
 
-static unsigned int pause_bucket(uint64_t ns)
+static bool slot_in_use(const void *ctx, unsigned int slot)
 {
-	uint64_t us = ns / 1000;
-	unsigned int b = us ? 64 - (unsigned int)__builtin_clzll(us) : 0;
+	const struct vgc_thread_slot *ts = ctx;
 
-	return b < VGC_PAUSE_BUCKETS ? b : VGC_PAUSE_BUCKETS - 1;
-}
-
-/* Returns the slot of the first online thread not yet quiescent, or -1. */
-static int grace_blocker(struct vgc_arena *a, uint64_t gp)
-{
-	unsigned int i;
-
-	for (i = 0; i < a->nr_slots; i++) {
-		struct vgc_thread_slot *ts = &a->threads[i];
-
-		if (!vgcu_load(&ts->in_use) || !vgcu_load(&ts->online))
-			continue;
-		if (vgcu_load(&ts->qs_seq) != gp)
-			return (int)i;
-	}
-	return -1;
+	return vgcu_load(&ts[slot].in_use);
 }
 
 static int anon_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 			   struct vgc_checkpoint *res)
 {
 	struct vgc_ctrl *ctrl = a->ctrl;
-	unsigned int zones, gens, z, p;
+	unsigned int z, p;
 	uint64_t mask = o->partition_mask, gp, n, t0;
+	__u32 zones, gens;
 	int blk;
 
 	if (!mask)
-		mask = a->nr_parts == 64 ? ~0ULL : (1ULL << a->nr_parts) - 1;
+		mask = vgc_core_all_parts(a->nr_parts);
 	memset(res, 0, sizeof(*res));
 	res->size = sizeof(*res);
 	res->flags = o->flags;
@@ -81,7 +65,8 @@ static int anon_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 
 	vgcu_sweep_lock(a);
 	gp = vgcu_load(&ctrl->gp_seq);
-	blk = grace_blocker(a, gp);
+	blk = vgc_core_blocker(a->threads, a->nr_slots, gp, slot_in_use,
+			       a->threads);
 	if (blk >= 0) {
 		a->blocker_slot = (unsigned int)blk;
 		a->blocker_tid = vgcu_load(&a->threads[blk].tid);
@@ -96,14 +81,7 @@ static int anon_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 	n = vgcu_load(&ctrl->checkpoints) + 1;
 	vgcu_store(&ctrl->checkpoints, n);
 
-	zones = 1U << VGC_ZONE_RED | 1U << VGC_ZONE_GREEN;
-	gens = 1U << VGC_GEN0;
-	if ((o->flags & VGC_CKPT_F_ALL_ZONES) || n % a->blue_every == 0)
-		zones |= 1U << VGC_ZONE_BLUE;
-	if ((o->flags & VGC_CKPT_F_ALL_ZONES) || n % a->gen1_every == 0)
-		gens |= 1U << VGC_GEN1;
-	if ((o->flags & VGC_CKPT_F_ALL_ZONES) || n % a->gen2_every == 0)
-		gens |= 1U << VGC_GEN2;
+	vgc_core_activation(&a->cadence, n, o->flags, &zones, &gens);
 
 	t0 = vgcu_now_ns();
 	for (p = 0; p < a->nr_parts; p++) {
@@ -122,15 +100,9 @@ static int anon_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 			s0 = vgcu_now_ns();
 			vgcu_sweep_region(a, z, p, gens, VGC_SWEEP_AUTO, &c, rs);
 			ns = vgcu_now_ns() - s0;
-			rs->reclaimed_objects += c.reclaimed;
-			rs->reclaimed_bytes += c.reclaimed_bytes;
-			rs->sweeps++;
-			rs->last_pause_ns = ns;
-			if (ns > rs->max_pause_ns)
-				rs->max_pause_ns = ns;
-			rs->total_pause_ns += ns;
-			rs->pause_hist[pause_bucket(ns)]++;
-			vgcu_counts_add(&res->counts, &c);
+			vgc_core_region_account(rs, c.reclaimed,
+						c.reclaimed_bytes, ns);
+			vgc_core_counts_add(&res->counts, &c);
 		}
 	}
 	res->sweep_ns = vgcu_now_ns() - t0;
@@ -146,13 +118,13 @@ int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 {
 	struct vgc_ckpt_opts o = { 0 };
 	struct vgc_checkpoint local;
+	int err;
 
 	if (opts)
 		o = *opts;
-	if (o.flags & ~VGC_CKPT_F_FLAGS_ALL)
-		return -EINVAL;
-	if (a->nr_parts < 64 && (o.partition_mask >> a->nr_parts))
-		return -EINVAL;
+	err = vgc_core_ckpt_check(o.flags, o.partition_mask, a->nr_parts);
+	if (err)
+		return err;
 	vgc_profile_sample_mask(a, o.flags, o.partition_mask);
 	if (a->backend == VGC_BACKEND_MODULE)
 		return module_checkpoint(a, &o, result);

@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Layout of an arena's mapping.  The module describes its own layout
- * (VGC_IOC_GET_LAYOUT); the anonymous backend computes the same shape here:
- *
- *   ctrl | threads | spans | planes (VGC_NR_PLANES) | data
- *
- * data holds one region per (zone, partition), zone-major, each a whole
- * number of spans: committed Gen2 | Gen1 | Gen0, then the growth reserve.
- * Every offset is page aligned; every region starts on a span boundary of
- * the index space, so a span never straddles two regions or two gens.
+ * (VGC_IOC_GET_LAYOUT); the anonymous backend computes it with the same
+ * function, vgc_core_layout() of the shared core, so the two agree to the
+ * byte.  What is left here is the library's side: checking a layout it was
+ * given and building the tables that make vgc_locate() O(1).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,102 +12,12 @@
 #include <unistd.h>
 #include "vgcu_int.h"
 
-#define VGCU_PAGE		4096ULL
-#define VGCU_PAGE_ALIGN(x)	(((x) + VGCU_PAGE - 1) & ~(VGCU_PAGE - 1))
-/* 2^40 granules = 16 TiB of data: far above any machine, far below u64. */
-#define VGCU_MAX_GRANULES	(1ULL << 40)
-
-static uint64_t spans_of(uint64_t granules)
-{
-	return (granules + VGC_SPAN_GRANULES - 1) >> VGCU_SPAN_SHIFT_G;
-}
-
 int vgcu_layout_anon(const struct vgc_arena_params *prm,
 		     struct vgc_layout *l, struct vgc_region *regs)
 {
-	unsigned int np = prm->nr_partitions, z, p, g;
-	unsigned int pm[VGC_NR_GENS];
-	uint64_t gran = 0, off, nr_spans;
-	bool any = false;
+	long page = sysconf(_SC_PAGESIZE);
 
-	if (np < 1 || np > VGC_MAX_PARTITIONS)
-		return -EINVAL;
-	for (g = 0; g < VGC_NR_GENS; g++)
-		pm[g] = prm->gen_permille[g];
-	if (!pm[0] && !pm[1] && !pm[2]) {
-		pm[0] = 500;
-		pm[1] = 300;
-		pm[2] = 200;
-	}
-	if (pm[0] + pm[1] + pm[2] != 1000)
-		return -EINVAL;
-	for (z = 0; z < VGC_NR_ZONES; z++) {
-		if (prm->zone_granules[z] > VGCU_MAX_GRANULES ||
-		    prm->zone_reserve_granules[z] > VGCU_MAX_GRANULES)
-			return -E2BIG;
-		if (prm->zone_granules[z])
-			any = true;
-	}
-	if (!any)
-		return -EINVAL;
-
-	memset(l, 0, sizeof(*l));
-	for (z = 0; z < VGC_NR_ZONES; z++) {
-		uint64_t cs = spans_of(prm->zone_granules[z]);
-		uint64_t rs = spans_of(prm->zone_reserve_granules[z]);
-		uint64_t s1 = cs * pm[1] / 1000, s2 = cs * pm[2] / 1000;
-		uint64_t s0 = cs - s1 - s2;
-
-		for (p = 0; p < np; p++) {
-			struct vgc_region *r = &regs[z * np + p];
-
-			memset(r, 0, sizeof(*r));
-			r->first_granule = gran;
-			r->committed_granules = cs << VGCU_SPAN_SHIFT_G;
-			r->capacity_granules = (cs + rs) << VGCU_SPAN_SHIFT_G;
-			r->gen_first[VGC_GEN2] = gran;
-			r->gen_granules[VGC_GEN2] = s2 << VGCU_SPAN_SHIFT_G;
-			r->gen_first[VGC_GEN1] = gran + (s2 << VGCU_SPAN_SHIFT_G);
-			r->gen_granules[VGC_GEN1] = s1 << VGCU_SPAN_SHIFT_G;
-			r->gen_first[VGC_GEN0] = r->gen_first[VGC_GEN1] +
-						 (s1 << VGCU_SPAN_SHIFT_G);
-			r->gen_granules[VGC_GEN0] = s0 << VGCU_SPAN_SHIFT_G;
-			r->zone = z;
-			r->partition = p;
-			r->cpu = prm->cpus[p];
-			r->node = -1;
-			r->nr_chunks = 0;
-			gran += r->capacity_granules;
-			if (gran > VGCU_MAX_GRANULES)
-				return -E2BIG;
-		}
-	}
-
-	nr_spans = gran >> VGCU_SPAN_SHIFT_G;
-	l->size = sizeof(*l);
-	l->nr_partitions = np;
-	l->total_granules = gran;
-	l->ctrl_offset = 0;
-	l->ctrl_size = VGCU_PAGE_ALIGN(sizeof(struct vgc_ctrl));
-	l->threads_offset = l->ctrl_offset + l->ctrl_size;
-	l->threads_size = VGCU_PAGE_ALIGN(VGC_MAX_THREADS *
-					  sizeof(struct vgc_thread_slot));
-	l->spans_offset = l->threads_offset + l->threads_size;
-	l->spans_size = VGCU_PAGE_ALIGN(nr_spans * sizeof(uint16_t));
-	l->plane_size = VGCU_PAGE_ALIGN(gran / 8);
-	off = l->spans_offset + l->spans_size;
-	for (p = 0; p < VGC_NR_PLANES; p++) {
-		l->plane_offset[p] = off;
-		off += l->plane_size;
-	}
-	l->data_offset = off;
-	l->data_size = gran << VGC_GRANULE_SHIFT;
-	l->map_size = l->data_offset + l->data_size;
-	l->nr_regions = VGC_NR_ZONES * np;
-	for (z = 0; z < VGC_NR_ZONES * np; z++)
-		regs[z].offset = l->data_offset +
-				 (regs[z].first_granule << VGC_GRANULE_SHIFT);
-	return 0;
+	return vgc_core_layout(prm, page > 0 ? (uint64_t)page : 4096, l, regs);
 }
 
 /*

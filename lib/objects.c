@@ -4,8 +4,9 @@
  * index by subtraction and shift, span by shift, (region, gen) from the span
  * lookup table, slot by multiplying with the class's reciprocal.  Interior
  * pointers resolve to their object.  Requests are atomic ORs on the request
- * planes; the sweep folds them at the next checkpoint.  The errors follow
- * VGC_IOC_BATCH so that both paths answer the same way.
+ * planes; the sweep folds them at the next checkpoint.  The checks are the
+ * shared core's, the module's own for VGC_IOC_BATCH, so that both paths
+ * answer the same way.
  */
 #include <errno.h>
 #include <string.h>
@@ -145,77 +146,50 @@ int vgc_mutate(struct vgc_arena *a, const void *p)
 	return set_flag_bit(a, p, VGC_PLANE_MUTATE);
 }
 
+/*
+ * A request that the shared core judges on the object's state, the same
+ * checks as VGC_IOC_BATCH in the module (vgc_core_request()).
+ */
+static int request(struct vgc_arena *a, const void *p, __u32 op)
+{
+	unsigned int plane;
+	struct obj o;
+	int err = obj_find(a, p, &o);
+
+	if (err)
+		return err;
+	if (!obj_valid(a, &o))
+		return -EINVAL;
+	err = vgc_core_request(op, obj_code(a, &o), &plane);
+	if (err)
+		return err;
+	return vgc_core_request_done(op, plane_set(a, plane, &o));
+}
+
 int vgc_release(struct vgc_arena *a, const void *p)
 {
-	struct obj o;
-	int err = obj_find(a, p, &o);
-	unsigned int code;
-
-	if (err)
-		return err;
-	if (!obj_valid(a, &o))
-		return -EINVAL;
-	code = obj_code(a, &o);
-	if (code == VGC_ST_PERSISTENT)
-		return -EPERM;
-	if (code >= VGC_ST_DEFERRED)
-		return -EALREADY;
-	if (plane_set(a, VGC_PLANE_RELEASE, &o))
-		return -EALREADY;
-	return 0;
+	return request(a, p, VGC_BATCH_RELEASE);
 }
 
+/* a pin on a released object is dropped (and counted) by the sweep */
 int vgc_pin(struct vgc_arena *a, const void *p)
 {
-	struct obj o;
-	int err = obj_find(a, p, &o);
-
-	if (err)
-		return err;
-	if (!obj_valid(a, &o))
-		return -EINVAL;
-	/* a pin on a released object is dropped (and counted) by the sweep */
-	plane_set(a, VGC_PLANE_PIN, &o);
-	return 0;
-}
-
-#define CODE_BIT(c)	(1U << (c))
-
-/* A request that applies only to objects whose code is in "codes". */
-static int request_if(struct vgc_arena *a, const void *p, enum vgc_plane pl,
-		      unsigned int codes)
-{
-	struct obj o;
-	int err = obj_find(a, p, &o);
-
-	if (err)
-		return err;
-	if (!obj_valid(a, &o) || !(codes & CODE_BIT(obj_code(a, &o))))
-		return -EINVAL;
-	plane_set(a, pl, &o);
-	return 0;
+	return request(a, p, VGC_BATCH_PIN);
 }
 
 int vgc_keep(struct vgc_arena *a, const void *p)
 {
-	return request_if(a, p, VGC_PLANE_KEEP,
-			  CODE_BIT(VGC_ST_PROMOTE) | CODE_BIT(VGC_ST_DEMOTE));
-}
-
-static int candidate(struct vgc_arena *a, const void *p, enum vgc_plane pl)
-{
-	return request_if(a, p, pl,
-			  CODE_BIT(VGC_ST_IDLE) | CODE_BIT(VGC_ST_ACTIVE));
+	return request(a, p, VGC_BATCH_KEEP);
 }
 
 int vgc_promote(struct vgc_arena *a, const void *p)
 {
-	return candidate(a, p, VGC_PLANE_PROMOTE);
+	return request(a, p, VGC_BATCH_PROMOTE);
 }
 
 int vgc_demote(struct vgc_arena *a, const void *p)
 {
-	return candidate(a, p, VGC_PLANE_DEMOTE);
+	return request(a, p, VGC_BATCH_DEMOTE);
 }
 
 void *vgc_object_at(const struct vgc_arena *a, uint64_t index)

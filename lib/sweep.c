@@ -67,7 +67,7 @@ void sweep_block_body(struct vgc_sweep_block *b)
 		b->reclaimed[i] = o.reclaimed;
 	}
 	c.reclaimed_bytes = 0;
-	vgcu_counts_add(b->counts, &c);
+	vgc_core_counts_add(b->counts, &c);
 	for (i = 0; i < VGC_NR_STATES; i++)
 		b->hist[i] += hist[i];
 }
@@ -161,26 +161,6 @@ int vgc_sweep_block_run(enum vgc_sweep_impl impl, struct vgc_sweep_block *b)
 	return 0;
 }
 
-void vgcu_counts_add(struct vgc_sweep_counts *d,
-		     const struct vgc_sweep_counts *s)
-{
-	d->words += s->words;
-	d->live += s->live;
-	d->to_active += s->to_active;
-	d->to_idle += s->to_idle;
-	d->deferred += s->deferred;
-	d->marked += s->marked;
-	d->expired += s->expired;
-	d->reclaimed += s->reclaimed;
-	d->reclaimed_bytes += s->reclaimed_bytes;
-	d->pinned += s->pinned;
-	d->promoted += s->promoted;
-	d->demoted += s->demoted;
-	d->kept += s->kept;
-	d->dropped += s->dropped;
-	d->stable += s->stable;
-}
-
 static inline uint64_t take_word(uint64_t *w)
 {
 	if (!vgcu_load_relaxed(w))
@@ -246,7 +226,7 @@ static void sweep_span(struct vgc_arena *a, uint64_t span, uint16_t cls,
 					   __ATOMIC_RELEASE);
 	/* the block counted the reclaimed objects already */
 	nrec = c->reclaimed - nrec;
-	c->reclaimed_bytes += nrec * cls * VGC_GRANULE_SIZE;
+	c->reclaimed_bytes += vgc_core_reclaimed_bytes(cls, nrec);
 }
 
 int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,

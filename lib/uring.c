@@ -536,7 +536,7 @@ static int lib_obj(struct vgc_arena *a, unsigned int op, uint64_t index)
 	return -EINVAL;
 }
 
-/* The module's checks, in its order (kmod/vgc_batch.c, kmod/vgc_uring.c). */
+/* The module's checks (the shared core's), in its order. */
 static void lib_objects(struct vgc_uring *u, const struct ucmd *c,
 			struct vgc_uring_result *r)
 {
@@ -544,17 +544,13 @@ static void lib_objects(struct vgc_uring *u, const struct ucmd *c,
 	unsigned int op = c->pl.flags;
 	uint32_t i;
 
-	if (op < VGC_BATCH_RELEASE || op > VGC_BATCH_DEMOTE) {
-		r->res = -EINVAL;
+	r->res = vgc_core_batch_check(op, 0,
+				      c->kind == UK_OBJ ? 0 : c->pl.count);
+	if (r->res)
 		return;
-	}
 	if (c->kind == UK_OBJ) {
 		r->res = lib_obj(u->arena, op, c->pl.arg);
 		r->done = !r->res;
-		return;
-	}
-	if (c->pl.count > VGC_BATCH_MAX) {
-		r->res = -E2BIG;
 		return;
 	}
 	if (c->pl.count && !idx) {

@@ -13,9 +13,10 @@
 #include <stdbool.h>
 #include <vgcu.h>
 #include <linux/vgc_state.h>
+#include "vgc_core.h"
 
-#define VGCU_WORDS_PER_SPAN	(VGC_SPAN_GRANULES / 64)
-#define VGCU_SPAN_SHIFT_G	(VGC_SPAN_SHIFT - VGC_GRANULE_SHIFT)
+#define VGCU_WORDS_PER_SPAN	VGC_SPAN_WORDS
+#define VGCU_SPAN_SHIFT_G	VGC_SPAN_SHIFT_G
 #define VGCU_MAX_CPUS		4096
 #define VGCU_NR_REGIONS		(VGC_NR_ZONES * VGC_MAX_PARTITIONS)
 
@@ -53,7 +54,7 @@ struct vgc_arena {
 	struct vgc_layout layout;
 	struct vgc_region regions[VGCU_NR_REGIONS];	/* [zone * np + p] */
 	unsigned int nr_parts;
-	unsigned int blue_every, gen1_every, gen2_every;
+	struct vgc_cadence cadence;
 
 	struct vgc_ctrl *ctrl;		/* writable only on the anon backend */
 	struct vgc_thread_slot *threads;
@@ -160,8 +161,6 @@ int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
 		      struct vgc_region_stats *rs);
 void vgcu_sweep_block_scalar(struct vgc_sweep_block *b);
 void vgcu_sweep_block_avx2(struct vgc_sweep_block *b);
-void vgcu_counts_add(struct vgc_sweep_counts *d,
-		     const struct vgc_sweep_counts *s);
 
 uint64_t vgcu_now_ns(void);
 

@@ -350,11 +350,11 @@ static int evaluates(const struct vgc_arena *a, uint64_t n, unsigned int flags,
 {
 	if (flags & VGC_CKPT_F_ALL_ZONES)
 		return 1;
-	if (z == VGC_ZONE_BLUE && n % a->blue_every)
+	if (z == VGC_ZONE_BLUE && n % a->cadence.blue_every)
 		return 0;
-	if (g == VGC_GEN1 && n % a->gen1_every)
+	if (g == VGC_GEN1 && n % a->cadence.gen1_every)
 		return 0;
-	if (g == VGC_GEN2 && n % a->gen2_every)
+	if (g == VGC_GEN2 && n % a->cadence.gen2_every)
 		return 0;
 	return 1;
 }
