@@ -167,26 +167,25 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 		return -ENOMEM;
 	}
 	a->id = __atomic_fetch_add(&vgcu_next_id, 1, __ATOMIC_RELAXED);
-	a->fd = fd;
+	a->fd = fd >= 0 ? fd : -1;
 	vgc_core_cadence(&prm, &a->cadence);
 	pthread_mutex_init(&a->ckpt_lock_private, NULL);
 	a->ckpt_lock = &a->ckpt_lock_private;
 
 	if (fd >= 0) {
-		a->backend = VGC_BACKEND_MODULE;
+		a->ops = &vgcu_module_ops;
 		snprintf(a->reason, sizeof(a->reason), "%s%s", why,
 			 want == VGC_BACKEND_MODULE ? " (VGC_BACKEND=module)" : "");
-		err = vgcu_module_open(a, &prm);
 	} else {
-		a->backend = VGC_BACKEND_ANON;
+		a->ops = &vgcu_anon_ops;
 		if (want == VGC_BACKEND_ANON)
 			snprintf(a->reason, sizeof(a->reason),
 				 "anonymous memory requested");
 		else
 			snprintf(a->reason, sizeof(a->reason),
 				 "anonymous memory fallback: %s", why);
-		err = vgcu_anon_open(a, &prm);
 	}
+	err = a->ops->open(a, &prm);
 	if (err) {
 		vgc_arena_close(a);
 		return err;
@@ -203,10 +202,7 @@ void vgc_arena_close(struct vgc_arena *a)
 	vgc_profile_detach(a);
 	vgcu_arena_registry_del(a);
 	vgcu_tctx_drop(a);
-	if (a->backend == VGC_BACKEND_MODULE)
-		vgcu_module_close(a);
-	else
-		vgcu_anon_close(a);
+	a->ops->close(a);
 	if (a->fd >= 0)
 		close(a->fd);
 	free(a->span_info);
@@ -216,7 +212,7 @@ void vgc_arena_close(struct vgc_arena *a)
 
 enum vgc_backend vgc_arena_backend(const struct vgc_arena *a)
 {
-	return a->backend;
+	return a->ops->id;
 }
 
 const char *vgc_backend_reason(const struct vgc_arena *a)
@@ -226,7 +222,7 @@ const char *vgc_backend_reason(const struct vgc_arena *a)
 
 int vgc_arena_fd(const struct vgc_arena *a)
 {
-	return a->backend == VGC_BACKEND_MODULE ? a->fd : -1;
+	return a->fd;		/* -1 on the anonymous backend */
 }
 
 const struct vgc_layout *vgc_arena_layout(const struct vgc_arena *a)

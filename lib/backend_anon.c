@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "vgcu_int.h"
 
 static void anon_bind_regions(struct vgc_arena *a)
@@ -73,7 +74,7 @@ static void anon_shared_lock(struct vgc_arena *a)
 	pthread_mutexattr_destroy(&at);
 }
 
-int vgcu_anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
+static int anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 {
 	int err = vgcu_layout_anon(prm, &a->layout, a->regions);
 	void *m;
@@ -104,9 +105,77 @@ int vgcu_anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 	return 0;
 }
 
-void vgcu_anon_close(struct vgc_arena *a)
+static void anon_close(struct vgc_arena *a)
 {
 	if (a->map)
 		munmap(a->map, a->map_size);
 	a->map = NULL;
 }
+
+static int anon_register(struct vgc_arena *a, unsigned int part)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->nr_slots; i++) {
+		struct vgc_thread_slot *ts = &a->threads[i];
+		uint32_t expect = 0;
+
+		if (vgcu_load_relaxed(&ts->in_use))
+			continue;
+		if (!__atomic_compare_exchange_n(&ts->in_use, &expect, 1, false,
+						 __ATOMIC_ACQ_REL,
+						 __ATOMIC_RELAXED))
+			continue;
+		ts->partition = part;
+		ts->tid = (uint32_t)gettid();
+		__atomic_fetch_add(&a->ctrl->nr_threads, 1, __ATOMIC_RELAXED);
+		return (int)i;
+	}
+	return -EBUSY;
+}
+
+static void anon_unregister(struct vgc_arena *a, struct vgcu_tctx *t)
+{
+	t->ts->tid = 0;
+	__atomic_fetch_sub(&a->ctrl->nr_threads, 1, __ATOMIC_RELAXED);
+	vgcu_store(&t->ts->in_use, 0);
+}
+
+/* The reserve is mapped already: growing only moves the boundary. */
+static int anon_grow(struct vgc_arena *a, unsigned int zone, unsigned int part,
+		     uint64_t granules)
+{
+	(void)zone;
+	(void)part;
+	a->ctrl->committed_bytes += granules << VGC_GRANULE_SHIFT;
+	return 0;
+}
+
+static int anon_stats(const struct vgc_arena *a, struct vgc_stats *st)
+{
+	const struct vgc_layout *l = &a->layout;
+	unsigned int i;
+
+	st->nr_threads = vgcu_load(&a->ctrl->nr_threads);
+	st->gp_seq = vgcu_load(&a->ctrl->gp_seq);
+	st->checkpoints = vgcu_load(&a->ctrl->checkpoints);
+	st->committed_bytes = a->ctrl->committed_bytes;
+	st->metadata_bytes = l->data_offset;
+	/* from the ctrl page: shared with a fork()ed child's checkpoints */
+	for (i = 0; i < l->nr_regions; i++) {
+		st->reclaimed_objects += a->ctrl->regions[i].reclaimed_objects;
+		st->reclaimed_bytes += a->ctrl->regions[i].reclaimed_bytes;
+	}
+	return 0;
+}
+
+const struct vgcu_backend_ops vgcu_anon_ops = {
+	.id = VGC_BACKEND_ANON,
+	.open = anon_open,
+	.close = anon_close,
+	.checkpoint = vgcu_checkpoint_local,
+	.thread_register = anon_register,
+	.thread_unregister = anon_unregister,
+	.grow = anon_grow,
+	.stats = anon_stats,
+};

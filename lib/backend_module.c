@@ -99,7 +99,7 @@ static int module_map(struct vgc_arena *a)
 	return 0;
 }
 
-int vgcu_module_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
+static int module_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 {
 	struct vgc_arena_params p = *prm;
 	struct vgc_layout *l = &a->layout;
@@ -121,7 +121,7 @@ int vgcu_module_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 	return vgcu_layout_adopt(a);
 }
 
-void vgcu_module_close(struct vgc_arena *a)
+static void module_close(struct vgc_arena *a)
 {
 	if (a->map)
 		munmap(a->map, a->map_size);
@@ -130,3 +130,80 @@ void vgcu_module_close(struct vgc_arena *a)
 		close(a->fd);
 	a->fd = -1;
 }
+
+static int module_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
+			     struct vgc_checkpoint *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->size = sizeof(*res);
+	res->flags = o->flags;
+	res->partition_mask = o->partition_mask;
+	if (ioctl(a->fd, VGC_IOC_CHECKPOINT, res)) {
+		int e = errno;
+
+		if (e == EAGAIN) {
+			a->blocker_slot = res->blocker_slot;
+			a->blocker_tid = res->blocker_tid;
+		}
+		return vgcu_errno(e);
+	}
+	return 0;
+}
+
+static int module_register(struct vgc_arena *a, unsigned int part)
+{
+	struct vgc_thread_reg r;
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.partition = part;
+	if (ioctl(a->fd, VGC_IOC_THREAD_REGISTER, &r))
+		return vgcu_errno(errno);
+	if (r.slot >= a->nr_slots)
+		return -EPROTO;
+	return (int)r.slot;
+}
+
+static void module_unregister(struct vgc_arena *a, struct vgcu_tctx *t)
+{
+	struct vgc_thread_reg r;
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.slot = (uint32_t)t->slot;
+	/* fails only for a slot the kernel dropped already: nothing to do */
+	ioctl(a->fd, VGC_IOC_THREAD_UNREGISTER, &r);
+}
+
+static int module_grow(struct vgc_arena *a, unsigned int zone,
+		       unsigned int part, uint64_t granules)
+{
+	struct vgc_grow g;
+
+	memset(&g, 0, sizeof(g));
+	g.size = sizeof(g);
+	g.zone = zone;
+	g.partition = part;
+	g.granules = granules;
+	if (ioctl(a->fd, VGC_IOC_GROW, &g))
+		return vgcu_errno(errno);
+	return 0;
+}
+
+static int module_stats(const struct vgc_arena *a, struct vgc_stats *st)
+{
+	if (ioctl(a->fd, VGC_IOC_GET_STATS, st))
+		return vgcu_errno(errno);
+	return 0;
+}
+
+const struct vgcu_backend_ops vgcu_module_ops = {
+	.id = VGC_BACKEND_MODULE,
+	.open = module_open,
+	.close = module_close,
+	.checkpoint = module_checkpoint,
+	.thread_register = module_register,
+	.thread_unregister = module_unregister,
+	.grow = module_grow,
+	.stats = module_stats,
+};

@@ -2,7 +2,7 @@
 /*
  * Checkpoints.  The module backend asks the kernel (VGC_IOC_CHECKPOINT:
  * grace period, then each partition swept on its own CPU).  The anonymous
- * backend does the same work in the calling thread, in the same order and
+ * backend does the same work in the calling thread (vgcu_checkpoint_local), in the same order and
  * with the same statistics in the ctrl page: grace-period check (-EAGAIN
  * and the first blocker), gp_seq++, checkpoints++, the zone activation mask
  * of checkpoint n, then a sweep of every selected (zone, partition).  The
@@ -11,34 +11,8 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include "vgcu_int.h"
 #include "vgcu_zone.h"
-
-static int module_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
-			     struct vgc_checkpoint *res)
-{
-	struct vgc_checkpoint c;
-
-	memset(&c, 0, sizeof(c));
-	c.size = sizeof(c);
-	c.flags = o->flags;
-	c.partition_mask = o->partition_mask;
-	if (ioctl(a->fd, VGC_IOC_CHECKPOINT, &c)) {
-		int e = errno;
-
-		if (e == EAGAIN) {
-			a->blocker_slot = c.blocker_slot;
-			a->blocker_tid = c.blocker_tid;
-		}
-		if (res)
-			*res = c;
-		return vgcu_errno(e);
-	}
-	if (res)
-		*res = c;
-	return 0;
-}
 
 static bool slot_in_use(const void *ctx, unsigned int slot)
 {
@@ -47,8 +21,8 @@ static bool slot_in_use(const void *ctx, unsigned int slot)
 	return vgcu_load(&ts[slot].in_use);
 }
 
-static int anon_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
-			   struct vgc_checkpoint *res)
+int vgcu_checkpoint_local(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
+			  struct vgc_checkpoint *res)
 {
 	struct vgc_ctrl *ctrl = a->ctrl;
 	unsigned int z, p;
@@ -126,34 +100,14 @@ int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 	if (err)
 		return err;
 	vgc_profile_sample_mask(a, o.flags, o.partition_mask);
-	if (a->backend == VGC_BACKEND_MODULE)
-		return module_checkpoint(a, &o, result);
-	return anon_checkpoint(a, &o, result ? result : &local);
+	return a->ops->checkpoint(a, &o, result ? result : &local);
 }
 
 int vgc_arena_stats(const struct vgc_arena *a, struct vgc_stats *st)
 {
-	const struct vgc_layout *l = &a->layout;
-	unsigned int i;
-
 	if (!st)
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
 	st->size = sizeof(*st);
-	if (a->backend == VGC_BACKEND_MODULE) {
-		if (ioctl(a->fd, VGC_IOC_GET_STATS, st))
-			return vgcu_errno(errno);
-		return 0;
-	}
-	st->nr_threads = vgcu_load(&a->ctrl->nr_threads);
-	st->gp_seq = vgcu_load(&a->ctrl->gp_seq);
-	st->checkpoints = vgcu_load(&a->ctrl->checkpoints);
-	st->committed_bytes = a->ctrl->committed_bytes;
-	st->metadata_bytes = l->data_offset;
-	/* from the ctrl page: shared with a fork()ed child's checkpoints */
-	for (i = 0; i < l->nr_regions; i++) {
-		st->reclaimed_objects += a->ctrl->regions[i].reclaimed_objects;
-		st->reclaimed_bytes += a->ctrl->regions[i].reclaimed_bytes;
-	}
-	return 0;
+	return a->ops->stats(a, st);
 }

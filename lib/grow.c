@@ -8,8 +8,6 @@
  * Gen0 can locate what it allocates there.
  */
 #include <errno.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include "vgcu_int.h"
 
 int vgc_grow(struct vgc_arena *a, unsigned int zone, unsigned int partition,
@@ -31,21 +29,9 @@ int vgc_grow(struct vgc_arena *a, unsigned int zone, unsigned int partition,
 		err = -ENOSPC;
 		goto out;
 	}
-	if (a->backend == VGC_BACKEND_MODULE) {
-		struct vgc_grow g;
-
-		memset(&g, 0, sizeof(g));
-		g.size = sizeof(g);
-		g.zone = zone;
-		g.partition = partition;
-		g.granules = gran;
-		if (ioctl(a->fd, VGC_IOC_GROW, &g)) {
-			err = vgcu_errno(errno);
-			goto out;
-		}
-	} else {
-		a->ctrl->committed_bytes += gran << VGC_GRANULE_SHIFT;
-	}
+	err = a->ops->grow(a, zone, partition, gran);
+	if (err)
+		goto out;
 	f = (r->gen_first[VGC_GEN0] + r->gen_granules[VGC_GEN0]) >>
 	    VGCU_SPAN_SHIFT_G;
 	for (s = f; s < f + (gran >> VGCU_SPAN_SHIFT_G); s++)

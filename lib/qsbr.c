@@ -14,49 +14,13 @@
 #include <unistd.h>
 #include "vgcu_int.h"
 
-static void slot_online(struct vgc_arena *a, struct vgc_thread_slot *ts)
+void vgcu_slot_online(struct vgc_arena *a, struct vgc_thread_slot *ts)
 {
 	vgcu_store(&ts->online, 1);
 	/* online before reading gp_seq: a checkpoint either sees us or has
 	 * already moved gp_seq, which our store below then matches */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	vgcu_store(&ts->qs_seq, vgcu_load(&a->ctrl->gp_seq));
-}
-
-static int anon_register(struct vgc_arena *a, unsigned int part)
-{
-	unsigned int i;
-
-	for (i = 0; i < a->nr_slots; i++) {
-		struct vgc_thread_slot *ts = &a->threads[i];
-		uint32_t expect = 0;
-
-		if (vgcu_load_relaxed(&ts->in_use))
-			continue;
-		if (!__atomic_compare_exchange_n(&ts->in_use, &expect, 1, false,
-						 __ATOMIC_ACQ_REL,
-						 __ATOMIC_RELAXED))
-			continue;
-		ts->partition = part;
-		ts->tid = (uint32_t)gettid();
-		__atomic_fetch_add(&a->ctrl->nr_threads, 1, __ATOMIC_RELAXED);
-		return (int)i;
-	}
-	return -EBUSY;
-}
-
-static int module_register(struct vgc_arena *a, unsigned int part)
-{
-	struct vgc_thread_reg r;
-
-	memset(&r, 0, sizeof(r));
-	r.size = sizeof(r);
-	r.partition = part;
-	if (ioctl(a->fd, VGC_IOC_THREAD_REGISTER, &r))
-		return vgcu_errno(errno);
-	if (r.slot >= a->nr_slots)
-		return -EPROTO;
-	return (int)r.slot;
 }
 
 int vgc_thread_register(struct vgc_arena *a, int partition)
@@ -72,10 +36,7 @@ int vgc_thread_register(struct vgc_arena *a, int partition)
 		partition = vgcu_partition_of_thread(a, NULL);
 	if ((unsigned int)partition >= a->nr_parts)
 		return -ERANGE;
-	if (a->backend == VGC_BACKEND_MODULE)
-		slot = module_register(a, (unsigned int)partition);
-	else
-		slot = anon_register(a, (unsigned int)partition);
+	slot = a->ops->thread_register(a, (unsigned int)partition);
 	if (slot < 0)
 		return slot;
 	t->slot = slot;
@@ -83,7 +44,7 @@ int vgc_thread_register(struct vgc_arena *a, int partition)
 	t->ts = &a->threads[slot];
 	/* the allocation fast path trusts cursors to lie in this partition */
 	memset(t->cur, 0, sizeof(t->cur));
-	slot_online(a, t->ts);
+	vgcu_slot_online(a, t->ts);
 	return 0;
 }
 
@@ -95,18 +56,7 @@ void vgcu_thread_exit(struct vgcu_tctx *t)
 	if (t->slot < 0)
 		return;
 	vgcu_store(&t->ts->online, 0);
-	if (a->backend == VGC_BACKEND_MODULE) {
-		struct vgc_thread_reg r;
-
-		memset(&r, 0, sizeof(r));
-		r.size = sizeof(r);
-		r.slot = (uint32_t)t->slot;
-		ioctl(a->fd, VGC_IOC_THREAD_UNREGISTER, &r);
-	} else {
-		t->ts->tid = 0;
-		__atomic_fetch_sub(&a->ctrl->nr_threads, 1, __ATOMIC_RELAXED);
-		vgcu_store(&t->ts->in_use, 0);
-	}
+	a->ops->thread_unregister(a, t);
 	t->slot = -1;
 	t->partition = -1;
 	t->ts = NULL;
@@ -144,7 +94,7 @@ void vgc_thread_online(struct vgc_arena *a)
 	struct vgcu_tctx *t = vgcu_tctx(a, false);
 
 	if (t && t->ts)
-		slot_online(a, t->ts);
+		vgcu_slot_online(a, t->ts);
 }
 
 int vgc_blocker(const struct vgc_arena *a, unsigned int *slot,

@@ -43,9 +43,35 @@ static inline bool vgcu_test_and_set(uint64_t *w, unsigned int b)
 #endif
 }
 
+struct vgcu_tctx;
+
+/*
+ * What differs between the backends, and nothing else: every other file
+ * of the library calls through a->ops and never asks which backend it has.
+ */
+struct vgcu_backend_ops {
+	enum vgc_backend id;
+	/* Builds and maps the arena of prm; a->fd is the module's or -1. */
+	int (*open)(struct vgc_arena *a, const struct vgc_arena_params *prm);
+	void (*close)(struct vgc_arena *a);
+	/* Grace period and sweep; o is validated; res may not be NULL. */
+	int (*checkpoint)(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
+			  struct vgc_checkpoint *res);
+	/* A slot for the calling thread in partition part, or -errno. */
+	int (*thread_register)(struct vgc_arena *a, unsigned int part);
+	void (*thread_unregister)(struct vgc_arena *a, struct vgcu_tctx *t);
+	/* Backs granules more of (zone, part)'s reserve; sweep lock held. */
+	int (*grow)(struct vgc_arena *a, unsigned int zone, unsigned int part,
+		    uint64_t granules);
+	int (*stats)(const struct vgc_arena *a, struct vgc_stats *st);
+};
+
+extern const struct vgcu_backend_ops vgcu_module_ops;
+extern const struct vgcu_backend_ops vgcu_anon_ops;
+
 struct vgc_arena {
 	uint64_t id;			/* never reused: keys thread contexts */
-	enum vgc_backend backend;
+	const struct vgcu_backend_ops *ops;
 	char reason[160];
 	int fd;				/* module only */
 
@@ -115,12 +141,15 @@ static inline struct vgc_region *vgcu_region(struct vgc_arena *a,
 	return &a->regions[zone * a->nr_parts + part];
 }
 
-/* backend_anon.c, backend_module.c */
-int vgcu_anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm);
-void vgcu_anon_close(struct vgc_arena *a);
+/* backend_module.c */
 int vgcu_module_probe(char *why, size_t len);
-int vgcu_module_open(struct vgc_arena *a, const struct vgc_arena_params *prm);
-void vgcu_module_close(struct vgc_arena *a);
+
+/* checkpoint.c: a checkpoint swept by the calling process */
+int vgcu_checkpoint_local(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
+			  struct vgc_checkpoint *res);
+
+/* qsbr.c */
+void vgcu_slot_online(struct vgc_arena *a, struct vgc_thread_slot *ts);
 
 /* tls.c */
 struct vgcu_tctx *vgcu_tctx_slow(struct vgc_arena *a, bool create);
