@@ -22,7 +22,7 @@ KSFT_TARBALL	:= /usr/src/linux-source-6.1.tar.xz
 KSFT_DIR	:= $(BUILD)/kselftest
 KSFT_STAMP	:= $(KSFT_DIR)/.extracted
 # FIXTURE_SETUP/TEARDOWN define non-static functions.
-SELFTEST_CFLAGS	:= $(CFLAGS_COMMON) -Wno-missing-prototypes -pthread -isystem $(KSFT_DIR) -isystem $(KSFT_DIR)/tests -MMD -MP
+SELFTEST_CFLAGS	:= $(CFLAGS_COMMON) -I$(TOP)/core -Wno-missing-prototypes -pthread -isystem $(KSFT_DIR) -isystem $(KSFT_DIR)/tests -MMD -MP
 SELFTEST_LIBS	:= $(LIBVGCU_A) -lnuma -luring -pthread -lm
 # Module tests speak ioctl, mmap and io_uring (liburing) to /dev/vgc only.
 KTEST_LIBS	:= -Wl,--as-needed -luring -pthread
