@@ -138,6 +138,8 @@ extern atomic64_t vgc_nr_arenas;
 extern atomic_long_t *vgc_node_pages;
 long vgc_cmd_dispatch(struct file *file, unsigned int nr, void __user *arg);
 struct vgc_arena *vgc_file_arena(struct file *file);
+
+/* vgc_uaccess.c */
 int vgc_copy_in(void *dst, size_t ksize, size_t ver0,
 		const void __user *arg, u32 *usize);
 int vgc_copy_out(void __user *arg, const void *src, size_t ksize, u32 usize);
