@@ -18,9 +18,17 @@ PREFIX		?= /usr/local
 
 # Debian kernels the module is built and tested for.  Short names (6.1,
 # 6.12) resolve to the newest installed Debian amd64 kernel of that series.
+# A make that runs after tools/deps.sh installed kernels must be a new make
+# process: make caches directory listings, so $(wildcard) in the process
+# that ran the install still sees the old, empty /lib/modules.
 KVERS		?= 6.1 6.12
-kver_of		= $(if $(findstring -,$(1)),$(1),$(notdir $(lastword $(sort $(wildcard /lib/modules/$(1).*-amd64 /lib/modules/$(1).*+deb*-amd64)))))
+MODULES_ROOT	?= /lib/modules
+kver_of		= $(if $(findstring -,$(1)),$(1),$(notdir $(lastword $(sort $(wildcard $(MODULES_ROOT)/$(1).*-amd64 $(MODULES_ROOT)/$(1).*+deb*-amd64)))))
 KVERS_FULL	= $(foreach k,$(KVERS),$(call kver_of,$(k)))
+# Kernels of KVERS with no headers to build against.
+KVERS_MISSING	= $(foreach k,$(KVERS),$(if $(wildcard $(MODULES_ROOT)/$(call kver_of,$(k))/build/Makefile),,$(k)))
+# The dependency installer; tests replace it with a stub.
+DEPS		?= $(TOP)/tools/deps.sh
 
 CC		?= gcc
 CFLAGS_COMMON	:= -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
@@ -28,15 +36,16 @@ CFLAGS_COMMON	:= -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -D_GNU_SOURCE -I$(TOP)/uapi -I$(TOP)/lib/include
 
 .PHONY: all deps module lib tools selftests check check-host check-vm \
-	check-debug run install modules_install lint clean
+	check-debug run run-vm install modules_install lint clean
 
 all: module lib tools
 
 deps:
-	@$(TOP)/tools/deps.sh
+	@$(DEPS)
 
 include lib/lib.mk
 include kmod/kmod.mk
+include kmod/dkms.mk
 include tools/tools.mk
 include selftests/selftests.mk
 include tools/debug-kernel/debug.mk

@@ -4,7 +4,8 @@
 # Each build directory holds the Kbuild file and links to the sources, and
 # M= points there, so objects never land in the source tree.
 #
-#   make module                 all kernels of $(KVERS_FULL), W=1, -Werror
+#   make module                 all kernels of $(KVERS_FULL), W=1
+#   make module WERROR=1        warnings are errors (make check does this)
 #   make module KDIR=<tree>     a custom (e.g. debug) kernel tree, into
 #                               build/kmod/<its kernelrelease>/vgc.ko
 #   make module C=2             run sparse over every file as well
@@ -13,8 +14,11 @@
 
 KMOD_SRCS	:= $(wildcard $(TOP)/kmod/*.c $(TOP)/kmod/*.h) \
 		   $(wildcard $(TOP)/core/*.c $(TOP)/core/*.h) \
-		   $(wildcard $(TOP)/uapi/linux/*.h) $(TOP)/Kbuild
-KMOD_FLAGS	:= W=1 KCFLAGS=-Werror
+		   $(wildcard $(TOP)/uapi/linux/*.h) $(TOP)/Kbuild $(TOP)/VERSION
+# -Werror only where the compiler is known (CI, make check): a user's newer
+# gcc may warn where ours does not, and must still build the module.
+WERROR		?= 0
+KMOD_FLAGS	= W=1 $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 KDIR		?=
 CHECKPATCH_DIR	:= $(BUILD)/checkpatch
 CHECKPATCH	:= $(CHECKPATCH_DIR)/scripts/checkpatch.pl
@@ -29,17 +33,28 @@ module:
 	@$(MAKE) --no-print-directory $(BUILD)/kmod/$(KDIR_REL)/vgc.ko \
 		KMOD_KDIR_$(subst .,_,$(subst -,_,$(subst +,_,$(KDIR_REL))))=$(KDIR)
 else
-module: $(foreach k,$(KVERS_FULL),$(BUILD)/kmod/$(k)/vgc.ko)
+module: kvers-check $(foreach k,$(KVERS_FULL),$(BUILD)/kmod/$(k)/vgc.ko)
 endif
 
+# A kernel of KVERS without headers is an error, not "nothing to be done".
+.PHONY: kvers-check
+kvers-check:
+	@if [ -n "$(strip $(KVERS_MISSING))" ]; then \
+		echo "module: no kernel headers for KVERS=$(strip $(KVERS_MISSING)) under $(MODULES_ROOT)" >&2; \
+		echo "module: installed: $$(ls $(MODULES_ROOT) 2>/dev/null | tr '\n' ' ')" >&2; \
+		echo "module: Debian: apt-get install linux-headers-<version>-amd64 (or make deps)" >&2; \
+		exit 2; \
+	fi
+
 # Kernel tree of a kernel release: KDIR when given, Debian's headers else.
-kmod_kdir = $(if $(KMOD_KDIR_$(subst .,_,$(subst -,_,$(subst +,_,$(1))))),$(KMOD_KDIR_$(subst .,_,$(subst -,_,$(subst +,_,$(1))))),/lib/modules/$(1)/build)
+kmod_kdir = $(if $(KMOD_KDIR_$(subst .,_,$(subst -,_,$(subst +,_,$(1))))),$(KMOD_KDIR_$(subst .,_,$(subst -,_,$(subst +,_,$(1))))),$(MODULES_ROOT)/$(1)/build)
 
 # Links are refreshed on every build so that removed sources disappear.
 define kmod_tree
 	mkdir -p $(1)/kmod
 	rm -f $(1)/kmod/*.c $(1)/kmod/*.h
 	ln -sfn $(TOP)/Kbuild $(1)/Kbuild
+	ln -sfn $(TOP)/VERSION $(1)/VERSION
 	ln -sfn $(TOP)/uapi $(1)/uapi
 	mkdir -p $(1)/core
 	rm -f $(1)/core/*.c $(1)/core/*.h
@@ -51,11 +66,12 @@ $(BUILD)/kmod/%/vgc.ko: $(KMOD_SRCS)
 	$(call kmod_tree,$(BUILD)/kmod/$*)
 	$(MAKE) -C $(call kmod_kdir,$*) M=$(BUILD)/kmod/$* $(KMOD_FLAGS) modules
 
+sparse-kmod: WERROR := 1
 sparse-kmod:
 	@set -e; for k in $(KVERS_FULL); do \
 		d=$(BUILD)/kmod/$$k; \
 		$(MAKE) --no-print-directory $$d/vgc.ko; \
-		$(MAKE) -C /lib/modules/$$k/build M=$$d $(KMOD_FLAGS) C=2 \
+		$(MAKE) -C $(MODULES_ROOT)/$$k/build M=$$d $(KMOD_FLAGS) C=2 \
 			modules 2>&1 | tee $$d/sparse.log; \
 		if grep -E 'warning:|error:' $$d/sparse.log; then \
 			echo "sparse: $$k not clean"; exit 1; fi; \
@@ -77,6 +93,7 @@ lint-kmod: $(CHECKPATCH)
 lint: lint-kmod
 
 modules_install: module
+	@test -n "$(strip $(KVERS_FULL))" || { echo "modules_install: no kernel for KVERS=$(KVERS)" >&2; exit 2; }
 	@set -e; for k in $(KVERS_FULL); do \
 		install -D -m 0644 $(BUILD)/kmod/$$k/vgc.ko \
 			$(DESTDIR)/lib/modules/$$k/updates/vgc.ko; \

@@ -52,7 +52,7 @@ $(KSFT_STAMP): $(KSFT_TARBALL)
 	@touch $@
 
 $(KSFT_TARBALL):
-	@$(TOP)/tools/deps.sh
+	@$(DEPS)
 
 kselftest-headers: $(KSFT_STAMP)
 
@@ -92,17 +92,38 @@ check-vm: module $(VGC_COUNTERS)
 		--test-timeout $(TEST_TIMEOUT) --filter '$(TESTS)' \
 		--counts-dir $(CHECK_DIR) $(KVERS_FULL)
 
+# Build and install tests: selftests/build/*_test.sh, TAP each, counted as
+# one case per "ok" / "not ok" / "ok ... # SKIP" line.
+BUILD_TESTS	:= $(sort $(wildcard $(TOP)/selftests/build/*_test.sh))
+
+.PHONY: check-build
+check-build:
+	@mkdir -p $(CHECK_DIR)
+	@p=0; f=0; s=0; for t in $(BUILD_TESTS); do \
+		name=build/$$(basename $$t .sh); \
+		if [ -n "$(TESTS)" ] && [[ $$name != *"$(TESTS)"* ]]; then continue; fi; \
+		out=$$(timeout $(TEST_TIMEOUT) $$t 2>&1); rc=$$?; echo "$$out" | sed 's/^/# /'; \
+		ts=$$(grep -c '^ok .*# SKIP' <<<"$$out"); \
+		tp=$$(($$(grep -c '^ok ' <<<"$$out") - ts)); \
+		tf=$$(grep -c '^not ok ' <<<"$$out"); \
+		[ $$rc = 0 ] || [ $$tf -gt 0 ] || tf=1; \
+		p=$$((p + tp)); f=$$((f + tf)); s=$$((s + ts)); \
+		if [ $$rc = 0 ]; then echo "ok $$name"; else echo "not ok $$name # exit $$rc"; fi; \
+	done; echo "$$p $$f $$s" >$(CHECK_DIR)/build-tests.counts; \
+	echo "# build: $$p passed, $$f failed, $$s skipped"
+
 # Every step runs even when an earlier one failed, so that the closing line
 # counts everything; a failed build counts as one failure.
 check:
-	@$(TOP)/tools/deps.sh
+	@$(DEPS)
 	@rm -rf $(CHECK_DIR) && mkdir -p $(CHECK_DIR)
-	@$(MAKE) --no-print-directory -k W=1 all selftests || \
+	@$(MAKE) --no-print-directory -k W=1 WERROR=1 all selftests || \
 		{ echo "check: build failed"; echo "0 1 0" >$(CHECK_DIR)/build.counts; }
 	@$(MAKE) --no-print-directory check-host CHECK_DIR=$(CHECK_DIR) || true
+	@$(MAKE) --no-print-directory check-build CHECK_DIR=$(CHECK_DIR) || true
 	@$(MAKE) --no-print-directory check-vm CHECK_DIR=$(CHECK_DIR) || true
 	@# A step that died before writing its counts is one failure.
-	@for c in host $(addprefix vm-,$(KVERS_FULL)); do \
+	@for c in host build-tests $(addprefix vm-,$(KVERS_FULL)); do \
 		[ -s $(CHECK_DIR)/$$c.counts ] || \
 		{ echo "check: $$c reported nothing"; echo "0 1 0" >$(CHECK_DIR)/$$c.counts; }; \
 	done

@@ -18,14 +18,23 @@ $(BUILD)/tools/vgcctl: $(TOP)/tools/vgcctl.c $(LIBVGCU_A)
 	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $< $(LIBVGCU_A) -lnuma -luring -pthread -lm
 
 # make run: boot a VM on KVER (default 6.12), load vgc.ko, run the demo under
-# numactl on each node and the paper tables, unload.
+# numactl on each node and the paper tables, unload.  The kernel is resolved
+# in run-vm, a make started after the deps step, which may have installed it.
 RUN_KVER	= $(call kver_of,$(or $(KVER),6.12))
 
 run:
-	@$(TOP)/tools/deps.sh
-	@$(MAKE) --no-print-directory module lib $(BUILD)/tools/vgcctl KVERS=$(or $(KVER),6.12)
+	@$(DEPS)
+	@$(MAKE) --no-print-directory run-vm
+
+run-vm:
+	@test -n "$(RUN_KVER)" || { echo "run: no Debian $(or $(KVER),6.12) kernel under $(MODULES_ROOT)" >&2; exit 2; }
+ifneq ($(RUN_DRY),)
+	@echo "run: kernel $(RUN_KVER) module $(BUILD)/kmod/$(RUN_KVER)/vgc.ko"
+else
+	@$(MAKE) --no-print-directory module lib $(BUILD)/tools/vgcctl KVERS=$(RUN_KVER)
 	@$(MAKE) --no-print-directory $(BUILD)/tools/vgc-bench || \
 		echo "run: vgc-bench did not build; the demo runs without it"
 	$(TOP)/tools/vm/vgc-vm --kernel $(RUN_KVER) \
 		--module $(BUILD)/kmod/$(RUN_KVER)/vgc.ko --rmmod --timeout 1200 \
 		-- $(TOP)/tools/vm/run-demo.sh
+endif

@@ -37,7 +37,7 @@ if [ -n "${DEBUG_STOCK_KERNEL:-}" ]; then
 	say "dry run on the stock Debian kernel $krel (no debug options)"
 	t_kernel=0
 	t1=$(date +%s)
-	$make --no-print-directory -C "$top" module KVERS="$krel" || die "vgc.ko does not build"
+	$make --no-print-directory -C "$top" module WERROR=1 KVERS="$krel" || die "vgc.ko does not build"
 	vmargs=(--kernel "$krel")
 	export VGC_DEBUG_STOCK=1
 else
@@ -51,7 +51,7 @@ else
 	[ -r "$image" ] || die "no bzImage in $tree"
 	krel=$(cat "$tree/include/config/kernel.release")
 	t1=$(date +%s)
-	$make --no-print-directory -C "$top" module KDIR="$tree" ||
+	$make --no-print-directory -C "$top" module WERROR=1 KDIR="$tree" ||
 		die "vgc.ko does not build against $tree"
 	vmargs=(--kernel-image "$image")
 fi
