@@ -141,8 +141,16 @@ static const struct file_operations vgc_fops = {
 #endif
 };
 
+/*
+ * A fixed misc minor (unassigned in Documentation/admin-guide/devices.txt
+ * of 6.1 and 6.12) lets the devname alias below create /dev/vgc at boot
+ * and load the module on its first open.  Should another driver hold it,
+ * the device still registers, with a dynamic minor.
+ */
+#define VGC_MISC_MINOR	247
+
 static struct miscdevice vgc_misc = {
-	.minor	= MISC_DYNAMIC_MINOR,
+	.minor	= VGC_MISC_MINOR,
 	.name	= "vgc",
 	.fops	= &vgc_fops,
 };
@@ -160,6 +168,12 @@ static int __init vgc_init(void)
 		goto err_free;
 	vgc_debugfs_init();
 	ret = misc_register(&vgc_misc);
+	if (ret == -EBUSY) {
+		pr_info("vgc: misc minor %d taken, using a dynamic one\n",
+			VGC_MISC_MINOR);
+		vgc_misc.minor = MISC_DYNAMIC_MINOR;
+		ret = misc_register(&vgc_misc);
+	}
 	if (ret)
 		goto err_debugfs;
 	return 0;
@@ -189,3 +203,7 @@ module_exit(vgc_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("VGC project");
 MODULE_DESCRIPTION("VGC zone-based memory lifecycle manager");
+/* The library's version: one VERSION file for the module and libvgcu. */
+MODULE_VERSION(VGC_VERSION);
+MODULE_ALIAS_MISCDEV(VGC_MISC_MINOR);
+MODULE_ALIAS("devname:vgc");
