@@ -6,8 +6,8 @@
  * partition (one partition per participating CPU) and each region into
  * Gen0/Gen1/Gen2 segments.  Objects are allocated from the calling thread's
  * partition, live in the checkpoint bit-planes of <linux/vgc.h>, and are
- * reclaimed at checkpoints once the grace periods of DESIGN section 3 have
- * passed.
+ * reclaimed at checkpoints once the grace periods of docs/design.md, Grace
+ * periods have passed.
  *
  * Every call that can fail returns 0 (or a non-negative value) on success
  * and a negative errno value on failure; vgc_strerror() explains it.

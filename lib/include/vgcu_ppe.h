@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libvgcu PPE: Partitioned Parallel Execution (DESIGN section 6).
+ * libvgcu PPE: Partitioned Parallel Execution (docs/design.md, PPE).
  *
  * A PPE pool owns one native thread per partition, pinned to a CPU the
  * process may use, each registered with its own core-local partition of a

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Yield Memory (DESIGN section 5): per-thread scoped bump arenas for
- * ephemeral values.  No state bits, no checkpoint work, no atomics: a value
- * allocated in a scope lives until that scope exits, and exiting a scope
- * is O(1) whatever it allocated.  A value that must outlive its scope is
- * persisted into a zone and so enters the checkpoint lifecycle.
+ * Yield Memory (docs/design.md, Yield Memory): per-thread scoped bump
+ * arenas for ephemeral values.  No state bits, no checkpoint work, no
+ * atomics: a value allocated in a scope lives until that scope exits, and
+ * exiting a scope is O(1) whatever it allocated.  A value that must outlive
+ * its scope is persisted into a zone and so enters the checkpoint
+ * lifecycle.
  *
  * Scopes nest and must exit in LIFO order on the thread that entered them.
  * Memory is never shared between threads: passing a Yield pointer to

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvgcu zone intelligence: per-object profiling, the Red/Green/Blue
- * decision of DESIGN section 4, the cost and pause model with its
+ * decision of docs/design.md, Zones, the cost and pause model with its
  * non-negative least-squares fit, promotion/demotion candidates and
  * re-homing (expire + reallocate), and the Passive VGC static hint.
  *
@@ -74,7 +74,7 @@ void vgc_zone_policy_init(struct vgc_zone_policy *p);
  */
 int vgc_zone_policy_check(const struct vgc_zone_policy *p);
 
-/* Feature functions of the cost model (DESIGN section 4). */
+/* Feature functions of the cost model (docs/design.md, Zones). */
 struct vgc_cost_features {
 	double f_mark, f_scan, f_stage;
 };
