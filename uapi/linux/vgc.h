@@ -62,7 +62,7 @@ enum vgc_gen {
 	VGC_GEN2	= 2,
 };
 
-/* The paper's 3-bit object state code (DESIGN section 3). */
+/* The paper's 3-bit object state code (docs/design.md, State machine). */
 enum vgc_state {
 	VGC_ST_IDLE		= 0,	/* 000 */
 	VGC_ST_ACTIVE		= 1,	/* 001 */
@@ -165,7 +165,7 @@ struct vgc_arena_params {
 	 */
 	__u64 zone_reserve_granules[VGC_NR_ZONES];
 	/*
-	 * Checkpoint cadence (DESIGN section 3, zone activation mask):
+	 * Checkpoint cadence (docs/design.md, Checkpoints):
 	 * Blue is evaluated every blue_every-th checkpoint, Gen1 every
 	 * gen1_every-th, Gen2 every gen2_every-th.  0 selects 4, 4, 16.
 	 */

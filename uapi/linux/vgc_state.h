@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * VGC state logic: the checkpoint transition table of DESIGN section 3,
- * evaluated 64 objects at a time over the bit-planes of <linux/vgc.h>.
+ * VGC state logic: the checkpoint transition table of docs/design.md,
+ * State machine, evaluated 64 objects at a time over the bit-planes of
+ * <linux/vgc.h>.
  *
  * This is the only implementation of the state machine.  It is libc-free
  * and branch-free so that vgc.ko and libvgcu compile the same code: the
