@@ -49,20 +49,47 @@
 #define VGC_NR_GENS		3
 #define VGC_NR_STATES		8
 
-/* Zone order is fixed: Red (rarely accessed), Green (hot), Blue (medium). */
+/**
+ * enum vgc_zone - the zones, in their fixed layout order
+ * @VGC_ZONE_RED: rarely accessed objects
+ * @VGC_ZONE_GREEN: the hot working set, evaluated every checkpoint
+ * @VGC_ZONE_BLUE: medium access, evaluated every blue_every-th checkpoint
+ *
+ * Zone order is fixed: Red (rarely accessed), Green (hot), Blue (medium).
+ */
 enum vgc_zone {
 	VGC_ZONE_RED	= 0,
 	VGC_ZONE_GREEN	= 1,
 	VGC_ZONE_BLUE	= 2,
 };
 
+/**
+ * enum vgc_gen - generation segments of a region
+ * @VGC_GEN0: the nursery, evaluated every checkpoint; growth extends it
+ * @VGC_GEN1: evaluated every gen1_every-th checkpoint
+ * @VGC_GEN2: evaluated every gen2_every-th checkpoint; static allocations
+ *
+ * A region is laid out Gen2 | Gen1 | Gen0 | reserve.
+ */
 enum vgc_gen {
 	VGC_GEN0	= 0,
 	VGC_GEN1	= 1,
 	VGC_GEN2	= 2,
 };
 
-/* The paper's 3-bit object state code (docs/design.md, State machine). */
+/**
+ * enum vgc_state - the paper's 3-bit object state code
+ * @VGC_ST_IDLE: 000, not accessed in the last evaluated window
+ * @VGC_ST_ACTIVE: 001, accessed; also the code of every free slot
+ * @VGC_ST_PROMOTE: 010, candidate for a higher-ranked zone
+ * @VGC_ST_DEMOTE: 011, candidate for a lower-ranked zone
+ * @VGC_ST_PERSISTENT: 100, pinned, never reclaimed
+ * @VGC_ST_DEFERRED: 101, released, waiting for grace periods
+ * @VGC_ST_MARKED: 110, reclamation scheduled
+ * @VGC_ST_EXPIRED: 111, reclaimed at the next evaluation
+ *
+ * The paper's 3-bit object state code (docs/design.md, State machine).
+ */
 enum vgc_state {
 	VGC_ST_IDLE		= 0,	/* 000 */
 	VGC_ST_ACTIVE		= 1,	/* 001 */
@@ -74,15 +101,29 @@ enum vgc_state {
 	VGC_ST_EXPIRED		= 7,	/* 111 */
 };
 
-/*
+/**
+ * enum vgc_plane - the bit-planes of the mapping, in layout order
+ * @VGC_PLANE_VALID: the slot holds an object (allocated)
+ * @VGC_PLANE_S0: low bit of the state code
+ * @VGC_PLANE_S1: middle bit of the state code
+ * @VGC_PLANE_S2: high bit of the state code
+ * @VGC_PLANE_ACCESS: accessed since the last evaluation (vgc_touch)
+ * @VGC_PLANE_MUTATE: mutated (vgc_mutate), read by the profiler
+ * @VGC_PLANE_RELEASE: release requests
+ * @VGC_PLANE_PIN: pin requests
+ * @VGC_PLANE_KEEP: keep requests (decline a candidate)
+ * @VGC_PLANE_PROMOTE: the classifier's promote requests
+ * @VGC_PLANE_DEMOTE: the classifier's demote requests
+ * @VGC_NR_PLANES: number of planes
+ *
  * Bit-planes, one bit per granule, each plane word-aligned and page-aligned
  * in the mapping.  Object i lives in word i >> 6, bit i & 63 of every plane.
  *
  * VALID and S0..S2 are the lifecycle state (4 bits per granule).  Only the
- * head granule of an object carries state; the others stay zero.  The free
- * slot of a never-used or reclaimed object reads S = 001 so that allocation
- * is one atomic set of its VALID bit (the module and the anonymous backend
- * initialise S0 to all ones).
+ * head granule of an object carries state; the others read as free slots
+ * (VALID 0, S = 001).  The free slot of a never-used or reclaimed object
+ * reads S = 001 so that allocation is one atomic set of its VALID bit (the
+ * module and the anonymous backend initialise S0 to all ones).
  *
  * Ownership: VALID is changed with atomic RMW only (allocation sets, the
  * sweep clears expired slots).  S0..S2 are written by the sweep alone.
@@ -557,6 +598,16 @@ struct vgc_checkpoint {
 #define VGC_CHECKPOINT_SIZE_VER0	208
 
 /* ---- VGC_IOC_BATCH ----------------------------------------------------- */
+/**
+ * enum vgc_batch_op - object commands of VGC_IOC_BATCH and io_uring
+ * @VGC_BATCH_RELEASE: -> Deferred at the next checkpoint
+ * @VGC_BATCH_PIN: -> Persistent
+ * @VGC_BATCH_TOUCH: set the access bit
+ * @VGC_BATCH_MUTATE: set the mutation bit
+ * @VGC_BATCH_KEEP: decline a candidate: -> Active
+ * @VGC_BATCH_PROMOTE: classifier: -> 010 candidate
+ * @VGC_BATCH_DEMOTE: classifier: -> 011 candidate
+ */
 enum vgc_batch_op {
 	VGC_BATCH_RELEASE	= 1,	/* -> Deferred at next checkpoint */
 	VGC_BATCH_PIN		= 2,	/* -> Persistent */
