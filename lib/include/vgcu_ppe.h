@@ -269,8 +269,8 @@ int vgc_ppe_last_stats(const struct vgc_ppe *ppe, struct vgc_ppe_stats *out);
  * vgc_ppe_rebalance() - move boundaries after the last run's costs
  * @ppe: the pool
  *
- * Boundaries are kept per range length, so a job of the same length reuses
- * what earlier runs learnt.  Called after every run with
+ * The pool keeps one learnt split, as fractions of the range, and applies
+ * it to every later job whatever its length.  Called after every run with
  * %VGC_PPE_F_REBALANCE.
  *
  * Return: 1 when boundaries moved, 0 when every partition is within
