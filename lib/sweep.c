@@ -3,18 +3,19 @@
  * The library's sweep: the transition table of <linux/vgc_state.h> over one
  * span (64 words of each plane) at a time.
  *
- * Ownership (DESIGN section 3): the sweep is the only writer of S0..S2, so
- * it stores them plainly; ACCESS and the request planes are taken with one
- * atomic exchange per non-zero word (a zero word is left alone: a request
- * arriving after the load belongs to the next checkpoint); requests outside
- * the zone mask are ORed back.  VALID is read after the exchanges, so every
- * request taken belongs to an object whose allocation is visible.  Expired
- * slots get S = 001 first and lose VALID last, with an atomic AND-NOT, so an
- * allocator that wins the slot sees a clean free preset.  Reclamation is
- * eager: it costs the sweep nothing extra (the word function already
- * computes it) and keeps the allocation fast path a single atomic OR,
- * where lazy reclamation would make every allocation inspect S bits.
- * Spans never carved (span table 0) hold no objects and are skipped.
+ * Ownership (docs/design.md, State machine): the sweep is the only writer
+ * of S0..S2, so it stores them plainly; ACCESS and the request planes are
+ * taken with one atomic exchange per non-zero word (a zero word is left
+ * alone: a request arriving after the load belongs to the next checkpoint);
+ * requests outside the zone mask are ORed back.  VALID is read after the
+ * exchanges, so every request taken belongs to an object whose allocation
+ * is visible.  Expired slots get S = 001 first and lose VALID last, with an
+ * atomic AND-NOT, so an allocator that wins the slot sees a clean free
+ * preset.  Reclamation is eager: it costs the sweep nothing extra (the word
+ * function already computes it) and keeps the allocation fast path a
+ * single atomic OR, where lazy reclamation would make every allocation
+ * inspect S bits.  Spans never carved (span table 0) hold no objects and
+ * are skipped.
  */
 #include <errno.h>
 #include <stdlib.h>

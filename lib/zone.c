@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Zone decision, cost and pause model of DESIGN section 4.  Pure functions
- * over doubles: the profiler (zone_profile.c) feeds them measured features,
- * tests feed them boundary cases.
+ * Zone decision, cost and pause model of docs/design.md, Zones.  Pure
+ * functions over doubles: the profiler (zone_profile.c) feeds them measured
+ * features, tests feed them boundary cases.
  */
 #include <errno.h>
 #include <math.h>

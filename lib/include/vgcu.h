@@ -6,8 +6,8 @@
  * partition (one partition per participating CPU) and each region into
  * Gen0/Gen1/Gen2 segments.  Objects are allocated from the calling thread's
  * partition, live in the checkpoint bit-planes of <linux/vgc.h>, and are
- * reclaimed at checkpoints once the grace periods of DESIGN section 3 have
- * passed.
+ * reclaimed at checkpoints once the grace periods of docs/design.md, Grace
+ * periods have passed.
  *
  * Every call that can fail returns 0 (or a non-negative value) on success
  * and a negative errno value on failure; vgc_strerror() explains it.
@@ -51,96 +51,263 @@ struct vgc_config {
 	unsigned int blue_every, gen1_every, gen2_every; /* 0: 4, 4, 16 */
 };
 
-/* Fills cfg with defaults: AUTO backend, all allowed CPUs, 1 MiB zones. */
+/**
+ * vgc_config_init() - fill an arena configuration with the defaults
+ * @cfg: the configuration to fill
+ *
+ * AUTO backend, no flags, all allowed CPUs (nr_partitions 0), 1 MiB per
+ * zone and partition, no reserve, generation shares 500/300/200 and
+ * cadences 4, 4, 16 (all selected by zeros).
+ */
 void vgc_config_init(struct vgc_config *cfg);
 
-/*
- * Opens an arena (cfg NULL: defaults).  Backend: AUTO takes the module when
- * /dev/vgc opens and answers VGC_IOC_GET_VERSION with our ABI, else the
- * anonymous backend; with AUTO, $VGC_BACKEND=module forces the module (and
- * fails with its error when it is not there) and $VGC_BACKEND=anon the
- * anonymous backend.  Partitions default to the CPUs of the process's
- * affinity mask (sched_getaffinity), so taskset and numactl --cpunodebind
- * constrain them; on the anonymous backend each region is bound
- * (MPOL_PREFERRED) to the node of its partition's CPU.
+/**
+ * vgc_arena_open() - open an arena on the module or the anonymous backend
+ * @cfg: configuration, or NULL for the defaults of vgc_config_init()
+ * @out: receives the arena (NULL on failure)
+ *
+ * Backend: AUTO takes the module when /dev/vgc opens and answers
+ * VGC_IOC_GET_VERSION with our ABI, else the anonymous backend; with AUTO,
+ * $VGC_BACKEND=module forces the module (and fails with its error when it
+ * is not there) and $VGC_BACKEND=anon the anonymous backend.  Partitions
+ * default to the CPUs of the process's affinity mask (sched_getaffinity),
+ * so taskset and numactl --cpunodebind constrain them; on the anonymous
+ * backend each region is bound (MPOL_PREFERRED) to the node of its
+ * partition's CPU.
+ *
+ * Return: 0, or -EINVAL (@out NULL, unknown backend or flags, generation
+ * shares above 1000 or not summing to 1000, every zone empty, a CPU the
+ * module finds offline), -ERANGE (more than %VGC_MAX_PARTITIONS partitions,
+ * a CPU number beyond 4095), -E2BIG (a zone beyond 2^44 bytes, an index
+ * space beyond the backend's limit), -ENOMEM; with the module forced:
+ * the errno of opening /dev/vgc (-ENOENT, -EACCES), -ENODEV (not a VGC
+ * device, no arena feature), -EPROTO (another ABI version); on the module:
+ * -ENOSPC (its limit_mb) and the other errors of VGC_IOC_CREATE_ARENA,
+ * VGC_IOC_GET_LAYOUT and mmap().
  */
 int vgc_arena_open(const struct vgc_config *cfg, struct vgc_arena **out);
-/* No other thread may use the arena during or after the close. */
+/**
+ * vgc_arena_close() - detach the profile, unmap and free an arena
+ * @a: the arena, or NULL (nothing happens)
+ *
+ * No other thread may use the arena during or after the close.
+ */
 void vgc_arena_close(struct vgc_arena *a);
 
+/**
+ * vgc_arena_backend() - the backend an arena runs on
+ * @a: the arena
+ *
+ * Return: %VGC_BACKEND_MODULE or %VGC_BACKEND_ANON, never AUTO.
+ */
 enum vgc_backend vgc_arena_backend(const struct vgc_arena *a);
+/**
+ * vgc_backend_name() - name of a backend
+ * @b: the backend
+ *
+ * Return: "auto", "module", "anon", or "unknown" for another value.
+ */
 const char *vgc_backend_name(enum vgc_backend b);
-/* "auto", "module" or "anon" -> *out; -EINVAL otherwise. */
+/**
+ * vgc_backend_parse() - parse a backend name
+ * @name: "auto", "module" or "anon" (NULL is an error)
+ * @out: receives the backend
+ *
+ * Return: 0, or -EINVAL for any other name (@out is left alone).
+ */
 int vgc_backend_parse(const char *name, enum vgc_backend *out);
-/* Why the backend was chosen (e.g. "/dev/vgc: No such file or directory"). */
+/**
+ * vgc_backend_reason() - why the backend was chosen
+ * @a: the arena
+ *
+ * Return: a string owned by the arena, for example "/dev/vgc: No such file
+ * or directory" after a fallback to the anonymous backend.
+ */
 const char *vgc_backend_reason(const struct vgc_arena *a);
-/*
- * The loaded module's version, features, limit and usage, without an arena:
- * -ENOENT without /dev/vgc; -EPROTO (another ABI version) and -ENODEV (no
- * arena support) still fill *v, for diagnostics.
+/**
+ * vgc_module_version() - ask the loaded module, without an arena
+ * @v: receives its version, features, limit and usage
+ *
+ * Return: 0; the errno of opening /dev/vgc (-ENOENT without it);
+ * -EPROTO (another ABI version) and -ENODEV (not a VGC device, or no arena
+ * support), both of which still fill *@v as far as the module answered, for
+ * diagnostics; or the errno of VGC_IOC_GET_VERSION.
  */
 int vgc_module_version(struct vgc_version *v);
-/* The module's fd, or -1 on the anonymous backend. */
+/**
+ * vgc_arena_fd() - the arena's /dev/vgc file descriptor
+ * @a: the arena
+ *
+ * Return: the module's fd, or -1 on the anonymous backend.
+ */
 int vgc_arena_fd(const struct vgc_arena *a);
 
+/**
+ * vgc_strerror() - what an errno means for VGC
+ * @err: an errno value, negative or positive
+ *
+ * Return: a message naming the VGC situations that return @err; for an
+ * errno VGC does not describe, strerror()'s text in a thread-local buffer.
+ * Never NULL.
+ */
 const char *vgc_strerror(int err);
 
-/* Layout, as the module (or the anonymous backend) describes it. */
+/**
+ * vgc_arena_layout() - the arena's layout
+ * @a: the arena
+ *
+ * Return: the layout as the module (or the anonymous backend) describes it.
+ */
 const struct vgc_layout *vgc_arena_layout(const struct vgc_arena *a);
+/**
+ * vgc_arena_region() - one region of the arena
+ * @a: the arena
+ * @zone: enum vgc_zone
+ * @partition: partition index
+ *
+ * Return: the region, or NULL when @zone or @partition is out of range.
+ */
 const struct vgc_region *vgc_arena_region(const struct vgc_arena *a,
 					  unsigned int zone,
 					  unsigned int partition);
+/**
+ * vgc_arena_partitions() - number of partitions
+ * @a: the arena
+ *
+ * Return: the arena's partition count.
+ */
 unsigned int vgc_arena_partitions(const struct vgc_arena *a);
+/**
+ * vgc_arena_base() - address of granule 0 of the data area
+ * @a: the arena
+ *
+ * Return: the data base; an object's index is (addr - base) >> 4.
+ */
 void *vgc_arena_base(const struct vgc_arena *a);	/* granule 0 */
+/**
+ * vgc_arena_ctrl() - the control region
+ * @a: the arena
+ *
+ * Return: struct vgc_ctrl of the mapping (read-only on the module).
+ */
 const struct vgc_ctrl *vgc_arena_ctrl(const struct vgc_arena *a);
+/**
+ * vgc_arena_plane() - first word of a bit-plane
+ * @a: the arena
+ * @plane: enum vgc_plane
+ *
+ * Return: the plane, or NULL when @plane is out of range.
+ */
 uint64_t *vgc_arena_plane(const struct vgc_arena *a, enum vgc_plane plane);
-/* The span table: size class in granules of each span, 0 = not carved. */
+/**
+ * vgc_arena_spans() - the span table
+ * @a: the arena
+ *
+ * Return: the size class in granules of each span, 0 = not carved.
+ */
 const uint16_t *vgc_arena_spans(const struct vgc_arena *a);
 
 /* ---- threads and grace periods ---------------------------------------- */
 
-/*
+/**
+ * vgc_thread_register() - join the arena's grace-period quorum
+ * @a: the arena
+ * @partition: the thread's partition; < 0: the partition of the CPU it runs
+ *	on now
+ *
  * A thread's partition is the one it registered with; an unregistered
  * thread allocates from the partition whose CPU it runs on (sched_getcpu),
- * or partition 0 when none matches.  partition < 0: pick by current CPU.
+ * or partition 0 when none matches.
  *
  * Only registered threads are protected by grace periods: an object a
  * registered thread can still reach is not reused before that thread has
  * announced a quiescent state.  Registration counts as one.  A thread may
- * be registered with several arenas.  -EEXIST when registered already,
- * -ERANGE for a partition out of range, -EBUSY when all VGC_MAX_THREADS
- * slots are taken; unregister: -ESRCH when not registered.  A thread that
- * exits is unregistered (library on both backends; the kernel also drops
- * the slots of killed processes).  A fork()ed child starts unregistered.
+ * be registered with several arenas.  A thread that exits is unregistered
+ * (library on both backends; the kernel also drops the slots of killed
+ * processes).  A fork()ed child starts unregistered.
+ *
+ * Return: 0, -EEXIST when registered already, -ERANGE for a partition out
+ * of range, -ENOMEM; when all %VGC_MAX_THREADS slots are taken -EBUSY on
+ * the anonymous backend and the module's -ENOSPC on the module; -EPROTO
+ * when the module hands out a slot the library cannot use.
  */
 int vgc_thread_register(struct vgc_arena *a, int partition);
+/**
+ * vgc_thread_unregister() - leave the quorum
+ * @a: the arena
+ *
+ * Return: 0, or -ESRCH when the calling thread is not registered.
+ */
 int vgc_thread_unregister(struct vgc_arena *a);
+/**
+ * vgc_thread_partition() - the partition the calling thread allocates from
+ * @a: the arena
+ *
+ * Return: the partition it registered with, else that of the CPU it runs
+ * on, else 0.
+ */
 int vgc_thread_partition(struct vgc_arena *a);
-/*
- * Quiescent state: the thread holds no reference into the arena now.  One
- * release store to the thread's own slot (no syscall).  A registered
- * thread that runs checkpoints itself announces one before each.
+/**
+ * vgc_quiescent() - announce a quiescent state
+ * @a: the arena
+ *
+ * The thread holds no reference into the arena now.  One release store to
+ * the thread's own slot (no syscall); nothing for an unregistered thread.
+ * A registered thread that runs checkpoints itself must announce one
+ * before each: vgc_checkpoint() does not.
  */
 void vgc_quiescent(struct vgc_arena *a);
-/* Around blocking calls: offline threads never hold up a checkpoint. */
+/**
+ * vgc_thread_offline() - go offline before a blocking call
+ * @a: the arena
+ *
+ * Offline threads never hold up a checkpoint; the thread must hold no
+ * reference into the arena until vgc_thread_online().
+ */
 void vgc_thread_offline(struct vgc_arena *a);
+/**
+ * vgc_thread_online() - come back online after a blocking call
+ * @a: the arena
+ *
+ * Marks the slot online, then announces a quiescent state.
+ */
 void vgc_thread_online(struct vgc_arena *a);
 
 /* ---- objects ------------------------------------------------------------ */
 
 #define VGC_ALLOC_F_PERSISTENT	(1U << 0)	/* pin at allocation */
 
-/*
- * Allocates size bytes (rounded up to its size class) in zone/gen of the
- * calling thread's partition.  Lock-free: one atomic bit-test-and-set of
- * the slot's VALID bit in the common case; the object is Active (001) at
- * once.  The memory is not cleared.  Returns NULL with errno = ENOMEM when
- * the generation has no free slot of the class (a released object's slot
- * is free again at the fourth checkpoint after the release), E2BIG beyond
- * VGC_MAX_OBJECT_SIZE, EINVAL on bad size/zone/gen/flags.  Spans keep the
- * class they were first carved for.
+/**
+ * vgc_alloc() - allocate an object in Gen0 of a zone
+ * @a: the arena
+ * @size: bytes, 1..%VGC_MAX_OBJECT_SIZE
+ * @zone: enum vgc_zone
+ *
+ * vgc_alloc_gen() with %VGC_GEN0 and no flags.
+ *
+ * Return: the object, or NULL with errno set as vgc_alloc_gen() does.
  */
 void *vgc_alloc(struct vgc_arena *a, size_t size, enum vgc_zone zone);
+/**
+ * vgc_alloc_gen() - allocate an object in a zone and generation
+ * @a: the arena
+ * @size: bytes, 1..%VGC_MAX_OBJECT_SIZE, rounded up to the size class
+ * @zone: enum vgc_zone
+ * @gen: enum vgc_gen
+ * @flags: 0 or %VGC_ALLOC_F_PERSISTENT
+ *
+ * Allocates in @zone / @gen of the calling thread's partition.  Lock-free:
+ * one atomic bit-test-and-set of the slot's VALID bit in the common case;
+ * the object is Active (001) at once.  %VGC_ALLOC_F_PERSISTENT files a pin
+ * request with it: the object is Persistent (100) from the first
+ * checkpoint that evaluates @gen.  The memory is not cleared.  Spans keep
+ * the class they were first carved for.
+ *
+ * Return: the object, or NULL with errno ENOMEM when the generation has no
+ * free slot of the class (a released object's slot is free again at the
+ * fourth checkpoint after the release), E2BIG beyond
+ * %VGC_MAX_OBJECT_SIZE, EINVAL for size 0 or a bad zone, gen or flags.
+ */
 void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 		    enum vgc_gen gen, unsigned int flags);
 
@@ -152,34 +319,109 @@ struct vgc_objinfo {
 	size_t size;		/* the size class in bytes */
 };
 
-/*
+/**
+ * vgc_locate() - find the object a pointer points into
+ * @a: the arena
+ * @p: any address
+ * @out: receives index, zone, partition, generation, state, valid, size
+ *
  * O(1): subtraction and shifts give the index and span, a per-span table
  * built from the layout gives (zone, partition, gen), the span's class
  * gives the object's head (interior pointers resolve to their object).
- * -EINVAL outside the arena's committed regions.  valid = 0 for a free
- * slot (state then reads 001, the free preset).
+ * valid = 0 for a free slot (state then reads 001, the free preset); a
+ * span not carved yet reports the granule itself, size 0.
+ *
+ * Return: 0, or -EINVAL outside the arena's committed regions or in the
+ * unused tail of a span.
  */
 int vgc_locate(const struct vgc_arena *a, const void *p,
 	       struct vgc_objinfo *out);
-/* The object's state code (0..7), or -EINVAL when p is not an object. */
+/**
+ * vgc_state() - an object's state code
+ * @a: the arena
+ * @p: a pointer into the object
+ *
+ * Return: the code (0..7, enum vgc_state), or -EINVAL when @p is not a live
+ * object.
+ */
 int vgc_state(const struct vgc_arena *a, const void *p);
 
+/**
+ * vgc_touch() - record an access
+ * @a: the arena
+ * @p: a pointer into the object
+ *
+ * Sets the object's ACCESS bit (a plain load first, so a hot object's word
+ * is not written again): Idle -> Active at the next checkpoint that
+ * evaluates its zone.
+ *
+ * Return: 0, or -EINVAL when @p is not a live object.
+ */
 int vgc_touch(struct vgc_arena *a, const void *p);
+/**
+ * vgc_mutate() - record a mutation
+ * @a: the arena
+ * @p: a pointer into the object
+ *
+ * Sets the object's MUTATE bit, which only the zone profiler reads.
+ *
+ * Return: 0, or -EINVAL when @p is not a live object.
+ */
 int vgc_mutate(struct vgc_arena *a, const void *p);
-/* -> Persistent at the next checkpoint. */
+/**
+ * vgc_pin() - make an object Persistent
+ * @a: the arena
+ * @p: a pointer into the object
+ *
+ * -> Persistent at the next checkpoint that evaluates the object's zone and
+ * generation.  A pin on an object released meanwhile is dropped there.
+ *
+ * Return: 0, or -EINVAL when @p is not a live object.
+ */
 int vgc_pin(struct vgc_arena *a, const void *p);
-/*
- * The object is unreachable for the runtime: Deferred (101) at the next
- * checkpoint, Marked (110) at the second, Expired (111) at the third and
- * its slot free at the fourth, so never reused before two grace periods
- * have completed after the release.  -EALREADY when released twice, -EPERM
- * for a Persistent object, -EINVAL for a free slot.
+/**
+ * vgc_release() - the object is unreachable for the runtime
+ * @a: the arena
+ * @p: a pointer into the object
+ *
+ * Deferred (101) at the next checkpoint, Marked (110) at the second,
+ * Expired (111) at the third and its slot free at the fourth, so never
+ * reused before two grace periods have completed after the release.
+ *
+ * Return: 0, -EALREADY when released twice (release pending, Deferred,
+ * Marked or Expired), -EPERM for a Persistent object, -EINVAL for a free
+ * slot or a pointer outside the arena.
  */
 int vgc_release(struct vgc_arena *a, const void *p);
-/* Decline a 010/011 candidate: back to Active at the next checkpoint. */
+/**
+ * vgc_keep() - decline a 010/011 candidate
+ * @a: the arena
+ * @p: a pointer into the object
+ *
+ * Back to Active at the next checkpoint.
+ *
+ * Return: 0, or -EINVAL unless @p is a live 010 or 011 object.
+ */
 int vgc_keep(struct vgc_arena *a, const void *p);
-/* Classifier requests: 000/001 -> 010 / 011 at the next checkpoint. */
+/**
+ * vgc_promote() - classifier request: make an object a promotion candidate
+ * @a: the arena
+ * @p: a pointer into the object
+ *
+ * 000/001 -> 010 at the next checkpoint.
+ *
+ * Return: 0, or -EINVAL unless @p is a live 000 or 001 object.
+ */
 int vgc_promote(struct vgc_arena *a, const void *p);
+/**
+ * vgc_demote() - classifier request: make an object a demotion candidate
+ * @a: the arena
+ * @p: a pointer into the object
+ *
+ * 000/001 -> 011 at the next checkpoint (a promote request wins).
+ *
+ * Return: 0, or -EINVAL unless @p is a live 000 or 001 object.
+ */
 int vgc_demote(struct vgc_arena *a, const void *p);
 /*
  * Errors of the request calls, the same as VGC_IOC_BATCH's:
@@ -195,9 +437,21 @@ int vgc_demote(struct vgc_arena *a, const void *p);
  * resolve to their object.
  */
 
-/* Bytes of the object's size class; 0 when p is not a live object. */
+/**
+ * vgc_usable_size() - bytes of an object's size class
+ * @a: the arena
+ * @p: a pointer into the object
+ *
+ * Return: the size class in bytes, 0 when @p is not a live object.
+ */
 size_t vgc_usable_size(const struct vgc_arena *a, const void *p);
-/* Address of granule index (the inverse of vgc_locate's index). */
+/**
+ * vgc_object_at() - address of a granule index
+ * @a: the arena
+ * @index: a granule index (the inverse of vgc_locate()'s index)
+ *
+ * Return: the address, or NULL when @index lies past the index space.
+ */
 void *vgc_object_at(const struct vgc_arena *a, uint64_t index);
 
 /* ---- checkpoints -------------------------------------------------------- */
@@ -207,32 +461,66 @@ struct vgc_ckpt_opts {
 	unsigned int flags;		/* VGC_CKPT_F_* */
 };
 
-/*
- * Completes a grace period and sweeps.  On the module backend the kernel
- * sweeps each partition on its own CPU; on the anonymous backend the
- * library does, in the calling thread, with the same counters and ctrl
- * statistics.  -EAGAIN when a registered online thread has not announced
- * a quiescent state since the last checkpoint (vgc_blocker() names it);
- * -EINVAL for unknown flags or partitions out of range.  result (may be
- * NULL) gets the counts, gp_seq and the zones/gens evaluated.  Expired
- * objects are reclaimed eagerly by the sweep (S = 001, then VALID cleared).
+/**
+ * vgc_checkpoint() - complete a grace period and sweep
+ * @a: the arena
+ * @opts: partitions and %VGC_CKPT_F_* flags, or NULL: all partitions, no
+ *	flags
+ * @result: may be NULL; gets the counts, gp_seq and the zones/gens
+ *	evaluated (and the blocker on -EAGAIN)
+ *
+ * On the module backend the kernel sweeps each partition on its own CPU;
+ * on the anonymous backend the library does, in the calling thread, with
+ * the same counters and ctrl statistics.  With a zone profile attached it
+ * samples the profile first.  Expired objects are reclaimed eagerly by the
+ * sweep (S = 001, then VALID cleared).
+ *
+ * Return: 0; -EAGAIN when a registered online thread has not announced a
+ * quiescent state since the last checkpoint (vgc_blocker() names it);
+ * -EINVAL for unknown flags or partitions out of range; on the module the
+ * other errors of VGC_IOC_CHECKPOINT (-ENOMEM).
  */
 int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 		   struct vgc_checkpoint *result);
-/* The slot and tid that blocked the last -EAGAIN checkpoint. */
+/**
+ * vgc_blocker() - who blocked the last -EAGAIN checkpoint
+ * @a: the arena
+ * @slot: may be NULL; receives the blocking thread's slot
+ * @tid: may be NULL; receives its thread id
+ *
+ * Return: 0.
+ */
 int vgc_blocker(const struct vgc_arena *a, unsigned int *slot,
 		unsigned int *tid);
 
-/*
- * Commits bytes (rounded up to whole spans) of the region's reserve
- * (vgc_config.zone_reserve_bytes) at the end of its Gen0.  -ENOSPC beyond
- * the reserve (or the module's memory limit).  committed_bytes (may be
- * NULL) receives the region's new committed size.
+/**
+ * vgc_grow() - commit part of a region's reserve
+ * @a: the arena
+ * @zone: enum vgc_zone
+ * @partition: partition index
+ * @bytes: bytes to add, rounded up to whole spans
+ * @committed_bytes: may be NULL; receives the region's new committed size
+ *
+ * Commits @bytes of the region's reserve (vgc_config.zone_reserve_bytes)
+ * at the end of its Gen0.  Other processes sharing an anonymous arena do
+ * not see the growth.
+ *
+ * Return: 0; -EINVAL for a bad zone or partition, @bytes 0 or beyond
+ * 2^44; -ENOSPC beyond the reserve or the module's memory limit; on the
+ * module -ENOMEM and the other errors of VGC_IOC_GROW.
  */
 int vgc_grow(struct vgc_arena *a, unsigned int zone, unsigned int partition,
 	     uint64_t bytes, uint64_t *committed_bytes);
 
-/* Statistics of one region, from the control page. */
+/**
+ * vgc_region_stats() - statistics of one region, from the control page
+ * @a: the arena
+ * @zone: enum vgc_zone
+ * @partition: partition index
+ *
+ * Return: the region's statistics, or NULL when @zone or @partition is out
+ * of range.
+ */
 const struct vgc_region_stats *vgc_region_stats(const struct vgc_arena *a,
 						unsigned int zone,
 						unsigned int partition);
@@ -249,9 +537,20 @@ const struct vgc_region_stats *vgc_region_stats(const struct vgc_arena *a,
 #define VGC_NR_CLASSES		44
 #define VGC_MAX_OBJECT_SIZE	VGC_SPAN_SIZE
 
-/* Class index of size bytes, or -E2BIG / -EINVAL (size 0). */
+/**
+ * vgc_size_class() - the size class of a size
+ * @size: bytes
+ *
+ * Return: the class index (0..VGC_NR_CLASSES-1), -E2BIG beyond
+ * %VGC_MAX_OBJECT_SIZE, -EINVAL for size 0.
+ */
 int vgc_size_class(size_t size);
-/* Granules of class index cls (0..VGC_NR_CLASSES-1), 0 when out of range. */
+/**
+ * vgc_class_granules() - granules of a size class
+ * @cls: class index, 0..VGC_NR_CLASSES-1
+ *
+ * Return: the class's size in granules, 0 when @cls is out of range.
+ */
 unsigned int vgc_class_granules(unsigned int cls);
 
 /* ---- occupancy ----------------------------------------------------------- */
@@ -266,15 +565,31 @@ struct vgc_usage {
 	uint64_t states[VGC_NR_STATES];	/* valid objects per state code */
 };
 
-/*
- * Scans the planes of one region (gens: mask of generations, 0 = all).
- * A snapshot: concurrent allocations and sweeps may or may not be seen.
+/**
+ * vgc_region_usage() - occupancy of one region
+ * @a: the arena
+ * @zone: enum vgc_zone
+ * @partition: partition index
+ * @gens: mask of generations (1 << enum vgc_gen), 0 = all
+ * @u: receives the counts
+ *
+ * Scans the span table and planes of the region.  A snapshot: concurrent
+ * allocations and sweeps may or may not be seen.
+ *
+ * Return: 0, or -EINVAL for a bad zone or partition or @u NULL.
  */
 int vgc_region_usage(const struct vgc_arena *a, unsigned int zone,
 		     unsigned int partition, unsigned int gens,
 		     struct vgc_usage *u);
 
-/* Arena-wide counters (VGC_IOC_GET_STATS, or the library's own). */
+/**
+ * vgc_arena_stats() - arena-wide counters
+ * @a: the arena
+ * @st: receives them (VGC_IOC_GET_STATS, or the library's own)
+ *
+ * Return: 0, -EINVAL for @st NULL, or on the module the errors of
+ * VGC_IOC_GET_STATS.
+ */
 int vgc_arena_stats(const struct vgc_arena *a, struct vgc_stats *st);
 
 /* ---- sweeps, below the checkpoint ------------------------------------- */
@@ -305,19 +620,49 @@ struct vgc_sweep_block {
 	uint64_t *hist;
 };
 
-/* -EOPNOTSUPP when impl is not available on this CPU. */
+/**
+ * vgc_sweep_block_run() - run one block implementation over a block
+ * @impl: the implementation, AUTO for vgc_sweep_default()
+ * @b: the block
+ *
+ * Return: 0, -EOPNOTSUPP when @impl is not available on this CPU, -EINVAL
+ * for an unknown @impl.
+ */
 int vgc_sweep_block_run(enum vgc_sweep_impl impl, struct vgc_sweep_block *b);
-/* The implementation AUTO resolves to now, and its name. */
+/**
+ * vgc_sweep_default() - the implementation AUTO resolves to now
+ *
+ * $VGC_SWEEP=scalar|avx2 when set (avx2 only where the CPU has it), else
+ * AVX2 where available, else scalar.
+ *
+ * Return: %VGC_SWEEP_SCALAR or %VGC_SWEEP_AVX2.
+ */
 enum vgc_sweep_impl vgc_sweep_default(void);
+/**
+ * vgc_sweep_impl_name() - name of a sweep implementation
+ * @impl: the implementation (AUTO: the one it resolves to)
+ *
+ * Return: "scalar", "avx2", or "unknown".
+ */
 const char *vgc_sweep_impl_name(enum vgc_sweep_impl impl);
 
-/*
- * Sweeps one partition in the calling thread with the library's code, on
- * either backend: zones and gens are masks (bit per zone / generation, 0 =
- * all).  No grace period is taken and, on the module backend, no kernel
- * statistics are written: this is the library half of a kernel-vs-library
- * comparison, and the caller must keep kernel checkpoints of the arena out
- * of the way while it runs.  counts (may be NULL) receives the sum.
+/**
+ * vgc_sweep_partition() - sweep one partition with the library's code
+ * @a: the arena
+ * @partition: partition index
+ * @zones: mask of zones (1 << enum vgc_zone), 0 = all
+ * @gens: mask of generations (1 << enum vgc_gen), 0 = all
+ * @impl: block implementation, AUTO for vgc_sweep_default()
+ * @counts: may be NULL; receives the sum
+ *
+ * Sweeps in the calling thread, on either backend.  No grace period is
+ * taken and no ctrl statistics are written: this is the library half of a
+ * kernel-vs-library comparison, and the caller must keep kernel
+ * checkpoints of the arena out of the way while it runs.
+ *
+ * Return: 0, -EOPNOTSUPP or -EINVAL for @impl as vgc_sweep_block_run(),
+ * -ERANGE for a partition out of range, -EINVAL for masks with bits past
+ * the zones or generations.
  */
 int vgc_sweep_partition(struct vgc_arena *a, unsigned int partition,
 			unsigned int zones, unsigned int gens,

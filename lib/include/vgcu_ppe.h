@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libvgcu PPE: Partitioned Parallel Execution (DESIGN section 6).
+ * libvgcu PPE: Partitioned Parallel Execution (docs/design.md, PPE).
  *
  * A PPE pool owns one native thread per partition, pinned to a CPU the
  * process may use, each registered with its own core-local partition of a
@@ -81,15 +81,35 @@ struct vgc_ppe_config {
 	const struct vgc_config *arena_config;
 };
 
+/**
+ * vgc_ppe_config_init() - fill a pool configuration with the defaults
+ * @cfg: the configuration
+ *
+ * One partition, no flags, 8 MiB stacks, epsilon 0.10, balance both, the
+ * pool's own arena with vgc_config_init() defaults.
+ */
 void vgc_ppe_config_init(struct vgc_ppe_config *cfg);
 
-/*
- * -EINVAL: nr_partitions is 0 or above VGC_MAX_PARTITIONS, unknown flags,
- * or more partitions than allowed cores without VGC_PPE_F_CLUSTER.
- * -ENODEV: no usable CPU.  Errors of vgc_arena_open and pthreads pass
- * through.
+/**
+ * vgc_ppe_create() - create a pool and start its workers
+ * @cfg: the configuration
+ * @out: receives the pool
+ *
+ * Return: 0; -EINVAL: @cfg or @out NULL, nr_partitions is 0 or above
+ * %VGC_MAX_PARTITIONS, unknown flags, a negative epsilon or unknown
+ * balance, or more partitions than allowed cores without
+ * %VGC_PPE_F_CLUSTER; -ENODEV: no usable CPU; -ENOMEM.  Errors of
+ * sched_getaffinity(), vgc_arena_open(), vgc_thread_register() and pthreads
+ * pass through.  vgc_ppe_errmsg() says more.
  */
 int vgc_ppe_create(const struct vgc_ppe_config *cfg, struct vgc_ppe **out);
+/**
+ * vgc_ppe_destroy() - stop the workers and free the pool
+ * @ppe: the pool, or NULL (nothing happens)
+ *
+ * Closes the pool's own arena.  In a fork()ed child only the child's copy
+ * is freed; the parent's pool goes on working.
+ */
 void vgc_ppe_destroy(struct vgc_ppe *ppe);
 
 /* ---- topology ----------------------------------------------------------- */
@@ -106,15 +126,51 @@ struct vgc_ppe_topology {
 	uint64_t mem_nodes;		/* bit n: node n allowed for memory */
 };
 
-/* The process's topology as PPE sees it now. */
+/**
+ * vgc_ppe_topology() - the process's topology as PPE sees it now
+ * @topo: receives CPUs, cores, nodes and memory nodes
+ *
+ * Return: 0, -EINVAL for @topo NULL, -ENODEV when the affinity mask holds
+ * no CPU, or the errno of sched_getaffinity().
+ */
 int vgc_ppe_topology(struct vgc_ppe_topology *topo);
 
+/**
+ * vgc_ppe_partitions() - the pool's partition count
+ * @ppe: the pool
+ *
+ * Return: P, 0 for @ppe NULL.
+ */
 unsigned int vgc_ppe_partitions(const struct vgc_ppe *ppe);
-/* CPU and memory node of partition p, or -EINVAL. */
+/**
+ * vgc_ppe_cpu() - CPU of a partition
+ * @ppe: the pool
+ * @p: partition index
+ *
+ * Return: the CPU its worker is pinned to, or -EINVAL.
+ */
 int vgc_ppe_cpu(const struct vgc_ppe *ppe, unsigned int p);
+/**
+ * vgc_ppe_node() - memory node of a partition
+ * @ppe: the pool
+ * @p: partition index
+ *
+ * Return: the node, or -EINVAL.
+ */
 int vgc_ppe_node(const struct vgc_ppe *ppe, unsigned int p);
-/* Partitions per core, rounded up: 1 unless clustered. */
+/**
+ * vgc_ppe_ratio() - partitions per core, rounded up
+ * @ppe: the pool
+ *
+ * Return: 1 unless clustered, 0 for @ppe NULL.
+ */
 unsigned int vgc_ppe_ratio(const struct vgc_ppe *ppe);
+/**
+ * vgc_ppe_arena() - the arena the workers are registered with
+ * @ppe: the pool
+ *
+ * Return: the arena, NULL with %VGC_PPE_F_NO_ARENA or for @ppe NULL.
+ */
 struct vgc_arena *vgc_ppe_arena(const struct vgc_ppe *ppe);
 
 /* ---- running ------------------------------------------------------------ */
@@ -182,51 +238,112 @@ struct vgc_ppe_stats {
 	} part[VGC_MAX_PARTITIONS];
 };
 
-/*
- * Runs the job.  -ENODATA: empty range.  -EINVAL: no body, result_size
- * above 4096, result missing.  -EBUSY: called from a PPE worker (pools do
- * not nest).  -ESRCH: the pool was created by another process (used after
- * fork()).  -E2BIG: block results or a stack beyond memory.  With fewer
- * indices (blocks) than partitions the last partitions get empty ranges
- * and their body is not called.  A body's error is returned after every
- * partition has finished.
+/**
+ * vgc_ppe_run() - run a job on every partition and fold the results
+ * @ppe: the pool
+ * @job: the job; its result is preset to the initial value and receives
+ *	the combined one
+ *
+ * With fewer indices (blocks) than partitions the last partitions get
+ * empty ranges and their body is not called.  With %VGC_PPE_F_REBALANCE
+ * the boundaries are rebalanced after the run.
+ *
+ * Return: 0; -ENODATA: empty range; -EINVAL: @ppe, @job or the body NULL,
+ * result_size above 4096, result missing; -EBUSY: called from a PPE worker
+ * (pools do not nest); -ESRCH: the pool was created by another process
+ * (used after fork()); -E2BIG: block results or a stack beyond memory;
+ * -ENOMEM: no memory for block results; an error of respawning a worker;
+ * or a body's error, returned after every partition has finished.
  */
 int vgc_ppe_run(struct vgc_ppe *ppe, struct vgc_ppe_job *job);
+/**
+ * vgc_ppe_last_stats() - measurements of the last run
+ * @ppe: the pool
+ * @out: receives them
+ *
+ * Return: 0, -EINVAL for a NULL argument, -ENODATA before the first run.
+ */
 int vgc_ppe_last_stats(const struct vgc_ppe *ppe, struct vgc_ppe_stats *out);
 
-/*
- * Boundaries are kept per range length, so a job of the same length reuses
- * what earlier runs learnt.  Called after every run with
- * VGC_PPE_F_REBALANCE; returns 1 when boundaries moved, 0 when every
- * partition is within epsilon of the mean.
+/**
+ * vgc_ppe_rebalance() - move boundaries after the last run's costs
+ * @ppe: the pool
+ *
+ * The pool keeps one learnt split, as fractions of the range, and applies
+ * it to every later job whatever its length.  Called after every run with
+ * %VGC_PPE_F_REBALANCE.
+ *
+ * Return: 1 when boundaries moved, 0 when every partition is within
+ * epsilon of the mean (or P is 1), -EINVAL for @ppe NULL, -ENODATA before
+ * the first run.
  */
 int vgc_ppe_rebalance(struct vgc_ppe *ppe);
-/* Forget learnt boundaries: back to equal static partitions. */
+/**
+ * vgc_ppe_reset_split() - forget learnt boundaries
+ * @ppe: the pool, or NULL (nothing happens)
+ *
+ * Back to equal static partitions.
+ */
 void vgc_ppe_reset_split(struct vgc_ppe *ppe);
-/*
- * Sets the split: frac[0..P] ascending from 0 to 1, partition p gets
- * [frac[p], frac[p+1]) of every range.  -EINVAL otherwise.
+/**
+ * vgc_ppe_set_split() - set the split
+ * @ppe: the pool
+ * @frac: P + 1 fractions, not decreasing, from 0 to 1: partition p gets
+ *	[frac[p], frac[p+1]) of every range
+ * @nr_frac: P + 1
+ *
+ * Return: 0, or -EINVAL otherwise.
  */
 int vgc_ppe_set_split(struct vgc_ppe *ppe, const double *frac,
 		      unsigned int nr_frac);
-/* Current boundaries for range length n: P + 1 offsets from 0 to n. */
+/**
+ * vgc_ppe_split() - current boundaries for a range length
+ * @ppe: the pool
+ * @n: the range length
+ * @bounds: receives P + 1 offsets from 0 to @n
+ * @nr_bounds: room at @bounds, at least P + 1
+ *
+ * Return: 0, or -EINVAL for a NULL argument or too little room.
+ */
 int vgc_ppe_split(const struct vgc_ppe *ppe, uint64_t n, uint64_t *bounds,
 		  unsigned int nr_bounds);
 
 /* ---- inside a body ------------------------------------------------------ */
 
-/*
+/**
+ * vgc_ppe_alloc() - allocate in Green from the worker's partition
+ * @part: the body's partition
+ * @size: bytes
+ *
  * Allocates from the worker's own arena partition (zone Green, Gen0) and
- * counts the bytes for rebalancing.  NULL with errno on failure.
+ * counts the bytes for rebalancing.
+ *
+ * Return: the object, or NULL with errno as vgc_ppe_alloc_zone().
  */
 void *vgc_ppe_alloc(struct vgc_ppe_part *part, size_t size);
-/* Same, in a zone of the caller's choice. */
+/**
+ * vgc_ppe_alloc_zone() - allocate in a zone from the worker's partition
+ * @part: the body's partition
+ * @size: bytes
+ * @zone: enum vgc_zone
+ *
+ * Return: the object, or NULL with errno: EINVAL for @part NULL, ENXIO
+ * without an arena (%VGC_PPE_F_NO_ARENA), else as vgc_alloc().
+ */
 void *vgc_ppe_alloc_zone(struct vgc_ppe_part *part, size_t size,
 			 enum vgc_zone zone);
-/* The calling worker's partition, or -1 outside PPE workers. */
+/**
+ * vgc_ppe_self() - the calling worker's partition
+ *
+ * Return: the partition index, or -1 outside PPE workers.
+ */
 int vgc_ppe_self(void);
 
-/* The calling thread's last PPE failure in words ("" when none). */
+/**
+ * vgc_ppe_errmsg() - the calling thread's last PPE failure in words
+ *
+ * Return: the message, "" when none.
+ */
 const char *vgc_ppe_errmsg(void);
 
 #pragma GCC visibility pop

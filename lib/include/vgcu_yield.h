@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Yield Memory (DESIGN section 5): per-thread scoped bump arenas for
- * ephemeral values.  No state bits, no checkpoint work, no atomics: a value
- * allocated in a scope lives until that scope exits, and exiting a scope
- * is O(1) whatever it allocated.  A value that must outlive its scope is
- * persisted into a zone and so enters the checkpoint lifecycle.
+ * Yield Memory (docs/design.md, Yield Memory): per-thread scoped bump
+ * arenas for ephemeral values.  No state bits, no checkpoint work, no
+ * atomics: a value allocated in a scope lives until that scope exits, and
+ * exiting a scope is O(1) whatever it allocated.  A value that must outlive
+ * its scope is persisted into a zone and so enters the checkpoint
+ * lifecycle.
  *
  * Scopes nest and must exit in LIFO order on the thread that entered them.
  * Memory is never shared between threads: passing a Yield pointer to
@@ -28,19 +29,34 @@ struct vgc_yield_scope {
 	unsigned int pad;
 };
 
-/* Opens a scope on the calling thread. */
+/**
+ * vgc_yield_enter() - open a scope on the calling thread
+ * @s: the scope, saved (chunk, offset, depth); pass it to vgc_yield_exit()
+ */
 void vgc_yield_enter(struct vgc_yield_scope *s);
-/*
- * Closes it: everything allocated since the matching enter is gone.
- * -EINVAL when s is not the innermost open scope of this thread.
+/**
+ * vgc_yield_exit() - close the innermost scope
+ * @s: the scope vgc_yield_enter() filled
+ *
+ * Everything allocated since the matching enter is gone; O(1).
+ *
+ * Return: 0, or -EINVAL when @s is NULL or not the innermost open scope of
+ * this thread.
  */
 int vgc_yield_exit(const struct vgc_yield_scope *s);
-/*
- * size bytes, 16-byte aligned, in the innermost scope.  NULL with errno
- * EPERM outside any scope, ENOMEM when no memory, E2BIG past 1 GiB.
+/**
+ * vgc_yield_alloc() - allocate in the innermost scope
+ * @size: bytes (0 takes 16), rounded up to 16
+ *
+ * Return: 16-byte aligned memory, or NULL with errno EPERM outside any
+ * scope, ENOMEM when no memory, E2BIG past 1 GiB.
  */
 void *vgc_yield_alloc(size_t size);
-/* Scope depth of the calling thread (0: none open). */
+/**
+ * vgc_yield_depth() - scope depth of the calling thread
+ *
+ * Return: the number of open scopes, 0 when none is open.
+ */
 unsigned int vgc_yield_depth(void);
 
 struct vgc_yield_stats {
@@ -52,21 +68,40 @@ struct vgc_yield_stats {
 	unsigned int depth;
 	unsigned int pad;
 };
+/**
+ * vgc_yield_stats() - the calling thread's Yield Memory counters
+ * @st: receives them
+ */
 void vgc_yield_stats(struct vgc_yield_stats *st);
-/* Frees the thread's chunks; -EBUSY while a scope is open. */
+/**
+ * vgc_yield_thread_release() - free the calling thread's chunks
+ *
+ * Return: 0, or -EBUSY while a scope is open.
+ */
 int vgc_yield_thread_release(void);
 
-/*
- * Persist: copies size bytes from p into zone of arena a and registers the
- * copy with the checkpoint system in "state":
+/**
+ * vgc_yield_persist() - copy a value out of its scope into a zone
+ * @a: the arena
+ * @p: the value (may be NULL when @size is 0)
+ * @size: bytes to copy
+ * @zone: enum vgc_zone
+ * @state: the state the copy enters the checkpoint system in, see below
+ *
+ * Copies @size bytes from @p into @zone of @a and registers the copy with
+ * the checkpoint system in @state:
+ *
  *   VGC_ST_ACTIVE      001, an ordinary object (Gen0);
- *   VGC_ST_PERSISTENT  100, pinned at allocation (Gen2), never reclaimed;
+ *   VGC_ST_PERSISTENT  100, pinned at allocation (Gen2; a pin request, so
+ *                      Persistent from the first checkpoint that
+ *                      evaluates Gen2), never reclaimed;
  *   VGC_ST_DEFERRED    101, handed straight to the grace-period path: it
  *                      stays valid for every thread until that thread's
  *                      next quiescent state, then is reclaimed with no
  *                      further call (an RCU-style deferred value).
- * Returns the zone copy, or NULL with errno (EINVAL bad state or zone,
- * ENOMEM zone full, E2BIG past VGC_SPAN_SIZE).
+ *
+ * Return: the zone copy, or NULL with errno (EINVAL bad arena, value,
+ * state or zone, ENOMEM zone full, E2BIG past VGC_SPAN_SIZE).
  */
 void *vgc_yield_persist(struct vgc_arena *a, const void *p, size_t size,
 			enum vgc_zone zone, unsigned int state);
@@ -80,11 +115,28 @@ enum vgc_lambda_kind {
 	VGC_LAMBDA_DEFERRED	= 3,	/* 101 */
 };
 
-/* The 3-bit code of a kind (ephemeral: 000, never stored), or -EINVAL. */
+/**
+ * vgc_lambda_state() - the 3-bit code of a lambda kind
+ * @kind: enum vgc_lambda_kind
+ *
+ * Return: the code (ephemeral: 000, never stored), or -EINVAL for an
+ * unknown kind.
+ */
 int vgc_lambda_state(enum vgc_lambda_kind kind);
-/*
- * Places a lambda's value: ephemeral kinds in the current Yield scope,
- * the others persisted into zone with their code.  NULL with errno.
+/**
+ * vgc_lambda_place() - place a lambda's value
+ * @a: the arena (unused for ephemeral kinds)
+ * @kind: enum vgc_lambda_kind
+ * @zone: zone for the persisted kinds
+ * @val: the value (may be NULL when @size is 0)
+ * @size: its bytes
+ *
+ * Ephemeral kinds go to the current Yield scope, the others are persisted
+ * into @zone with their code (vgc_yield_persist()).
+ *
+ * Return: the placed copy, or NULL with errno: EINVAL for an unknown kind
+ * or @val NULL with @size, else as vgc_yield_alloc() or
+ * vgc_yield_persist().
  */
 void *vgc_lambda_place(struct vgc_arena *a, enum vgc_lambda_kind kind,
 		       enum vgc_zone zone, const void *val, size_t size);

@@ -3,9 +3,10 @@
  * The checkpoint transition table, exhaustively: every nibble (valid bit and
  * 3-bit code) x access bit x every combination of the five requests x zone
  * mask bit, 2048 objects.  The expected next state comes from a reference
- * written here from DESIGN section 3 with plain branches, independent of
- * <linux/vgc_state.h>, and is checked against vgc_sweep_word(), the scalar
- * block sweep and the AVX2 block sweep (bit for bit, counters included).
+ * written here from docs/design.md (State machine) with plain branches,
+ * independent of <linux/vgc_state.h>, and is checked against
+ * vgc_sweep_word(), the scalar block sweep and the AVX2 block sweep (bit
+ * for bit, counters included).
  * Random words then check the AVX2 sweep against the scalar one, tails of
  * every length included.
  */
@@ -45,7 +46,7 @@ static void case_of(unsigned int i, struct ref_in *c)
 	c->z = (i >> 10) & 1;
 }
 
-/* DESIGN section 3, one object at a time. */
+/* docs/design.md, State machine, one object at a time. */
 static void reference(const struct ref_in *c, struct ref_out *o)
 {
 	unsigned int open = c->v && c->code <= 3;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Zone decision of DESIGN section 4 and the paper's boundary cases
+ * Zone decision of docs/design.md (Zones) and the paper's boundary cases
  * (section 3.5.1), one by one: strict Green, non-strict Blue, Red
  * otherwise, ties resolved by cost, then by the lower-cost-weight zone.
  */

@@ -49,20 +49,47 @@
 #define VGC_NR_GENS		3
 #define VGC_NR_STATES		8
 
-/* Zone order is fixed: Red (rarely accessed), Green (hot), Blue (medium). */
+/**
+ * enum vgc_zone - the zones, in their fixed layout order
+ * @VGC_ZONE_RED: rarely accessed objects
+ * @VGC_ZONE_GREEN: the hot working set, evaluated every checkpoint
+ * @VGC_ZONE_BLUE: medium access, evaluated every blue_every-th checkpoint
+ *
+ * Zone order is fixed: Red (rarely accessed), Green (hot), Blue (medium).
+ */
 enum vgc_zone {
 	VGC_ZONE_RED	= 0,
 	VGC_ZONE_GREEN	= 1,
 	VGC_ZONE_BLUE	= 2,
 };
 
+/**
+ * enum vgc_gen - generation segments of a region
+ * @VGC_GEN0: the nursery, evaluated every checkpoint; growth extends it
+ * @VGC_GEN1: evaluated every gen1_every-th checkpoint
+ * @VGC_GEN2: evaluated every gen2_every-th checkpoint; static allocations
+ *
+ * A region is laid out Gen2 | Gen1 | Gen0 | reserve.
+ */
 enum vgc_gen {
 	VGC_GEN0	= 0,
 	VGC_GEN1	= 1,
 	VGC_GEN2	= 2,
 };
 
-/* The paper's 3-bit object state code (DESIGN section 3). */
+/**
+ * enum vgc_state - the paper's 3-bit object state code
+ * @VGC_ST_IDLE: 000, not accessed in the last evaluated window
+ * @VGC_ST_ACTIVE: 001, accessed; also the code of every free slot
+ * @VGC_ST_PROMOTE: 010, candidate for a higher-ranked zone
+ * @VGC_ST_DEMOTE: 011, candidate for a lower-ranked zone
+ * @VGC_ST_PERSISTENT: 100, pinned, never reclaimed
+ * @VGC_ST_DEFERRED: 101, released, waiting for grace periods
+ * @VGC_ST_MARKED: 110, reclamation scheduled
+ * @VGC_ST_EXPIRED: 111, reclaimed at the next evaluation
+ *
+ * The paper's 3-bit object state code (docs/design.md, State machine).
+ */
 enum vgc_state {
 	VGC_ST_IDLE		= 0,	/* 000 */
 	VGC_ST_ACTIVE		= 1,	/* 001 */
@@ -74,15 +101,29 @@ enum vgc_state {
 	VGC_ST_EXPIRED		= 7,	/* 111 */
 };
 
-/*
+/**
+ * enum vgc_plane - the bit-planes of the mapping, in layout order
+ * @VGC_PLANE_VALID: the slot holds an object (allocated)
+ * @VGC_PLANE_S0: low bit of the state code
+ * @VGC_PLANE_S1: middle bit of the state code
+ * @VGC_PLANE_S2: high bit of the state code
+ * @VGC_PLANE_ACCESS: accessed since the last evaluation (vgc_touch)
+ * @VGC_PLANE_MUTATE: mutated (vgc_mutate), read by the profiler
+ * @VGC_PLANE_RELEASE: release requests
+ * @VGC_PLANE_PIN: pin requests
+ * @VGC_PLANE_KEEP: keep requests (decline a candidate)
+ * @VGC_PLANE_PROMOTE: the classifier's promote requests
+ * @VGC_PLANE_DEMOTE: the classifier's demote requests
+ * @VGC_NR_PLANES: number of planes
+ *
  * Bit-planes, one bit per granule, each plane word-aligned and page-aligned
  * in the mapping.  Object i lives in word i >> 6, bit i & 63 of every plane.
  *
  * VALID and S0..S2 are the lifecycle state (4 bits per granule).  Only the
- * head granule of an object carries state; the others stay zero.  The free
- * slot of a never-used or reclaimed object reads S = 001 so that allocation
- * is one atomic set of its VALID bit (the module and the anonymous backend
- * initialise S0 to all ones).
+ * head granule of an object carries state; the others read as free slots
+ * (VALID 0, S = 001).  The free slot of a never-used or reclaimed object
+ * reads S = 001 so that allocation is one atomic set of its VALID bit (the
+ * module and the anonymous backend initialise S0 to all ones).
  *
  * Ownership: VALID is changed with atomic RMW only (allocation sets, the
  * sweep clears expired slots).  S0..S2 are written by the sweep alone.
@@ -121,6 +162,20 @@ enum vgc_plane {
 #define VGC_FEAT_URING_CMD	_BITULL(7)	/* IORING_OP_URING_CMD */
 
 /* ---- VGC_IOC_GET_VERSION ---------------------------------------------- */
+/**
+ * struct vgc_version - argument of VGC_IOC_GET_VERSION
+ * @size: in: sizeof() of the caller's struct, at least %VGC_VERSION_SIZE_VER0
+ * @abi_version: out: %VGC_ABI_VERSION of the loaded module
+ * @features: out: %VGC_FEAT_* bits of what the loaded module implements
+ * @max_partitions: out: %VGC_MAX_PARTITIONS
+ * @max_threads: out: %VGC_MAX_THREADS, thread slots per arena
+ * @limit_bytes: out: the module-wide memory limit (parameter limit_mb)
+ * @used_bytes: out: bytes charged against that limit now, all arenas
+ * @nr_arenas: out: arenas alive now, module-wide
+ * @reserved: must be zero (-EINVAL)
+ *
+ * Needs no arena: any open /dev/vgc file answers it.
+ */
 struct vgc_version {
 	__u32 size;
 	__u32 abi_version;		/* out: VGC_ABI_VERSION */
@@ -141,6 +196,30 @@ struct vgc_version {
 #define VGC_ARENA_F_PROFILE	0x1U
 #define VGC_ARENA_F_ALL		(VGC_ARENA_F_PROFILE)
 
+/**
+ * struct vgc_arena_params - argument of VGC_IOC_CREATE_ARENA
+ * @size: in: sizeof() of the caller's struct, at least
+ *	%VGC_ARENA_PARAMS_SIZE_VER0
+ * @flags: %VGC_ARENA_F_* (others -EINVAL)
+ * @nr_partitions: 1..%VGC_MAX_PARTITIONS (-EINVAL otherwise)
+ * @gen_permille: Gen0/Gen1/Gen2 share of each region, see below
+ * @pad0: must be zero (-EINVAL)
+ * @zone_granules: committed granules per partition in each zone, see below
+ * @zone_reserve_granules: growth reserve per partition and zone, see below
+ * @blue_every: Blue is evaluated at checkpoints n with n % blue_every == 0
+ * @gen1_every: Gen1 is evaluated at checkpoints n with n % gen1_every == 0
+ * @gen2_every: Gen2 is evaluated at checkpoints n with n % gen2_every == 0
+ * @pad1: must be zero (-EINVAL)
+ * @cpus: CPU of each of the first @nr_partitions partitions
+ * @reserved: must be zero (-EINVAL)
+ *
+ * Creates the one arena of the file (-EBUSY when it has one) and commits its
+ * pages: data pages on the node of each partition's CPU, metadata pages, all
+ * zeroed and charged to the caller's memory cgroup.  Errors: -EINVAL as
+ * listed; -E2BIG for an index space beyond 2^38 granules or sizes that
+ * overflow; -ENOSPC when the pages would pass the module's limit_mb;
+ * -ENOMEM when the kernel has no pages.
+ */
 struct vgc_arena_params {
 	__u32 size;
 	__u32 flags;			/* VGC_ARENA_F_* */
@@ -165,7 +244,7 @@ struct vgc_arena_params {
 	 */
 	__u64 zone_reserve_granules[VGC_NR_ZONES];
 	/*
-	 * Checkpoint cadence (DESIGN section 3, zone activation mask):
+	 * Checkpoint cadence (docs/design.md, Checkpoints):
 	 * Blue is evaluated every blue_every-th checkpoint, Gen1 every
 	 * gen1_every-th, Gen2 every gen2_every-th.  0 selects 4, 4, 16.
 	 */
@@ -182,9 +261,23 @@ struct vgc_arena_params {
 
 /* ---- VGC_IOC_GET_LAYOUT ----------------------------------------------- */
 
-/*
- * One (zone, partition) region of the data area.  Its granules are
- * [first_granule, first_granule + capacity_granules); the first
+/**
+ * struct vgc_region - one (zone, partition) region of the data area
+ * @offset: mmap offset of the region's first granule
+ * @first_granule: global index of the region's first granule
+ * @committed_granules: granules backed by pages
+ * @capacity_granules: committed granules plus the growth reserve
+ * @gen_first: global index of the first granule of each generation
+ * @gen_granules: committed granules of each generation
+ * @zone: enum vgc_zone
+ * @partition: partition index, 0..nr_partitions - 1
+ * @cpu: the partition's CPU
+ * @node: NUMA node of the region's first page, -1 when it has none
+ * @nr_chunks: physically contiguous chunks the committed pages form
+ * @pad: zero
+ * @reserved: zero
+ *
+ * Its granules are [first_granule, first_granule + capacity_granules); the first
  * committed_granules are backed by pages, the rest is reserve for
  * VGC_IOC_GROW.  Generation segments are laid out Gen2, Gen1, Gen0 so that
  * growth extends Gen0, the nursery.
@@ -205,6 +298,32 @@ struct vgc_region {
 	__u64 reserved[2];
 };
 
+/**
+ * struct vgc_layout - argument of VGC_IOC_GET_LAYOUT
+ * @size: in: sizeof() of the caller's struct, at least %VGC_LAYOUT_SIZE_VER0
+ * @nr_partitions: out: partitions of the arena
+ * @map_size: out: length of the whole mapping
+ * @total_granules: out: the index space, reserves included
+ * @ctrl_offset: out: offset of struct vgc_ctrl (0), mapped read-only
+ * @ctrl_size: out: its length
+ * @threads_offset: out: offset of the struct vgc_thread_slot array
+ * @threads_size: out: its length (%VGC_MAX_THREADS slots, page aligned)
+ * @spans_offset: out: offset of the span table, one __u16 per span
+ * @spans_size: out: its length
+ * @plane_offset: out: offset of each bit-plane, enum vgc_plane order
+ * @plane_size: out: bytes of one plane, page aligned
+ * @data_offset: out: offset of the zone regions
+ * @data_size: out: their length, total_granules * %VGC_GRANULE_SIZE
+ * @nr_regions: out: %VGC_NR_ZONES * nr_partitions
+ * @regions_cap: in: entries of struct vgc_region at @regions_ptr
+ * @regions_ptr: in: user address of the region array (-EFAULT when 0 and
+ *	@regions_cap is not)
+ * @reserved: must be zero (-EINVAL)
+ *
+ * Every offset and length is page aligned.  The first min(@regions_cap,
+ * @nr_regions) regions are written, zone-major: index zone * nr_partitions +
+ * partition.  Needs an arena on the file (-ENXIO).
+ */
 struct vgc_layout {
 	__u32 size;
 	__u32 nr_partitions;		/* out */
@@ -246,6 +365,28 @@ struct vgc_layout {
 
 /* ---- The shared control page (read-only to user space) ---------------- */
 
+/**
+ * struct vgc_sweep_counts - what a sweep did
+ * @words: plane words evaluated
+ * @live: valid objects evaluated
+ * @to_active: 000 -> 001
+ * @to_idle: 001 -> 000
+ * @deferred: release requests folded -> 101
+ * @marked: 101 -> 110
+ * @expired: 110 -> 111
+ * @reclaimed: 111 -> free slot
+ * @reclaimed_bytes: size classes of the reclaimed objects, in bytes
+ * @pinned: pin requests folded -> 100
+ * @promoted: -> 010 candidates
+ * @demoted: -> 011 candidates
+ * @kept: keep requests: 010/011 -> 001
+ * @dropped: requests that did not apply when folded
+ * @stable: valid objects whose state held
+ * @reserved: zero
+ *
+ * Summed over the partitions a checkpoint swept (struct vgc_checkpoint) or
+ * over one call of the library's sweep.
+ */
 struct vgc_sweep_counts {
 	__u64 words;			/* plane words evaluated */
 	__u64 live;			/* valid objects evaluated */
@@ -267,6 +408,19 @@ struct vgc_sweep_counts {
 
 #define VGC_PAUSE_BUCKETS	32	/* bucket b: pause < 2^b microseconds */
 
+/**
+ * struct vgc_region_stats - statistics of one region, in struct vgc_ctrl
+ * @states: valid objects per generation and state code after the last sweep
+ *	of that generation
+ * @reclaimed_objects: objects reclaimed since creation
+ * @reclaimed_bytes: their size classes, in bytes
+ * @sweeps: sweeps of the region
+ * @last_pause_ns: wall time of the last sweep
+ * @max_pause_ns: longest sweep
+ * @total_pause_ns: sum of all sweeps
+ * @pause_hist: sweeps per pause bucket: bucket b counts pauses below 2^b
+ *	microseconds (bucket 0: below 1 us), the last bucket all longer ones
+ */
 struct vgc_region_stats {
 	__u64 states[VGC_NR_GENS][VGC_NR_STATES];	/* after last sweep */
 	__u64 reclaimed_objects;
@@ -278,6 +432,24 @@ struct vgc_region_stats {
 	__u64 pause_hist[VGC_PAUSE_BUCKETS];
 };
 
+/**
+ * struct vgc_ctrl - the control region at the start of the mapping
+ * @abi_version: %VGC_ABI_VERSION
+ * @nr_partitions: partitions of the arena
+ * @gp_seq: grace-period sequence: the value a quiescent state stores into
+ *	struct vgc_thread_slot.qs_seq; incremented by every checkpoint
+ * @checkpoints: completed checkpoints
+ * @committed_bytes: data pages committed
+ * @nr_threads: registered threads
+ * @pad: zero
+ * @reserved: zero
+ * @regions: statistics per region, indexed [zone * nr_partitions +
+ *	partition]
+ *
+ * Written by the module only; user space must map it without PROT_WRITE
+ * (-EPERM) and can never make it writable.  The anonymous backend of libvgcu
+ * writes the same fields itself.
+ */
 struct vgc_ctrl {
 	__u32 abi_version;
 	__u32 nr_partitions;
@@ -293,7 +465,16 @@ struct vgc_ctrl {
 
 /* ---- Grace-period quorum (QSBR) --------------------------------------- */
 
-/*
+/**
+ * struct vgc_thread_slot - one registered thread of the grace-period quorum
+ * @qs_seq: written by the thread: the gp_seq of its last quiescent state
+ * @online: written by the thread: 0 while it holds no references (blocked)
+ * @in_use: written by the kernel: the slot is registered
+ * @partition: written by the kernel: the partition it registered with
+ * @tid: written by the kernel: its thread id, in the registering task's pid
+ *	namespace
+ * @pad: fills the cache line
+ *
  * One cache line per registered thread in the threads region.  The thread
  * announces a quiescent state by storing ctrl->gp_seq into qs_seq (release
  * store); a checkpoint completes only when every online registered thread
@@ -312,6 +493,21 @@ struct vgc_thread_slot {
 };
 
 /* ---- VGC_IOC_GROW ------------------------------------------------------ */
+/**
+ * struct vgc_grow - argument of VGC_IOC_GROW
+ * @size: in: sizeof() of the caller's struct, at least %VGC_GROW_SIZE_VER0
+ * @zone: in: enum vgc_zone (-EINVAL otherwise)
+ * @partition: in: partition index (-EINVAL when out of range)
+ * @pad: must be zero (-EINVAL)
+ * @granules: in: granules to commit, a non-zero multiple of
+ *	%VGC_SPAN_GRANULES (-EINVAL otherwise)
+ * @committed_granules: out: the region's committed size afterwards
+ * @reserved: must be zero (-EINVAL)
+ *
+ * Commits pages of the region's reserve at the end of its Gen0, on the node
+ * of the partition's CPU.  -ENOSPC past the reserve or the module's
+ * limit_mb, -ENOMEM when the kernel has no pages.
+ */
 struct vgc_grow {
 	__u32 size;
 	__u32 zone;			/* enum vgc_zone */
@@ -325,7 +521,17 @@ struct vgc_grow {
 #define VGC_GROW_SIZE_VER0	48
 
 /* ---- VGC_IOC_THREAD_REGISTER / _UNREGISTER ---------------------------- */
-/*
+/**
+ * struct vgc_thread_reg - argument of VGC_IOC_THREAD_REGISTER/_UNREGISTER
+ * @size: in: sizeof() of the caller's struct, at least
+ *	%VGC_THREAD_REG_SIZE_VER0
+ * @flags: none defined: must be 0 (-EINVAL)
+ * @partition: in (register): the thread's partition (-EINVAL when out of
+ *	range)
+ * @slot: out (register): the thread's slot; in (unregister): the slot to
+ *	free
+ * @reserved: must be zero (-EINVAL)
+ *
  * Registers the calling thread (one slot per thread and arena, -EEXIST for
  * a second; -ENOSPC when all VGC_MAX_THREADS slots are taken).  The new slot
  * starts online with qs_seq = gp_seq: registration is a quiescent state, so
@@ -348,6 +554,28 @@ struct vgc_thread_reg {
 #define VGC_CKPT_F_ALL_ZONES	0x1U
 #define VGC_CKPT_F_FLAGS_ALL	(VGC_CKPT_F_ALL_ZONES)
 
+/**
+ * struct vgc_checkpoint - argument of VGC_IOC_CHECKPOINT
+ * @size: in: sizeof() of the caller's struct, at least
+ *	%VGC_CHECKPOINT_SIZE_VER0
+ * @flags: in: %VGC_CKPT_F_* (others -EINVAL)
+ * @partition_mask: in: partitions to sweep, 0 = all; bits of partitions
+ *	that do not exist are -EINVAL
+ * @blocker_slot: out, on -EAGAIN: slot of the first thread not quiescent
+ * @blocker_tid: out, on -EAGAIN: its thread id
+ * @gp_seq: out: gp_seq after the checkpoint (unchanged on -EAGAIN)
+ * @sweep_ns: out: wall time of the sweeps
+ * @zones_evaluated: out: bit mask of the zones swept (1 << enum vgc_zone)
+ * @gens_evaluated: out: bit mask of the generations swept
+ * @counts: out: what the sweeps did, summed over partitions
+ * @reserved: must be zero (-EINVAL)
+ *
+ * Completes a grace period, then sweeps the selected partitions, each on its
+ * own CPU.  Checkpoint n (1-based) evaluates Red and Green always, Blue when
+ * n % blue_every == 0, Gen0 always, Gen1/Gen2 when n % gen1_every/gen2_every
+ * == 0, and everything with %VGC_CKPT_F_ALL_ZONES.  The struct is written
+ * back on success and on -EAGAIN.
+ */
 struct vgc_checkpoint {
 	__u32 size;
 	__u32 flags;			/* VGC_CKPT_F_* */
@@ -370,6 +598,16 @@ struct vgc_checkpoint {
 #define VGC_CHECKPOINT_SIZE_VER0	208
 
 /* ---- VGC_IOC_BATCH ----------------------------------------------------- */
+/**
+ * enum vgc_batch_op - object commands of VGC_IOC_BATCH and io_uring
+ * @VGC_BATCH_RELEASE: -> Deferred at the next checkpoint
+ * @VGC_BATCH_PIN: -> Persistent
+ * @VGC_BATCH_TOUCH: set the access bit
+ * @VGC_BATCH_MUTATE: set the mutation bit
+ * @VGC_BATCH_KEEP: decline a candidate: -> Active
+ * @VGC_BATCH_PROMOTE: classifier: -> 010 candidate
+ * @VGC_BATCH_DEMOTE: classifier: -> 011 candidate
+ */
 enum vgc_batch_op {
 	VGC_BATCH_RELEASE	= 1,	/* -> Deferred at next checkpoint */
 	VGC_BATCH_PIN		= 2,	/* -> Persistent */
@@ -382,11 +620,25 @@ enum vgc_batch_op {
 
 #define VGC_BATCH_MAX		65536	/* more: -E2BIG */
 
-/*
+/**
+ * struct vgc_batch - argument of VGC_IOC_BATCH
+ * @size: in: sizeof() of the caller's struct, at least %VGC_BATCH_SIZE_VER0
+ * @op: in: enum vgc_batch_op (-EINVAL otherwise)
+ * @count: in: indices at @indices_ptr, 0..%VGC_BATCH_MAX (-E2BIG above)
+ * @flags: none defined: must be 0 (-EINVAL)
+ * @indices_ptr: in: user address of @count __u64 object indices
+ * @done: out: objects applied before the first failure
+ * @error: out: errno of the first failure (negative), 0 when none
+ * @reserved: must be zero (-EINVAL)
+ *
  * Applies op to count object indices read from indices_ptr.  Each index
  * must be a valid object (VALID set, -EINVAL otherwise); RELEASE of an
  * object already released is -EALREADY, of a Persistent one -EPERM.
  * Processing stops at the first error; "done" says how many were applied.
+ * KEEP applies to 010/011 candidates only, PROMOTE and DEMOTE to Idle or
+ * Active objects (-EINVAL otherwise); an index past the arena is -EINVAL,
+ * an unreadable @indices_ptr -EFAULT.  Once the arguments are accepted the
+ * struct is written back, and the ioctl returns the first error.
  */
 struct vgc_batch {
 	__u32 size;
@@ -402,6 +654,19 @@ struct vgc_batch {
 #define VGC_BATCH_SIZE_VER0	48
 
 /* ---- VGC_IOC_GET_STATS ------------------------------------------------- */
+/**
+ * struct vgc_stats - argument of VGC_IOC_GET_STATS
+ * @size: in: sizeof() of the caller's struct, at least %VGC_STATS_SIZE_VER0
+ * @nr_threads: out: registered threads (dead ones dropped first)
+ * @gp_seq: out: the grace-period sequence
+ * @checkpoints: out: completed checkpoints
+ * @committed_bytes: out: data pages committed
+ * @metadata_bytes: out: pages of ctrl, threads, spans and planes
+ * @reclaimed_objects: out: objects reclaimed since creation
+ * @reclaimed_bytes: out: their size classes, in bytes
+ * @dead_threads_dropped: out: slots of exited tasks the kernel dropped
+ * @reserved: must be zero (-EINVAL)
+ */
 struct vgc_stats {
 	__u32 size;
 	__u32 nr_threads;		/* out */
@@ -479,6 +744,17 @@ struct vgc_stats {
 #define VGC_URING_BATCH		_IO(VGC_IOC_MAGIC, 0x41)
 #define VGC_URING_CHECKPOINT	_IO(VGC_IOC_MAGIC, 0x42)
 
+/**
+ * struct vgc_uring_cmd - inline payload of an IORING_OP_URING_CMD SQE
+ * @arg: per sqe->cmd_op: the argument struct's user address (VGC_IOC_*), the
+ *	object index (%VGC_URING_OBJ), the indices' user address
+ *	(%VGC_URING_BATCH) or the partition mask (%VGC_URING_CHECKPOINT)
+ * @flags: enum vgc_batch_op for %VGC_URING_OBJ and %VGC_URING_BATCH,
+ *	%VGC_CKPT_F_* for %VGC_URING_CHECKPOINT, else 0
+ * @count: indices at @arg for %VGC_URING_BATCH, else 0
+ *
+ * Read once at issue; see the comment above %VGC_URING_OBJ.
+ */
 struct vgc_uring_cmd {
 	__u64 arg;			/* see above, per cmd_op */
 	__u32 flags;			/* op or VGC_CKPT_F_*; else 0 */

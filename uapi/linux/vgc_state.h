@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * VGC state logic: the checkpoint transition table of DESIGN section 3,
- * evaluated 64 objects at a time over the bit-planes of <linux/vgc.h>.
+ * VGC state logic: the checkpoint transition table of docs/design.md,
+ * State machine, evaluated 64 objects at a time over the bit-planes of
+ * <linux/vgc.h>.
  *
  * This is the only implementation of the state machine.  It is libc-free
  * and branch-free so that vgc.ko and libvgcu compile the same code: the
@@ -47,7 +48,20 @@
 #define vgc_popcount64(x)	((__u64)__builtin_popcountll(x))
 #endif
 
-/* One word (64 objects) of each plane that the sweep reads. */
+/**
+ * struct vgc_sweep_in - one word (64 objects) of each plane the sweep reads
+ * @v: VALID
+ * @s0: S0, low bit of the state code
+ * @s1: S1
+ * @s2: S2, high bit of the state code
+ * @a: ACCESS bits, taken by exchange
+ * @r: RELEASE requests
+ * @p: PIN requests
+ * @k: KEEP requests
+ * @promote: the classifier's PROMOTE requests
+ * @demote: the classifier's DEMOTE requests
+ * @z: zone activation mask: the objects this checkpoint evaluates
+ */
 struct vgc_sweep_in {
 	__u64 v, s0, s1, s2;		/* lifecycle planes */
 	__u64 a;			/* access bits, taken by exchange */
@@ -56,7 +70,34 @@ struct vgc_sweep_in {
 	__u64 z;			/* zone activation mask */
 };
 
-/* The next lifecycle words and the masks of what happened. */
+/**
+ * struct vgc_sweep_out - the next lifecycle words and what happened
+ * @v: next VALID (write back where it differs)
+ * @s0: next S0
+ * @s1: next S1
+ * @s2: next S2
+ * @r_left: RELEASE requests outside z, to be put back
+ * @p_left: PIN requests outside z
+ * @k_left: KEEP requests outside z
+ * @promote_left: PROMOTE requests outside z
+ * @demote_left: DEMOTE requests outside z
+ * @to_active: 000 -> 001
+ * @to_idle: 001 -> 000
+ * @deferred: release requests applied: -> 101
+ * @marked: 101 -> 110
+ * @expired: 110 -> 111
+ * @reclaimed: 111 -> free slot
+ * @pinned: pin requests applied: -> 100
+ * @promoted: promote requests applied: -> 010
+ * @demoted: demote requests applied: -> 011
+ * @kept: keep requests applied: 010/011 -> 001
+ * @dropped_r: release requests that did not apply
+ * @dropped_p: pin requests that did not apply
+ * @dropped_k: keep requests that did not apply
+ * @dropped_c: classifier requests that did not apply
+ * @live: valid objects evaluated
+ * @stable: valid objects evaluated whose code held
+ */
 struct vgc_sweep_out {
 	__u64 v, s0, s1, s2;		/* write back where they differ */
 	/* requests outside z: put back */
@@ -68,6 +109,16 @@ struct vgc_sweep_out {
 	__u64 live, stable;
 };
 
+/**
+ * vgc_sweep_word() - the transition table over one word of each plane
+ * @in: the words read
+ * @out: receives the next words and the masks of every transition
+ *
+ * Branch-free: applies the table and the requests in the comment at the
+ * top of this file to the 64 objects of @in, for the objects in @in->z
+ * only; the others keep their words and their requests are returned in
+ * the *_left masks.
+ */
 static inline void vgc_sweep_word(const struct vgc_sweep_in *in,
 				  struct vgc_sweep_out *out)
 {
@@ -128,14 +179,35 @@ static inline void vgc_sweep_word(const struct vgc_sweep_in *in,
 	out->stable = nv & z & ~((s0 ^ n0) | (s1 ^ n1) | (s2 ^ n2));
 }
 
-/* Objects whose code is the same in two epochs (XNOR of the planes). */
+/**
+ * vgc_stable_mask() - objects whose code is the same in two epochs
+ * @v: VALID
+ * @a0: S0 of the first epoch
+ * @a1: S1 of the first epoch
+ * @a2: S2 of the first epoch
+ * @b0: S0 of the second epoch
+ * @b1: S1 of the second epoch
+ * @b2: S2 of the second epoch
+ *
+ * Return: the valid objects whose three state bits agree (XNOR of the
+ * planes).
+ */
 static inline __u64 vgc_stable_mask(__u64 v, __u64 a0, __u64 a1, __u64 a2,
 				    __u64 b0, __u64 b1, __u64 b2)
 {
 	return v & ~((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2));
 }
 
-/* Mask of the valid objects in one word whose code is "code". */
+/**
+ * vgc_code_mask() - valid objects of one word whose code is @code
+ * @v: VALID
+ * @s0: S0
+ * @s1: S1
+ * @s2: S2
+ * @code: the 3-bit code, enum vgc_state
+ *
+ * Return: the mask of those objects.
+ */
 static inline __u64 vgc_code_mask(__u64 v, __u64 s0, __u64 s1, __u64 s2,
 				  unsigned int code)
 {
@@ -146,7 +218,14 @@ static inline __u64 vgc_code_mask(__u64 v, __u64 s0, __u64 s1, __u64 s2,
 	return v & ~(s0 ^ m0) & ~(s1 ^ m1) & ~(s2 ^ m2);
 }
 
-/* Adds the per-state population of one word to hist[8]. */
+/**
+ * vgc_state_hist_word() - add the per-state population of one word
+ * @v: VALID
+ * @s0: S0
+ * @s1: S1
+ * @s2: S2
+ * @hist: eight counters, one per state code, added to
+ */
 static inline void vgc_state_hist_word(__u64 v, __u64 s0, __u64 s1, __u64 s2,
 				       __u64 hist[8])
 {
@@ -156,7 +235,15 @@ static inline void vgc_state_hist_word(__u64 v, __u64 s0, __u64 s1, __u64 s2,
 		hist[c] += vgc_popcount64(vgc_code_mask(v, s0, s1, s2, c));
 }
 
-/* The 3-bit code of object bit "bit" of one word of each plane. */
+/**
+ * vgc_code_of() - the 3-bit code of one object
+ * @s0: S0 word
+ * @s1: S1 word
+ * @s2: S2 word
+ * @bit: the object's bit in the words, 0..63
+ *
+ * Return: the code, enum vgc_state.
+ */
 static inline unsigned int vgc_code_of(__u64 s0, __u64 s1, __u64 s2,
 				       unsigned int bit)
 {
@@ -164,9 +251,13 @@ static inline unsigned int vgc_code_of(__u64 s0, __u64 s1, __u64 s2,
 			      (((s2 >> bit) & 1) << 2));
 }
 
-/*
- * Adds one word's outcome to the counters.  reclaimed_bytes is the caller's:
- * it knows the size class of the span the word lies in.
+/**
+ * vgc_sweep_count() - add one word's outcome to the counters
+ * @o: the outcome of vgc_sweep_word()
+ * @c: the counters, added to
+ *
+ * reclaimed_bytes is the caller's: it knows the size class of the span the
+ * word lies in.
  */
 static inline void vgc_sweep_count(const struct vgc_sweep_out *o,
 				   struct vgc_sweep_counts *c)
