@@ -131,7 +131,7 @@ static int anon_register(struct vgc_arena *a, unsigned int part)
 		__atomic_fetch_add(&a->ctrl->nr_threads, 1, __ATOMIC_RELAXED);
 		return (int)i;
 	}
-	return -EBUSY;
+	return -ENOSPC;		/* the module's answer */
 }
 
 static void anon_unregister(struct vgc_arena *a, struct vgcu_tctx *t)

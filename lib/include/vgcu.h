@@ -227,9 +227,9 @@ const uint16_t *vgc_arena_spans(const struct vgc_arena *a);
  * processes).  A fork()ed child starts unregistered.
  *
  * Return: 0, -EEXIST when registered already, -ERANGE for a partition out
- * of range, -ENOMEM; when all %VGC_MAX_THREADS slots are taken -EBUSY on
- * the anonymous backend and the module's -ENOSPC on the module; -EPROTO
- * when the module hands out a slot the library cannot use.
+ * of range, -ENOMEM, -ENOSPC when all %VGC_MAX_THREADS slots are taken
+ * (on both backends, the module's answer); -EPROTO when the module hands
+ * out a slot the library cannot use.
  */
 int vgc_thread_register(struct vgc_arena *a, int partition);
 /**
