@@ -36,7 +36,7 @@ CFLAGS_COMMON	:= -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -D_GNU_SOURCE -I$(TOP)/uapi -I$(TOP)/lib/include
 
 .PHONY: all deps module lib tools selftests check check-host check-vm \
-	check-debug run run-vm install modules_install lint clean
+	check-debug run run-vm install uninstall modules_install lint clean
 
 all: module lib tools
 
@@ -49,6 +49,7 @@ include kmod/dkms.mk
 include tools/tools.mk
 include selftests/selftests.mk
 include tools/debug-kernel/debug.mk
+include man/man.mk
 
 clean:
 	rm -rf $(BUILD)
