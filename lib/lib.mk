@@ -47,14 +47,19 @@ VGCU_PC		:= $(BUILD)/lib/vgcu.pc
 
 lib: $(VGCU_PC)
 
-$(VGCU_PC): $(TOP)/lib/vgcu.pc.in $(TOP)/lib/lib.mk
+# Regenerated on every make and replaced only when it changes, so that a
+# new PREFIX, LIBDIR or INCLUDEDIR reaches it without a clean.
+.PHONY: vgcu-pc-force
+$(VGCU_PC): $(TOP)/lib/vgcu.pc.in vgcu-pc-force
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
-	    $< > $@
+	    $< > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "  GEN $@"; fi
 
 .PHONY: install-lib uninstall-lib
 install: install-lib
+uninstall: uninstall-lib
 
 install-lib: lib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux

@@ -117,7 +117,7 @@ check-build:
 check:
 	@$(DEPS)
 	@rm -rf $(CHECK_DIR) && mkdir -p $(CHECK_DIR)
-	@$(MAKE) --no-print-directory -k W=1 WERROR=1 all selftests || \
+	@$(MAKE) --no-print-directory -k W=1 WERROR=1 all selftests man || \
 		{ echo "check: build failed"; echo "0 1 0" >$(CHECK_DIR)/build.counts; }
 	@$(MAKE) --no-print-directory check-host CHECK_DIR=$(CHECK_DIR) || true
 	@$(MAKE) --no-print-directory check-build CHECK_DIR=$(CHECK_DIR) || true

@@ -17,6 +17,21 @@ $(BUILD)/tools/vgcctl: $(TOP)/tools/vgcctl.c $(LIBVGCU_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $< $(LIBVGCU_A) -lnuma -luring -pthread -lm
 
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+
+.PHONY: install-tools uninstall-tools
+install: install-tools
+uninstall: uninstall-tools
+
+install-tools: $(BUILD)/tools/vgcctl $(BUILD)/tools/vgc-bench
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/tools/vgcctl $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BUILD)/tools/vgc-bench $(DESTDIR)$(BINDIR)/
+
+uninstall-tools:
+	rm -f $(DESTDIR)$(SBINDIR)/vgcctl $(DESTDIR)$(BINDIR)/vgc-bench
+
 # make run: boot a VM on KVER (default 6.12), load vgc.ko, run the demo under
 # numactl on each node and the paper tables, unload.  The kernel is resolved
 # in run-vm, a make started after the deps step, which may have installed it.

@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make install and make uninstall into a DESTDIR: the library, its headers
+# and vgcu.pc (with the PREFIX of this install, not of the first build),
+# vgcctl and vgc-bench, and the manual: every function that libvgcu.so
+# exports has its section-3 page and every page renders without a groff
+# warning.  Uninstall leaves no file behind.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+n=0
+fails=0
+
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		fails=$((fails + 1))
+	fi
+}
+
+mk() {
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -C "$top" --no-print-directory "$@"
+}
+
+echo "TAP version 13"
+echo "1..7"
+prefix=/opt/vgc-test
+out=$(mk install DESTDIR="$dest" PREFIX=$prefix 2>&1)
+rc=$?
+[ $rc = 0 ] || echo "$out" | tail -n 20 | sed 's/^/# /'
+ok $rc "make install DESTDIR PREFIX=$prefix"
+
+root=$dest$prefix
+missing=0
+for f in lib/libvgcu.so.1 lib/libvgcu.a lib/pkgconfig/vgcu.pc include/vgcu.h \
+	 include/linux/vgc.h include/linux/vgc_state.h sbin/vgcctl bin/vgc-bench \
+	 share/man/man4/vgc.4 share/man/man7/libvgcu.7 share/man/man8/vgcctl.8 \
+	 share/man/man1/vgc-bench.1; do
+	[ -e "$root/$f" ] || { echo "# missing: $f"; missing=1; }
+done
+ok $missing "library, headers, tools and manual pages installed"
+
+grep -qx "prefix=$prefix" "$root/lib/pkgconfig/vgcu.pc"
+ok $? "vgcu.pc carries this install's prefix"
+
+libs=$(PKG_CONFIG_PATH=$root/lib/pkgconfig pkg-config --static --libs vgcu 2>&1)
+echo "# pkg-config --static --libs vgcu: $libs"
+grep -q -- "-lnuma" <<<"$libs" && grep -q -- "-luring" <<<"$libs" &&
+	grep -q "^Requires.private: numa liburing" "$root/lib/pkgconfig/vgcu.pc"
+ok $? "vgcu.pc: Requires.private numa liburing"
+
+nopage=0
+total=0
+for s in $(nm -D --defined-only "$root/lib/libvgcu.so.1" |
+	   awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }'); do
+	total=$((total + 1))
+	[ -s "$root/share/man/man3/$s.3" ] || { echo "# no page: $s(3)"; nopage=1; }
+done
+echo "# $total exported functions"
+[ $total -gt 0 ] && [ $nopage = 0 ]
+ok $? "every exported function has a man page"
+
+warn=0
+for p in "$root"/share/man/man*/*; do
+	w=$(LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l "$p" 2>&1 >/dev/null)
+	[ -z "$w" ] || { echo "# $p: $w"; warn=1; }
+done
+ok $warn "every man page renders without warnings"
+
+out=$(mk uninstall DESTDIR="$dest" PREFIX=$prefix 2>&1)
+rc=$?
+left=$(find "$dest" -type f -o -type l)
+[ -z "$left" ] || echo "$left" | sed 's/^/# left: /'
+[ $rc = 0 ] && [ -z "$left" ]
+ok $? "make uninstall removes every installed file"
+
+echo "# Totals: pass:$((n - fails)) fail:$fails xfail:0 xpass:0 skip:0 error:0"
+[ $fails = 0 ]
