@@ -35,6 +35,7 @@
 #include <vgcu.h>
 #include <vgcu_ppe.h>
 #include "bench.h"
+#include "bench_util.h"
 #include "paper_workloads.h"
 
 #define PB_MAX_ATTEMPTS	32
@@ -472,58 +473,47 @@ static void usage(void)
 		"  --omp-for     loop and matrix as plain 'omp for' over indices\n");
 }
 
+/* --workload NAME, repeatable: adds NAME to the mask. */
+static int opt_workload(const char *arg, void *dst)
+{
+	int w;
+
+	for (w = 0; w < PW_NR; w++)
+		if (!strcmp(arg, wname[w])) {
+			*(unsigned int *)dst |= 1U << w;
+			return 0;
+		}
+	return -1;
+}
+
 static int parse(int argc, char **argv, struct pb_opts *o, int *omp_for)
 {
-	int i;
+	const struct bu_opt opts[] = {
+		BU_FLAG("json", &o->json),
+		BU_FLAG("full", &o->full),
+		BU_FLAG("tables", &o->tables),
+		BU_FLAG("rebalance", &o->rebalance),
+		BU_FLAG("omp-for", omp_for),
+		BU_U64("matrix-max", &o->matrix_max, 0, 0),
+		BU_INT("attempts", &o->attempts, 1, PB_MAX_ATTEMPTS),
+		{ .name = "partitions", .short_name = 'P', .type = BU_OPT_UINT,
+		  .dst = &o->parts, .min = 1, .max = VGC_MAX_PARTITIONS },
+		BU_FN("workload", &o->wmask, opt_workload,
+		      "loop, rec, deep or matrix"),
+		BU_OPT_END
+	};
 
 	memset(o, 0, sizeof(*o));
 	o->attempts = 5;
 	o->parts = 2;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--json")) {
-			o->json = 1;
-		} else if (!strcmp(a, "--full")) {
-			o->full = 1;
-		} else if (!strcmp(a, "--tables")) {
-			o->tables = 1;
-		} else if (!strcmp(a, "--rebalance")) {
-			o->rebalance = 1;
-		} else if (!strcmp(a, "--omp-for")) {
-			*omp_for = 1;
-		} else if (!strcmp(a, "--matrix-max") && i + 1 < argc) {
-			o->matrix_max = strtoull(argv[++i], NULL, 0);
-		} else if (!strcmp(a, "--attempts") && i + 1 < argc) {
-			o->attempts = atoi(argv[++i]);
-		} else if ((!strcmp(a, "-P") || !strcmp(a, "--partitions")) &&
-			   i + 1 < argc) {
-			o->parts = (unsigned int)atoi(argv[++i]);
-		} else if (!strcmp(a, "--workload") && i + 1 < argc) {
-			int w;
-
-			i++;
-			for (w = 0; w < PW_NR; w++)
-				if (!strcmp(argv[i], wname[w]))
-					o->wmask |= 1U << w;
-			if (!o->wmask) {
-				fprintf(stderr, "paper: unknown workload '%s'\n",
-					argv[i]);
-				return -1;
-			}
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage();
-			return 1;
-		} else {
-			fprintf(stderr, "paper: unknown option '%s'\n", a);
-			usage();
-			return -1;
-		}
-	}
-	if (o->attempts < 1 || o->attempts > PB_MAX_ATTEMPTS || o->parts < 1 ||
-	    o->parts > VGC_MAX_PARTITIONS) {
-		fprintf(stderr, "paper: --attempts 1..%d, -P 1..%d\n",
-			PB_MAX_ATTEMPTS, VGC_MAX_PARTITIONS);
+	switch (bu_parse_opts("paper", argc, argv, opts, NULL, 0, NULL)) {
+	case 0:
+		break;
+	case BU_OPTS_HELP:
+		usage();
+		return 1;
+	default:
+		usage();
 		return -1;
 	}
 	if (!o->wmask)

@@ -24,7 +24,6 @@
  * This file holds the options and the order of the measurements; each
  * measurement has a file of its own (see bench_sweep.h).
  */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,24 +68,24 @@ static unsigned int parse_sizes(const char *s, uint64_t *out, unsigned int max)
 	return k;
 }
 
+static int opt_sizes(const char *arg, void *dst)
+{
+	struct sopts *o = dst;
+
+	o->nr_sizes = parse_sizes(arg, o->sizes, 7);
+	return o->nr_sizes ? 0 : -1;
+}
+
+static int opt_pauses(const char *arg, void *dst)
+{
+	struct sopts *o = dst;
+
+	o->nr_pause_sizes = parse_sizes(arg, o->pause_sizes, 7);
+	return o->nr_pause_sizes ? 0 : -1;
+}
+
 int bench_sweep(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "full", no_argument, NULL, 'f' },
-		{ "sizes", required_argument, NULL, 's' },
-		{ "pauses", required_argument, NULL, 'p' },
-		{ "reps", required_argument, NULL, 'r' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "python", required_argument, NULL, 'P' },
-		{ "no-python", no_argument, NULL, 'Y' },
-		{ "no-boehm", no_argument, NULL, 'B' },
-		{ "child-boehm", required_argument, NULL, 'C' },
-		{ "child-ckpt", required_argument, NULL, 'K' },
-		{ "callgrind", no_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct sopts o = {
 		.sizes = { 100000, 1000000, 10000000 }, .nr_sizes = 3,
 		.pause_sizes = { 100000, 1000000, 10000000 }, .nr_pause_sizes = 3,
@@ -94,43 +93,38 @@ int bench_sweep(int argc, char **argv)
 		.python = "/usr/bin/python3.11", .base_max = 1000000,
 	};
 	struct sweep_res r = { .why = "" };
-	uint64_t checksum = BU_FNV_SEED, boehm_n = 0;
-	int c, full = 0;
+	uint64_t checksum = BU_FNV_SEED, boehm_n = 0, ckpt_n = 0;
+	int full = 0;
 	unsigned int i;
 	ssize_t len;
+	const struct bu_opt opts[] = {
+		BU_FLAG("json", &o.json),
+		BU_FLAG("full", &full),
+		BU_FN("sizes", &o, opt_sizes, "sizes >= 64, comma separated"),
+		BU_FN("pauses", &o, opt_pauses, "sizes >= 64, comma separated"),
+		BU_UINT("reps", &o.reps, 1, 64),
+		BENCH_OPT_BACKEND(&o.backend),
+		BU_STR("python", &o.python),
+		BU_FLAG("no-python", &o.no_python),
+		BU_FLAG("no-boehm", &o.no_boehm),
+		BU_U64("child-boehm", &boehm_n, 0, 0),
+		BU_U64("child-ckpt", &ckpt_n, 0, 0),
+		BU_FLAG("callgrind", &r.callgrind),
+		BU_OPT_END
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': o.json = 1; break;
-		case 'f': full = 1; break;
-		case 's':
-			o.nr_sizes = parse_sizes(optarg, o.sizes, 7);
-			if (!o.nr_sizes)
-				goto bad;
-			break;
-		case 'p':
-			o.nr_pause_sizes = parse_sizes(optarg, o.pause_sizes, 7);
-			if (!o.nr_pause_sizes)
-				goto bad;
-			break;
-		case 'r': o.reps = (unsigned int)atoi(optarg); break;
-		case 'b':
-			if (vgc_backend_parse(optarg, &o.backend))
-				goto bad;
-			break;
-		case 'P': o.python = optarg; break;
-		case 'Y': o.no_python = 1; break;
-		case 'B': o.no_boehm = 1; break;
-		case 'C': boehm_n = strtoull(optarg, NULL, 0); break;
-		case 'K': return ckpt_child(strtoull(optarg, NULL, 0));
-		case 'g': r.callgrind = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: goto bad;
-		}
+	switch (bu_parse_opts("sweep", argc, argv, opts, NULL, 0, NULL)) {
+	case 0:
+		break;
+	case BU_OPTS_HELP:
+		usage(stdout);
+		return 0;
+	default:
+		usage(stderr);
+		return 2;
 	}
-	if (!o.reps || o.reps > 64)
-		goto bad;
+	if (ckpt_n)
+		return ckpt_child(ckpt_n);
 	if (boehm_n)
 		return boehm_child(boehm_n, o.reps);
 	if (full && o.nr_sizes < 8)
@@ -187,7 +181,4 @@ int bench_sweep(int argc, char **argv)
 	else
 		sweep_print_text(&o, &r);
 	return r.fails ? 1 : 0;
-bad:
-	usage(stderr);
-	return 2;
 }
