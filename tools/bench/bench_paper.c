@@ -123,10 +123,7 @@ static int run_omp_for(const struct pw_work *wk, int threads, uint64_t *sum)
 
 static double now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return bu_now_ns() / 1e6;
 }
 
 static long rss_kb(void)
@@ -170,10 +167,7 @@ static double loadavg(void)
 /* CPU seconds this process got, user + system. */
 static double cpu_seconds(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return bu_process_cpu_ns() / 1e9;
 }
 
 /* Longer than PPE's worker spin and libgomp's default spin. */

@@ -16,6 +16,8 @@
 uint64_t bu_now_ns(void);
 /* CPU time of the calling thread in nanoseconds. */
 uint64_t bu_thread_cpu_ns(void);
+/* CPU time of the whole process (user + system) in nanoseconds. */
+uint64_t bu_process_cpu_ns(void);
 
 /*
  * Options of a subcommand, one table for all of them:
