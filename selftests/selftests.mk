@@ -65,13 +65,24 @@ $(BUILD)/selftests/lib/%: $(TOP)/selftests/lib/%.c $(KSFT_STAMP) $(LIBVGCU_A)
 	@mkdir -p $(dir $@); rm -f $@
 	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIBS)
 
+# The PPE test runs the paper's workloads from vgc-bench's own source.
+PAPER_WL_OBJ	:= $(BUILD)/selftests/lib/obj/paper_workloads.o
+
+$(PAPER_WL_OBJ): $(TOP)/tools/bench/paper_workloads.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SELFTEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/selftests/lib/ppe_run_test: $(TOP)/selftests/lib/ppe_run_test.c $(PAPER_WL_OBJ) $(KSFT_STAMP) $(LIBVGCU_A)
+	@mkdir -p $(dir $@); rm -f $@
+	$(CC) $(SELFTEST_CFLAGS) -I$(TOP)/tools/bench -o $@ $< $(PAPER_WL_OBJ) $(SELFTEST_LIBS)
+
 $(VGC_COUNTERS): $(TOP)/tools/vm/vgc-counters.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -o $@ $<
 
 selftests: $(KTESTS) $(LTESTS) $(VGC_COUNTERS)
 
--include $(KTESTS:=.d) $(LTESTS:=.d)
+-include $(KTESTS:=.d) $(LTESTS:=.d) $(PAPER_WL_OBJ:.o=.d)
 
 # A test that does not build is reported and counted as one failure; the
 # others still run.

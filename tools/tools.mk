@@ -9,7 +9,9 @@ TOOLS_CFLAGS	+= -fopenmp	# vgc-bench paper: OpenMP schedule(static) baseline
 
 tools: $(BUILD)/tools/vgc-bench $(BUILD)/tools/vgcctl
 
-$(BUILD)/tools/vgc-bench: $(BENCH_SRCS) $(TOP)/tools/bench/bench.h $(LIBVGCU_A)
+BENCH_HDRS	:= $(wildcard $(TOP)/tools/bench/*.h)
+
+$(BUILD)/tools/vgc-bench: $(BENCH_SRCS) $(BENCH_HDRS) $(LIBVGCU_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(TOOLS_CFLAGS) -o $@ $(BENCH_SRCS) $(TOOLS_LDLIBS)
 

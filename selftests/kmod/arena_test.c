@@ -569,14 +569,6 @@ static void *ticker_main(void *arg)
 	return NULL;
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 TEST(release_of_large_arena_lets_cpu_go)
 {
 	struct sched_param sp = { .sched_priority = 10 };
@@ -622,9 +614,9 @@ TEST(release_of_large_arena_lets_cpu_go)
 		sched_yield();
 
 	atomic_store(&t.in_close, 1);
-	t0 = mono_ns();
+	t0 = vgc_now_ns();
 	close(fd);		/* the last reference: the pages go here */
-	ns = mono_ns() - t0;
+	ns = vgc_now_ns() - t0;
 	atomic_store(&t.in_close, 0);
 	atomic_store(&t.stop, 1);
 	pthread_join(th, NULL);

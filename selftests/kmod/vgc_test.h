@@ -21,6 +21,15 @@
 
 #define VGC_SYSFS_LIMIT	"/sys/module/vgc/parameters/limit_mb"
 
+/* CLOCK_MONOTONIC in nanoseconds. */
+static inline uint64_t vgc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* ioctl that returns 0 or -errno, so ASSERT_EQ(-EINVAL, ...) reads well. */
 static inline int vgc_ioctl(int fd, unsigned long cmd, void *arg)
 {

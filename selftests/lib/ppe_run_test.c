@@ -15,18 +15,9 @@
 #include "kselftest_harness.h"
 #include <vgcu.h>
 #include <vgcu_ppe.h>
+#include "paper_workloads.h"
 
 #define MAXP	8
-
-static inline uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 static int open_pool(unsigned int p, unsigned int flags, struct vgc_ppe **out)
 {
@@ -51,120 +42,67 @@ static void add_double(void *acc, const void *p, void *arg)
 	*(double *)acc = *(double *)acc * 0.999 + *(const double *)p;
 }
 
-/* ---- workloads ----------------------------------------------------------- */
+/*
+ * ---- workloads -----------------------------------------------------------
+ *
+ * The paper's workloads of vgc-bench paper (tools/bench/paper_workloads.c),
+ * each as a PPE body over the partition's zone.  The matrix rows fold
+ * through the non-associative add_double, one block per row.
+ */
+
+#define WL_BEGIN	1000	/* ranges start off zero */
 
 static int loop_body(struct vgc_ppe_part *part, uint64_t b, uint64_t e,
 		     void *res, void *arg)
 {
-	uint64_t s = 0, i;
+	struct pw_alloc al = { .part = part };
 
 	(void)arg;
-	for (i = b; i < e; i++) {
-		if (!(i % 256)) {
-			uint64_t *o = vgc_ppe_alloc(part, 64);
-
-			if (!o)
-				return -errno;
-			o[0] = i;
-			s += o[0];
-			vgc_release(part->arena, o);
-		}
-		s += mix(i);
-	}
-	*(uint64_t *)res = s;
-	return 0;
-}
-
-static uint64_t dc(struct vgc_ppe_part *part, uint64_t b, uint64_t e,
-		   int *err)
-{
-	if (e - b <= 16) {
-		uint64_t s = 0, i, *node = vgc_ppe_alloc(part, 32);
-
-		if (!node) {
-			*err = -errno;
-			return 0;
-		}
-		for (i = b; i < e; i++)
-			s += mix(i * 3);
-		node[0] = s;
-		s = node[0];
-		vgc_release(part->arena, node);
-		return s;
-	}
-	return dc(part, b, b + (e - b) / 2, err) +
-	       dc(part, b + (e - b) / 2, e, err);
+	*(uint64_t *)res = pw_loop_range(b, e, &al);
+	return al.err;
 }
 
 static int rec_body(struct vgc_ppe_part *part, uint64_t b, uint64_t e,
 		    void *res, void *arg)
 {
-	int err = 0;
+	struct pw_alloc al = { .part = part };
 
 	(void)arg;
-	*(uint64_t *)res = dc(part, b, e, &err);
-	return err;
-}
-
-static uint64_t __attribute__((noinline)) deep(uint64_t i, uint64_t e)
-{
-	uint64_t frame[4], r;
-
-	if (i >= e)
-		return 0;
-	frame[0] = mix(i + 7);
-	__asm__ __volatile__("" : : "r"(frame) : "memory");
-	r = deep(i + 1, e);
-	__asm__ __volatile__("" : : "r"(frame) : "memory");
-	return frame[0] + r;
+	*(uint64_t *)res = pw_rec_range(b, e, &al);
+	return al.err;
 }
 
 static int deep_body(struct vgc_ppe_part *part, uint64_t b, uint64_t e,
 		     void *res, void *arg)
 {
-	(void)part;
+	struct pw_alloc al = { .part = part };
+
 	(void)arg;
-	*(uint64_t *)res = deep(b, e);
-	return 0;
+	*(uint64_t *)res = pw_deep_rec(b, e, &al);
+	return al.err;
 }
 
 #define MN	48
 
-static double ma(unsigned int i, unsigned int j)
-{
-	return (double)((i * 7 + j * 3) % 17) / 7.0 - 1.1;
-}
+static struct pw_matrix mat;	/* MN x MN, before any test forks */
 
-static double mb(unsigned int i, unsigned int j)
+static void __attribute__((constructor)) matrix_setup(void)
 {
-	return (double)((i * 5 + j * 11) % 13) / 3.0 - 2.2;
+	pw_matrix_init(&mat, MN);
 }
 
 /* One row of C = A * B per index; the row lives in the partition's zone. */
 static int matrix_body(struct vgc_ppe_part *part, uint64_t b, uint64_t e,
 		       void *res, void *arg)
 {
-	double s = 0;
-	uint64_t r;
+	struct pw_alloc al = { .part = part };
 
 	(void)arg;
-	for (r = b; r < e; r++) {
-		double *c = vgc_ppe_alloc(part, MN * sizeof(double));
-		unsigned int j, k;
-
-		if (!c)
-			return -errno;
-		for (j = 0; j < MN; j++) {
-			c[j] = 0;
-			for (k = 0; k < MN; k++)
-				c[j] += ma(r, k) * mb(k, j);
-		}
-		for (j = 0; j < MN; j++)
-			s = s * 0.5 + c[j];
-		vgc_release(part->arena, c);
-	}
-	*(double *)res = s;
-	return 0;
+	if (!mat.a)
+		return -ENOMEM;
+	*(double *)res = (double)pw_matrix_rows(&mat, b - WL_BEGIN,
+						e - WL_BEGIN, &al);
+	return al.err;
 }
 
 /* ---- checksums across P -------------------------------------------------- */
@@ -180,14 +118,14 @@ struct wl {
 static const struct wl wls[] = {
 	{ "loop", loop_body, add_u64, 100000, 0, 0 },
 	{ "rec", rec_body, add_u64, 50000, 0, 0 },
-	{ "deep", deep_body, add_u64, 40000, 0, 128 },
+	{ "deep", deep_body, add_u64, 40000, 0, PW_DEEP_FRAME },
 	{ "matrix", matrix_body, add_double, MN, 1, 0 },
 };
 
 static int run_wl(struct vgc_ppe *ppe, const struct wl *w, void *out)
 {
 	struct vgc_ppe_job job = {
-		.begin = 1000, .end = 1000 + w->n, .body = w->body,
+		.begin = WL_BEGIN, .end = WL_BEGIN + w->n, .body = w->body,
 		.combine = w->combine, .result = out, .result_size = 8,
 		.block = w->block, .stack_per_index = w->stack_per_index,
 	};
@@ -339,7 +277,7 @@ static int skew_mem_body(struct vgc_ppe_part *part, uint64_t b, uint64_t e,
 
 			if (!o)
 				return -errno;
-			*o = mix(i + k);
+			*o = pw_mix(i + k);
 			s += *o;
 			vgc_release(part->arena, o);
 		}
@@ -414,7 +352,7 @@ static int skew_time_body(struct vgc_ppe_part *part, uint64_t b, uint64_t e,
 	(void)arg;
 	for (i = b; i < e; i++)
 		for (k = 0; k < (i < SKEW_N / 4 ? 400 : 20); k++)
-			s += mix(i * 1000 + k);
+			s += pw_mix(i * 1000 + k);
 	*(uint64_t *)res = s;
 	return 0;
 }

@@ -52,14 +52,6 @@ struct shared {
 	int ckpt_err;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static uint64_t mix(uint64_t x)
 {
 	x ^= x >> 33;
@@ -120,9 +112,9 @@ static int q_pop(struct queue *q, struct ref *o)
 /* Widens the window in which an early reuse would be caught. */
 static void spin_us(unsigned int us)
 {
-	uint64_t end = now_ns() + us * 1000ULL;
+	uint64_t end = vgct_now_ns() + us * 1000ULL;
 
-	while (now_ns() < end)
+	while (vgct_now_ns() < end)
 		;
 }
 
@@ -156,7 +148,7 @@ static void *worker_main(void *arg)
 	}
 	while (!s->stop && (seq < MAX_OBJS ||
 			    __atomic_load_n(&s->ckpt_ok, __ATOMIC_RELAXED) < MIN_CKPTS) &&
-	       now_ns() < s->hard_deadline_ns) {
+	       vgct_now_ns() < s->hard_deadline_ns) {
 		nh = 0;
 		for (i = 0; i < BATCH && seq < MAX_OBJS; i++) {
 			struct ref r;
@@ -216,9 +208,9 @@ static void *worker_main(void *arg)
 		 * (a slow emulated guest needs longer), and in any case at the
 		 * hard deadline.
 		 */
-		if ((now_ns() > s->deadline_ns &&
+		if ((vgct_now_ns() > s->deadline_ns &&
 		     __atomic_load_n(&s->ckpt_ok, __ATOMIC_RELAXED) >= MIN_CKPTS) ||
-		    now_ns() > s->hard_deadline_ns)
+		    vgct_now_ns() > s->hard_deadline_ns)
 			s->stop = 1;
 	}
 	vgc_thread_unregister(s->a);
@@ -274,7 +266,7 @@ TEST(safety_stress)
 	       vgc_sweep_impl_name(VGC_SWEEP_AUTO));
 	for (i = 0; i < NWORKERS; i++)
 		pthread_mutex_init(&s.q[i].lock, NULL);
-	s.deadline_ns = now_ns() + MAX_SECONDS * 1000000000ULL;
+	s.deadline_ns = vgct_now_ns() + MAX_SECONDS * 1000000000ULL;
 	s.hard_deadline_ns = s.deadline_ns + 3 * MAX_SECONDS * 1000000000ULL;
 	cap = capacity_slots(s.a);
 

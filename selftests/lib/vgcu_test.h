@@ -9,8 +9,19 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <vgcu.h>
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+static inline uint64_t vgct_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 /* First n CPUs this process may run on (n = 0: all, up to 64). */
 static inline unsigned int vgct_cpus(unsigned int *cpus, unsigned int n)

@@ -20,4 +20,12 @@ int bench_zones(int argc, char **argv);
 int bench_yield(int argc, char **argv);
 int bench_paper(int argc, char **argv);
 
+/*
+ * Option helpers that know VGC, for the bu_parse_opts() tables (see
+ * bench_util.h): --backend anon|module|auto into an enum vgc_backend.
+ */
+int bench_opt_backend(const char *arg, void *dst);
+#define BENCH_OPT_BACKEND(p) \
+	BU_FN("backend", (p), bench_opt_backend, "anon, module or auto")
+
 #endif

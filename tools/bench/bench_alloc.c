@@ -26,7 +26,6 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -630,25 +629,30 @@ static void usage(FILE *f)
 "  --callgrind     also count instructions per operation (1t) under callgrind\n");
 }
 
+/* --zone-mib M: the Green zone in MiB. */
+static int opt_zone_mib(const char *arg, void *dst)
+{
+	uint64_t v;
+
+	if (bu_parse_u64(arg, &v) || v > UINT64_MAX >> 20)
+		return -1;
+	*(uint64_t *)dst = v << 20;
+	return 0;
+}
+
+/* --backend-id N: the backend as a number (parent to child). */
+static int opt_backend_id(const char *arg, void *dst)
+{
+	int64_t v;
+
+	if (bu_parse_i64(arg, &v) || v < VGC_BACKEND_AUTO || v > VGC_BACKEND_ANON)
+		return -1;
+	*(enum vgc_backend *)dst = (enum vgc_backend)v;
+	return 0;
+}
+
 int bench_alloc(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "ops", required_argument, NULL, 'o' },
-		{ "reps", required_argument, NULL, 'r' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "ckpt-every", required_argument, NULL, 'c' },
-		{ "qs-every", required_argument, NULL, 'q' },
-		{ "zone-mib", required_argument, NULL, 'z' },
-		{ "zone-bytes", required_argument, NULL, 'Z' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "backend-id", required_argument, NULL, 'B' },
-		{ "only", required_argument, NULL, 'O' },
-		{ "callgrind", no_argument, NULL, 'g' },
-		{ "child", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct params pa = {
 		.ops = 1000000, .window = 4096, .ckpt_every = 4096,
 		.qs_every = 64, .reps = 5, .zone_bytes = 16ULL << 20,
@@ -656,46 +660,49 @@ int bench_alloc(int argc, char **argv)
 	};
 	static struct cell cells[NR_CONTENDERS][NR_WORKLOADS];
 	const char *child = NULL, *only = NULL;
-	int json = 0, callgrind = 0, c, ret = 0;
+	int json = 0, callgrind = 0, ret = 0, npos;
 	unsigned int ci, wi, rep;
 	uint64_t checksum = BU_FNV_SEED, total_bad = 0;
 	int enabled[NR_CONTENDERS];
+	char *pos[1];
 	ssize_t n;
+	const struct bu_opt opts[] = {
+		BU_FLAG("json", &json),
+		BU_U64("ops", &pa.ops, 1, 0),
+		BU_UINT("reps", &pa.reps, 1, 64),
+		BU_UINT("window", &pa.window, 16, 0),
+		BU_UINT("ckpt-every", &pa.ckpt_every, 1, 0),
+		BU_UINT("qs-every", &pa.qs_every, 1, 0),
+		BU_FN("zone-mib", &pa.zone_bytes, opt_zone_mib, "MiB"),
+		BU_U64("zone-bytes", &pa.zone_bytes, 0, 0),
+		BENCH_OPT_BACKEND(&pa.backend),
+		BU_FN("backend-id", &pa.backend, opt_backend_id, "a backend number"),
+		BU_STR("only", &only),
+		BU_FLAG("callgrind", &callgrind),
+		BU_STR("child", &child),
+		BU_OPT_END
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = 1; break;
-		case 'o': pa.ops = strtoull(optarg, NULL, 0); break;
-		case 'r': pa.reps = (unsigned int)atoi(optarg); break;
-		case 'w': pa.window = (unsigned int)atoi(optarg); break;
-		case 'c': pa.ckpt_every = (unsigned int)atoi(optarg); break;
-		case 'q': pa.qs_every = (unsigned int)atoi(optarg); break;
-		case 'z': pa.zone_bytes = strtoull(optarg, NULL, 0) << 20; break;
-		case 'Z': pa.zone_bytes = strtoull(optarg, NULL, 0); break;
-		case 'B': pa.backend = (enum vgc_backend)atoi(optarg); break;
-		case 'b':
-			if (vgc_backend_parse(optarg, &pa.backend)) {
-				usage(stderr);
-				return 2;
-			}
-			break;
-		case 'O': only = optarg; break;
-		case 'g': callgrind = 1; break;
-		case 'C': child = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
+	switch (bu_parse_opts("alloc", argc, argv, opts, pos, 1, &npos)) {
+	case 0:
+		break;
+	case BU_OPTS_HELP:
+		usage(stdout);
+		return 0;
+	default:
+		usage(stderr);
+		return 2;
 	}
-	if (!pa.ops || !pa.reps || pa.reps > 64 || !pa.ckpt_every ||
-	    !pa.qs_every || pa.window < 16 || (pa.window & (pa.window - 1))) {
+	if (pa.window & (pa.window - 1)) {
+		fprintf(stderr, "vgc-bench alloc: --window: %u is not a power of two\n",
+			pa.window);
 		usage(stderr);
 		return 2;
 	}
 	if (child) {
-		if (optind >= argc)
+		if (npos < 1)
 			return 2;
-		return child_main(&pa, child, argv[optind]);
+		return child_main(&pa, child, pos[0]);
 	}
 
 	n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);

@@ -15,15 +15,8 @@
  * the attempt released) are not timed; malloc/free are inside the timing
  * for the others, as vgc_alloc/vgc_release are for PPE.
  *
- * Workloads (one "step" is one index of the range):
- *   loop    acc += mix4(i); one 64 B object per 4096 iterations
- *   rec     divide and conquer down to leaves of 32 steps, one 32 B
- *           object per leaf, sums combined on the way up
- *   deep    linear recursion, one frame per step (depth = partition
- *           length), one 32 B object per 64 frames
- *   matrix  C = A * B (doubles with small integer values, so the sums are
- *           exact), row partitioned, each C row an object of its own,
- *           checksum over C
+ * The workloads (loop, rec, deep, matrix) are in paper_workloads.c, shared
+ * with the PPE tests.
  *
  * Ratios use medians (robust to a noisy neighbour); means and standard
  * deviations are printed as in the paper's tables.
@@ -42,12 +35,10 @@
 #include <vgcu.h>
 #include <vgcu_ppe.h>
 #include "bench.h"
+#include "bench_util.h"
+#include "paper_workloads.h"
 
 #define PB_MAX_ATTEMPTS	32
-#define PB_DEEP_FRAME	160	/* stack bytes per deep-recursion step, generous */
-#define PB_LEAF		32
-#define PB_DEEP_EVERY	64
-#define PB_LOOP_EVERY	4096
 #define PB_QUIESCE_NS	5000000
 #define PB_MAIN_STACK	(512UL << 20)	/* virtual; 400k deep frames touch ~64 MiB */
 
@@ -56,9 +47,8 @@ static const char *const vname[V_NR] = {
 	"serial", "omp1", "ompP", "ppe1", "ppeP"
 };
 
-enum { W_LOOP, W_REC, W_DEEP, W_MATRIX, W_NR };
-static const char *const wname[W_NR] = { "loop", "rec", "deep", "matrix" };
-static const char *const wtitle[W_NR] = {
+static const char *const wname[PW_NR] = { "loop", "rec", "deep", "matrix" };
+static const char *const wtitle[PW_NR] = {
 	"loop iterations", "recursion steps",
 	"logical steps (deep recursion)", "matrix"
 };
@@ -74,198 +64,9 @@ struct pb_opts {
 	uint64_t matrix_max;
 };
 
-/* ---- the work itself, shared by every variant -------------------------- */
+/* ---- the OpenMP variants ------------------------------------------------ */
 
-static inline uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static inline uint64_t step(uint64_t i)
-{
-	return mix(mix(mix(mix(i + 0x9e3779b97f4a7c15ULL))));
-}
-
-/* How a variant gets its temporary objects. */
-struct pb_alloc {
-	struct vgc_ppe_part *part;	/* NULL: malloc */
-	int err;
-};
-
-static void *pb_get(struct pb_alloc *al, size_t size)
-{
-	void *p;
-
-	if (al->part) {
-		p = vgc_ppe_alloc(al->part, size);
-		if (!p && !al->err)
-			al->err = -(errno ? errno : ENOMEM);
-	} else {
-		p = malloc(size);
-		if (!p && !al->err)
-			al->err = -ENOMEM;
-	}
-	return p;
-}
-
-static void pb_put(struct pb_alloc *al, void *p)
-{
-	if (!p)
-		return;
-	if (al->part)
-		vgc_release(al->part->arena, p);
-	else
-		free(p);
-}
-
-static uint64_t loop_range(uint64_t b, uint64_t e, struct pb_alloc *al)
-{
-	uint64_t acc = 0, i;
-
-	for (i = b; i < e; i++) {
-		if (!(i % PB_LOOP_EVERY)) {
-			uint64_t *rec = pb_get(al, 64);
-
-			if (rec) {
-				rec[0] = i;
-				acc += rec[0];
-				pb_put(al, rec);
-			}
-		}
-		acc += step(i);
-	}
-	return acc;
-}
-
-static uint64_t rec_range(uint64_t b, uint64_t e, struct pb_alloc *al)
-{
-	if (e - b <= PB_LEAF) {
-		uint64_t s = 0, i, *node = pb_get(al, 32);
-
-		for (i = b; i < e; i++)
-			s += step(i);
-		if (node) {
-			node[0] = s;
-			node[1] = e - b;
-			s = node[0] + node[1];
-			pb_put(al, node);
-		}
-		return s;
-	}
-	return rec_range(b, b + (e - b) / 2, al) +
-	       rec_range(b + (e - b) / 2, e, al);
-}
-
-/* The escaping frame keeps gcc from turning the recursion into a loop. */
-static uint64_t __attribute__((noinline))
-deep_rec(uint64_t i, uint64_t e, struct pb_alloc *al)
-{
-	uint64_t frame[4], r;
-
-	if (i >= e)
-		return 0;
-	frame[0] = step(i);
-	frame[1] = i;
-	if (!(i % PB_DEEP_EVERY)) {
-		uint64_t *o = pb_get(al, 32);
-
-		if (o) {
-			o[0] = i;
-			frame[0] += o[0];
-			pb_put(al, o);
-		}
-	}
-	__asm__ __volatile__("" : : "r"(frame) : "memory");
-	r = deep_rec(i + 1, e, al);
-	__asm__ __volatile__("" : : "r"(frame) : "memory");
-	return frame[0] + r;
-}
-
-struct pb_matrix {
-	unsigned int n;
-	double *a, *b;
-};
-
-static double mat_a(unsigned int i, unsigned int j)
-{
-	return (double)((i * 7 + j * 3) % 17) - 8;
-}
-
-static double mat_b(unsigned int i, unsigned int j)
-{
-	return (double)((i * 5 + j * 11) % 13) - 6;
-}
-
-static uint64_t matrix_rows(const struct pb_matrix *m, uint64_t rb,
-			    uint64_t re, struct pb_alloc *al)
-{
-	unsigned int n = m->n, k, j;
-	uint64_t acc = 0, r;
-
-	for (r = rb; r < re; r++) {
-		double *c = pb_get(al, (size_t)n * sizeof(double));
-		const double *ar = m->a + r * n;
-
-		if (!c)
-			return acc;
-		memset(c, 0, (size_t)n * sizeof(double));
-		for (k = 0; k < n; k++) {
-			const double aik = ar[k], *br = m->b + (size_t)k * n;
-
-			for (j = 0; j < n; j++)
-				c[j] += aik * br[j];
-		}
-		for (j = 0; j < n; j++)
-			acc += (uint64_t)(int64_t)c[j] * (j + 1) + r;
-		pb_put(al, c);
-	}
-	return acc;
-}
-
-/* ---- one job ------------------------------------------------------------- */
-
-struct pb_work {
-	int w;
-	uint64_t n;
-	struct pb_matrix m;
-};
-
-static uint64_t work_range(const struct pb_work *wk, uint64_t b, uint64_t e,
-			   struct pb_alloc *al)
-{
-	switch (wk->w) {
-	case W_LOOP:
-		return loop_range(b, e, al);
-	case W_REC:
-		return rec_range(b, e, al);
-	case W_DEEP:
-		return deep_rec(b, e, al);
-	default:
-		return matrix_rows(&wk->m, b, e, al);
-	}
-}
-
-static int ppe_body(struct vgc_ppe_part *part, uint64_t b, uint64_t e,
-		    void *result, void *arg)
-{
-	struct pb_alloc al = { .part = part };
-
-	*(uint64_t *)result = work_range(arg, b, e, &al);
-	return al.err;
-}
-
-static void ppe_combine(void *acc, const void *p, void *arg)
-{
-	(void)arg;
-	*(uint64_t *)acc += *(const uint64_t *)p;
-}
-
-static int run_omp(const struct pb_work *wk, int threads, uint64_t *sum)
+static int run_omp(const struct pw_work *wk, int threads, uint64_t *sum)
 {
 	uint64_t s = 0;
 	int err = 0;
@@ -275,10 +76,10 @@ static int run_omp(const struct pb_work *wk, int threads, uint64_t *sum)
 #pragma omp parallel for schedule(static) num_threads(threads) \
 	reduction(+:s) reduction(|:err)
 	for (c = 0; c < threads; c++) {
-		struct pb_alloc al = { 0 };
+		struct pw_alloc al = { 0 };
 		uint64_t b = wk->n * c / threads, e = wk->n * (c + 1) / threads;
 
-		s += work_range(wk, b, e, &al);
+		s += pw_work_range(wk, b, e, &al);
 		err |= al.err;
 	}
 	*sum = s;
@@ -289,28 +90,28 @@ static int run_omp(const struct pb_work *wk, int threads, uint64_t *sum)
  * The loop and matrix workloads also run as a plain "omp for" over the
  * indices (the form OpenMP users write); both split statically.
  */
-static int run_omp_for(const struct pb_work *wk, int threads, uint64_t *sum)
+static int run_omp_for(const struct pw_work *wk, int threads, uint64_t *sum)
 {
 	uint64_t s = 0;
 	int64_t i, n = (int64_t)wk->n;
 	int err = 0;
 
-	if (wk->w == W_LOOP) {
+	if (wk->w == PW_LOOP) {
 #pragma omp parallel for schedule(static) num_threads(threads) reduction(+:s)
-		for (i = 0; i < n; i += PB_LOOP_EVERY) {
-			struct pb_alloc al = { 0 };
-			int64_t e = i + PB_LOOP_EVERY < n ? i + PB_LOOP_EVERY : n;
+		for (i = 0; i < n; i += PW_LOOP_EVERY) {
+			struct pw_alloc al = { 0 };
+			int64_t e = i + PW_LOOP_EVERY < n ? i + PW_LOOP_EVERY : n;
 
-			s += loop_range((uint64_t)i, (uint64_t)e, &al);
+			s += pw_loop_range((uint64_t)i, (uint64_t)e, &al);
 		}
 	} else {
 #pragma omp parallel for schedule(static) num_threads(threads) \
 	reduction(+:s) reduction(|:err)
 		for (i = 0; i < n; i++) {
-			struct pb_alloc al = { 0 };
+			struct pw_alloc al = { 0 };
 
-			s += matrix_rows(&wk->m, (uint64_t)i, (uint64_t)i + 1,
-					 &al);
+			s += pw_matrix_rows(&wk->m, (uint64_t)i, (uint64_t)i + 1,
+					    &al);
 			err |= al.err;
 		}
 	}
@@ -322,10 +123,7 @@ static int run_omp_for(const struct pb_work *wk, int threads, uint64_t *sum)
 
 static double now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return bu_now_ns() / 1e6;
 }
 
 static long rss_kb(void)
@@ -369,10 +167,7 @@ static double loadavg(void)
 /* CPU seconds this process got, user + system. */
 static double cpu_seconds(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return bu_process_cpu_ns() / 1e9;
 }
 
 /* Longer than PPE's worker spin and libgomp's default spin. */
@@ -447,7 +242,7 @@ static void settle(struct vgc_ppe *ppe)
 struct pb_ctx {
 	const struct pb_opts *o;
 	struct vgc_ppe *ppe1, *ppeP;
-	struct pb_work wk;
+	struct pw_work wk;
 	struct pb_series s[V_NR];
 	int omp_for;		/* loop/matrix: omp as a plain indexed for */
 };
@@ -455,13 +250,13 @@ struct pb_ctx {
 static int run_variant(struct pb_ctx *c, int v, uint64_t *sum,
 		       uint64_t *abytes, char *msg, size_t msglen)
 {
-	struct pb_alloc al = { 0 };
+	struct pw_alloc al = { 0 };
 	int r = 0;
 
 	*abytes = 0;
 	switch (v) {
 	case V_SERIAL:
-		*sum = work_range(&c->wk, 0, c->wk.n, &al);
+		*sum = pw_work_range(&c->wk, 0, c->wk.n, &al);
 		return al.err;
 	case V_OMP1:
 	case V_OMPP: {
@@ -475,10 +270,10 @@ static int run_variant(struct pb_ctx *c, int v, uint64_t *sum,
 		struct vgc_ppe *ppe = v == V_PPE1 ? c->ppe1 : c->ppeP;
 		struct vgc_ppe_stats st;
 		struct vgc_ppe_job job = {
-			.begin = 0, .end = c->wk.n, .body = ppe_body,
-			.combine = ppe_combine, .arg = &c->wk,
+			.begin = 0, .end = c->wk.n, .body = pw_ppe_body,
+			.combine = pw_ppe_combine, .arg = &c->wk,
 			.result = sum, .result_size = sizeof(*sum),
-			.stack_per_index = c->wk.w == W_DEEP ? PB_DEEP_FRAME : 0,
+			.stack_per_index = c->wk.w == PW_DEEP ? PW_DEEP_FRAME : 0,
 		};
 		unsigned int i;
 
@@ -561,15 +356,15 @@ static void sizes_of(int w, int full, uint64_t mmax, const uint64_t **v,
 		     size_t *n)
 {
 	switch (w) {
-	case W_LOOP:
+	case PW_LOOP:
 		*v = full ? sz_loop_full : sz_loop;
 		*n = full ? NELEM(sz_loop_full) : NELEM(sz_loop);
 		break;
-	case W_REC:
+	case PW_REC:
 		*v = full ? sz_rec_full : sz_rec;
 		*n = full ? NELEM(sz_rec_full) : NELEM(sz_rec);
 		break;
-	case W_DEEP:
+	case PW_DEEP:
 		*v = full ? sz_deep_full : sz_deep;
 		*n = full ? NELEM(sz_deep_full) : NELEM(sz_deep);
 		break;
@@ -608,7 +403,7 @@ static void print_table(const char *title, const struct pb_series *s)
 
 static void size_label(int w, uint64_t n, char *buf, size_t len)
 {
-	if (w == W_MATRIX)
+	if (w == PW_MATRIX)
 		snprintf(buf, len, "%llux%llu", (unsigned long long)n,
 			 (unsigned long long)n);
 	else if (n % 1000000 == 0)
@@ -672,62 +467,51 @@ static void usage(void)
 		"  --omp-for     loop and matrix as plain 'omp for' over indices\n");
 }
 
+/* --workload NAME, repeatable: adds NAME to the mask. */
+static int opt_workload(const char *arg, void *dst)
+{
+	int w;
+
+	for (w = 0; w < PW_NR; w++)
+		if (!strcmp(arg, wname[w])) {
+			*(unsigned int *)dst |= 1U << w;
+			return 0;
+		}
+	return -1;
+}
+
 static int parse(int argc, char **argv, struct pb_opts *o, int *omp_for)
 {
-	int i;
+	const struct bu_opt opts[] = {
+		BU_FLAG("json", &o->json),
+		BU_FLAG("full", &o->full),
+		BU_FLAG("tables", &o->tables),
+		BU_FLAG("rebalance", &o->rebalance),
+		BU_FLAG("omp-for", omp_for),
+		BU_U64("matrix-max", &o->matrix_max, 0, 0),
+		BU_INT("attempts", &o->attempts, 1, PB_MAX_ATTEMPTS),
+		{ .name = "partitions", .short_name = 'P', .type = BU_OPT_UINT,
+		  .dst = &o->parts, .min = 1, .max = VGC_MAX_PARTITIONS },
+		BU_FN("workload", &o->wmask, opt_workload,
+		      "loop, rec, deep or matrix"),
+		BU_OPT_END
+	};
 
 	memset(o, 0, sizeof(*o));
 	o->attempts = 5;
 	o->parts = 2;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--json")) {
-			o->json = 1;
-		} else if (!strcmp(a, "--full")) {
-			o->full = 1;
-		} else if (!strcmp(a, "--tables")) {
-			o->tables = 1;
-		} else if (!strcmp(a, "--rebalance")) {
-			o->rebalance = 1;
-		} else if (!strcmp(a, "--omp-for")) {
-			*omp_for = 1;
-		} else if (!strcmp(a, "--matrix-max") && i + 1 < argc) {
-			o->matrix_max = strtoull(argv[++i], NULL, 0);
-		} else if (!strcmp(a, "--attempts") && i + 1 < argc) {
-			o->attempts = atoi(argv[++i]);
-		} else if ((!strcmp(a, "-P") || !strcmp(a, "--partitions")) &&
-			   i + 1 < argc) {
-			o->parts = (unsigned int)atoi(argv[++i]);
-		} else if (!strcmp(a, "--workload") && i + 1 < argc) {
-			int w;
-
-			i++;
-			for (w = 0; w < W_NR; w++)
-				if (!strcmp(argv[i], wname[w]))
-					o->wmask |= 1U << w;
-			if (!o->wmask) {
-				fprintf(stderr, "paper: unknown workload '%s'\n",
-					argv[i]);
-				return -1;
-			}
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage();
-			return 1;
-		} else {
-			fprintf(stderr, "paper: unknown option '%s'\n", a);
-			usage();
-			return -1;
-		}
-	}
-	if (o->attempts < 1 || o->attempts > PB_MAX_ATTEMPTS || o->parts < 1 ||
-	    o->parts > VGC_MAX_PARTITIONS) {
-		fprintf(stderr, "paper: --attempts 1..%d, -P 1..%d\n",
-			PB_MAX_ATTEMPTS, VGC_MAX_PARTITIONS);
+	switch (bu_parse_opts("paper", argc, argv, opts, NULL, 0, NULL)) {
+	case 0:
+		break;
+	case BU_OPTS_HELP:
+		usage();
+		return 1;
+	default:
+		usage();
 		return -1;
 	}
 	if (!o->wmask)
-		o->wmask = (1U << W_NR) - 1;
+		o->wmask = (1U << PW_NR) - 1;
 	return 0;
 }
 
@@ -795,11 +579,11 @@ static int paper_main(int argc, char **argv)
 	c->omp_for = omp_for;
 	omp_set_dynamic(0);
 	vgc_ppe_topology(&topo);
-	if (o.wmask & (1U << W_MATRIX)) {
+	if (o.wmask & (1U << PW_MATRIX)) {
 		const uint64_t *v;
 		size_t n;
 
-		sizes_of(W_MATRIX, o.full, o.matrix_max, &v, &n);
+		sizes_of(PW_MATRIX, o.full, o.matrix_max, &v, &n);
 		max_mat = v[n - 1];
 	}
 	/*
@@ -834,7 +618,7 @@ static int paper_main(int argc, char **argv)
 		       "none");
 	}
 
-	for (w = 0; w < W_NR; w++) {
+	for (w = 0; w < PW_NR; w++) {
 		const uint64_t *sizes;
 		size_t ns, k;
 
@@ -849,20 +633,9 @@ static int paper_main(int argc, char **argv)
 			memset(&c->s, 0, sizeof(c->s));
 			c->wk.w = w;
 			c->wk.n = sizes[k];
-			if (w == W_MATRIX) {
-				unsigned int n = (unsigned int)sizes[k], x, y;
-
-				c->wk.m.n = n;
-				c->wk.m.a = malloc(sizeof(double) * n * n);
-				c->wk.m.b = malloc(sizeof(double) * n * n);
-				if (!c->wk.m.a || !c->wk.m.b)
-					return 1;
-				for (x = 0; x < n; x++)
-					for (y = 0; y < n; y++) {
-						c->wk.m.a[(size_t)x * n + y] = mat_a(x, y);
-						c->wk.m.b[(size_t)x * n + y] = mat_b(x, y);
-					}
-			}
+			if (w == PW_MATRIX &&
+			    pw_matrix_init(&c->wk.m, (unsigned int)sizes[k]))
+				return 1;
 			vgc_ppe_reset_split(c->ppe1);
 			vgc_ppe_reset_split(c->ppeP);
 			for (v = 0; v < V_NR; v++) {
@@ -948,11 +721,8 @@ static int paper_main(int argc, char **argv)
 				       (long long)rs->sum, o.attempts,
 				       rs->sums_ok ? "OK" : "MISMATCH");
 			}
-			if (w == W_MATRIX) {
-				free(c->wk.m.a);
-				free(c->wk.m.b);
-				c->wk.m.a = c->wk.m.b = NULL;
-			}
+			if (w == PW_MATRIX)
+				pw_matrix_free(&c->wk.m);
 		}
 	}
 
@@ -965,7 +735,7 @@ static int paper_main(int argc, char **argv)
 	for (i = 0; i < nres; i++) {
 		struct pb_result *rs = &res[i];
 		char lbl[32];
-		int sp_target = (rs->w == W_LOOP || rs->w == W_MATRIX) &&
+		int sp_target = (rs->w == PW_LOOP || rs->w == PW_MATRIX) &&
 				o.parts >= 2;
 		int ok_sp = rs->speedup >= 1.9, ok_o1 = rs->ppe_omp1 <= 1.05,
 		    ok_oP = rs->ppe_ompP <= 1.05, ok_s = rs->ppe1_serial <= 1.05;

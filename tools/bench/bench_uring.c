@@ -16,7 +16,7 @@
  * ioctl rate of the same rep, which a noisy, shared host disturbs least.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,35 +225,29 @@ static void usage(FILE *f)
 
 int bench_uring(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "cmds", required_argument, NULL, 'n' },
-		{ "reps", required_argument, NULL, 'r' },
-		{ "cpu", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static struct bctx b;
 	uint64_t n = 10240, ref = 0;
-	int json = 0, reps = 11, cpu = 0, c, ret, rep, same = 1;
+	int json = 0, reps = 11, cpu = 0, ret, rep, same = 1;
 	double target_ratio = 0;
 	unsigned int mi, k, setup = 0;
 	char err[256], fl[160];
 	const char *path;
 	struct bj j;
+	const struct bu_opt opts[] = {
+		BU_FLAG("json", &json),
+		BU_U64("cmds", &n, 256, 0),
+		BU_INT("reps", &reps, 1, MAX_REPS),
+		BU_INT("cpu", &cpu, -1, INT_MAX),	/* -1: do not pin */
+		BU_OPT_END
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = 1; break;
-		case 'n': n = strtoull(optarg, NULL, 0); break;
-		case 'r': reps = atoi(optarg); break;
-		case 'c': cpu = atoi(optarg); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (reps < 1 || reps > MAX_REPS || n < 256) {
+	switch (bu_parse_opts("uring", argc, argv, opts, NULL, 0, NULL)) {
+	case 0:
+		break;
+	case BU_OPTS_HELP:
+		usage(stdout);
+		return 0;
+	default:
 		usage(stderr);
 		return 2;
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Shared helpers of the vgc-bench subcommands, see bench_util.h. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -27,6 +28,194 @@ uint64_t bu_thread_cpu_ns(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bu_process_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+/* An integral "1e6" / "2.5e3" form: exact, below 2^63. */
+static int parse_exp(const char *s, uint64_t *out)
+{
+	char *end;
+	double v;
+
+	if (!strpbrk(s, "eE") || strpbrk(s, "xX"))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || !(v >= 0) || v >= 9.2e18 ||
+	    v != floor(v))
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int bu_parse_u64(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ' || *s == '\t')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (end == s || errno)
+		return -1;
+	if (*end)
+		return parse_exp(s, out);
+	*out = v;
+	return 0;
+}
+
+int bu_parse_i64(const char *s, int64_t *out)
+{
+	uint64_t u;
+
+	if (s && *s == '-') {
+		if (bu_parse_u64(s + 1, &u) || u > (uint64_t)INT64_MAX + 1)
+			return -1;
+		*out = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u;
+		return 0;
+	}
+	if (bu_parse_u64(s, &u) || u > INT64_MAX)
+		return -1;
+	*out = (int64_t)u;
+	return 0;
+}
+
+/* Checks and stores the value of option o, spelt as on the command line. */
+static int opt_value(const char *cmd, const struct bu_opt *o,
+		     const char *spelt, const char *arg)
+{
+	int64_t lo = o->min, v = 0;
+	uint64_t hi = (uint64_t)o->max, u = 0;
+	int ok;
+
+	switch (o->type) {
+	case BU_OPT_STR:
+		*(const char **)o->dst = arg;
+		return 0;
+	case BU_OPT_FN:
+		if (!o->fn(arg, o->dst))
+			return 0;
+		fprintf(stderr, "vgc-bench %s: %s: invalid value '%s'%s%s\n", cmd,
+			spelt, arg, o->what ? ", expected " : "",
+			o->what ? o->what : "");
+		return -1;
+	case BU_OPT_INT:
+		if (!o->min && !o->max) {
+			lo = INT_MIN;
+			hi = INT_MAX;
+		}
+		ok = !bu_parse_i64(arg, &v);
+		if (ok && v >= lo && v <= (int64_t)hi) {
+			*(int *)o->dst = (int)v;
+			return 0;
+		}
+		break;
+	default:	/* BU_OPT_U64, BU_OPT_UINT */
+		if (!hi)
+			hi = o->type == BU_OPT_UINT ? UINT_MAX : UINT64_MAX;
+		ok = !bu_parse_u64(arg, &u);
+		if (ok && u >= (uint64_t)lo && u <= hi) {
+			if (o->type == BU_OPT_UINT)
+				*(unsigned int *)o->dst = (unsigned int)u;
+			else
+				*(uint64_t *)o->dst = u;
+			return 0;
+		}
+		break;
+	}
+	if (!ok)
+		fprintf(stderr, "vgc-bench %s: %s: '%s' is not %s\n", cmd, spelt,
+			arg, o->type == BU_OPT_INT ? "an integer" :
+			"a non-negative integer");
+	else if (o->type != BU_OPT_INT && !o->max)
+		fprintf(stderr, "vgc-bench %s: %s: %s is below %lld\n", cmd, spelt,
+			arg, (long long)lo);
+	else
+		fprintf(stderr, "vgc-bench %s: %s: %s is outside %lld..%llu\n", cmd,
+			spelt, arg, (long long)lo, (unsigned long long)hi);
+	return -1;
+}
+
+int bu_parse_opts(const char *cmd, int argc, char **argv,
+		  const struct bu_opt *opts, char **pos, int max_pos,
+		  int *npos)
+{
+	int i, n = 0;
+
+	if (npos)
+		*npos = 0;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *name, *arg = NULL, *eq = NULL;
+		const struct bu_opt *o;
+		size_t len;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			return BU_OPTS_HELP;
+		if (a[0] != '-' || !a[1]) {
+			if (!pos || n >= max_pos) {
+				fprintf(stderr, "vgc-bench %s: unexpected argument '%s'\n",
+					cmd, a);
+				return -1;
+			}
+			pos[n++] = argv[i];
+			if (npos)
+				*npos = n;
+			continue;
+		}
+		if (a[1] == '-') {
+			name = a + 2;
+			eq = strchr(name, '=');
+			len = eq ? (size_t)(eq - name) : strlen(name);
+			for (o = opts; o->name; o++)
+				if (strlen(o->name) == len && !strncmp(o->name, name, len))
+					break;
+		} else {
+			for (o = opts; o->name; o++)
+				if (o->short_name && o->short_name == a[1] && !a[2])
+					break;
+		}
+		if (!o->name) {
+			fprintf(stderr, "vgc-bench %s: unknown option '%s'\n", cmd, a);
+			return -1;
+		}
+		if (o->type == BU_OPT_FLAG) {
+			if (eq) {
+				fprintf(stderr, "vgc-bench %s: --%s takes no value\n",
+					cmd, o->name);
+				return -1;
+			}
+			*(int *)o->dst = 1;
+			continue;
+		}
+		if (eq) {
+			arg = eq + 1;
+		} else if (i + 1 < argc) {
+			arg = argv[++i];
+		} else {
+			fprintf(stderr, "vgc-bench %s: %s needs a value\n", cmd, a);
+			return -1;
+		}
+		if (eq) {
+			char spelt[64];
+
+			snprintf(spelt, sizeof(spelt), "--%s", o->name);
+			if (opt_value(cmd, o, spelt, arg))
+				return -1;
+		} else if (opt_value(cmd, o, a, arg)) {
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the vgc-bench subcommands: clocks, order statistics,
- * checksums, CPU pinning, streaming-bandwidth loops, a small JSON writer and
- * running a helper program with its output captured.  Nothing here knows
+ * Helpers shared by the vgc-bench subcommands: the option parser, clocks,
+ * order statistics, checksums, CPU pinning, streaming-bandwidth loops, a
+ * small JSON writer and running a helper program with its output captured.  Nothing here knows
  * about VGC itself, so every benchmark may use it.
  */
 #ifndef VGC_BENCH_UTIL_H
@@ -16,6 +16,61 @@
 uint64_t bu_now_ns(void);
 /* CPU time of the calling thread in nanoseconds. */
 uint64_t bu_thread_cpu_ns(void);
+/* CPU time of the whole process (user + system) in nanoseconds. */
+uint64_t bu_process_cpu_ns(void);
+
+/*
+ * Options of a subcommand, one table for all of them:
+ *   --name value, --name=value, -x value (short), --flag, -h / --help.
+ * Numbers are strict: the whole argument must be a number of the
+ * option's type (decimal, 0x hexadecimal, or an integral 1e6 form) within
+ * [min, max] (max 0: up to the type's largest value; an int option with
+ * both 0: any int); anything else is an error that names the option and
+ * the value.  Arguments that are not options go to
+ * pos[] when the caller gives room for them, and are an error otherwise.
+ */
+enum bu_opt_type {
+	BU_OPT_FLAG,		/* int: set to 1 */
+	BU_OPT_U64,		/* uint64_t */
+	BU_OPT_UINT,		/* unsigned int */
+	BU_OPT_INT,		/* int */
+	BU_OPT_STR,		/* const char *: the argument itself */
+	BU_OPT_FN,		/* fn(arg, dst): 0, or -1 for a bad value */
+};
+
+struct bu_opt {
+	const char *name;	/* long name without the dashes */
+	char short_name;	/* 0: none */
+	enum bu_opt_type type;
+	void *dst;
+	int64_t min, max;	/* numbers: the allowed range */
+	int (*fn)(const char *arg, void *dst);
+	const char *what;	/* BU_OPT_FN: what a valid value is, for errors */
+};
+
+#define BU_FLAG(n, p)		{ .name = (n), .type = BU_OPT_FLAG, .dst = (p) }
+#define BU_U64(n, p, lo, hi)	{ .name = (n), .type = BU_OPT_U64, .dst = (p), .min = (lo), .max = (hi) }
+#define BU_UINT(n, p, lo, hi)	{ .name = (n), .type = BU_OPT_UINT, .dst = (p), .min = (lo), .max = (hi) }
+#define BU_INT(n, p, lo, hi)	{ .name = (n), .type = BU_OPT_INT, .dst = (p), .min = (lo), .max = (hi) }
+#define BU_STR(n, p)		{ .name = (n), .type = BU_OPT_STR, .dst = (p) }
+#define BU_FN(n, p, f, w)	{ .name = (n), .type = BU_OPT_FN, .dst = (p), .fn = (f), .what = (w) }
+#define BU_OPT_END		{ .name = NULL }
+
+#define BU_OPTS_HELP	1
+
+/*
+ * Parses argv[1..argc) of subcommand cmd (argv[0] is its name).  Returns
+ * 0, BU_OPTS_HELP when -h or --help was given, or -1 after printing
+ * "vgc-bench cmd: ..." to stderr.  *npos receives the number of
+ * positional arguments stored in pos (room for max_pos; NULL: none
+ * allowed).
+ */
+int bu_parse_opts(const char *cmd, int argc, char **argv,
+		  const struct bu_opt *opts, char **pos, int max_pos,
+		  int *npos);
+/* Strict numbers as bu_parse_opts reads them; 0 or -1. */
+int bu_parse_u64(const char *s, uint64_t *out);
+int bu_parse_i64(const char *s, int64_t *out);
 
 /* Order statistics; both sort v in place.  p in [0, 100], nearest rank. */
 double bu_median(double *v, size_t n);

@@ -15,7 +15,6 @@
  * fresh 16 MiB arena per repetition (setup not timed).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <vgcu.h>
@@ -153,16 +152,6 @@ static void usage(void)
 
 int bench_yield(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "values", required_argument, NULL, 'v' },
-		{ "batch", required_argument, NULL, 'n' },
-		{ "ckpt-every", required_argument, NULL, 'c' },
-		{ "reps", required_argument, NULL, 'r' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct yopts o = {
 		.values = 1000000, .batch = 64, .ckpt_every = 4096, .reps = 5,
 		.backend = VGC_BACKEND_AUTO,
@@ -174,27 +163,24 @@ int bench_yield(int argc, char **argv)
 	struct vgc_arena *a;
 	struct vgc_yield_stats yst;
 	unsigned int r, k;
-	int c, ret = 0;
+	int ret = 0;
+	const struct bu_opt opts[] = {
+		BU_FLAG("json", &o.json),
+		BU_U64("values", &o.values, 1, 0),
+		BU_UINT("batch", &o.batch, 1, 0),
+		BU_UINT("ckpt-every", &o.ckpt_every, 1, 0),
+		BU_UINT("reps", &o.reps, 1, 0),
+		BENCH_OPT_BACKEND(&o.backend),
+		BU_OPT_END
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'j': o.json = 1; break;
-		case 'v': o.values = strtoull(optarg, NULL, 0); break;
-		case 'n': o.batch = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'c': o.ckpt_every = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'r': o.reps = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'b':
-			if (vgc_backend_parse(optarg, &o.backend)) {
-				usage();
-				return 2;
-			}
-			break;
-		case 'h': usage(); return 0;
-		default: usage(); return 2;
-		}
-	}
-	if (!o.values || !o.batch || !o.ckpt_every || !o.reps) {
+	switch (bu_parse_opts("yield", argc, argv, opts, NULL, 0, NULL)) {
+	case 0:
+		break;
+	case BU_OPTS_HELP:
+		usage();
+		return 0;
+	default:
 		usage();
 		return 2;
 	}

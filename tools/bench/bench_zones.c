@@ -42,7 +42,6 @@
  * are skipped whole.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -668,18 +667,6 @@ static void usage(void)
 
 int bench_zones(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "requests", required_argument, NULL, 'r' },
-		{ "per-zone", required_argument, NULL, 'p' },
-		{ "ckpt-every", required_argument, NULL, 'c' },
-		{ "windows", required_argument, NULL, 'w' },
-		{ "clsf-objects", required_argument, NULL, 'o' },
-		{ "clsf-ckpts", required_argument, NULL, 'k' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct opts o = {
 		.requests = 1000000, .per_zone = 100000, .ckpt_every = 1000,
 		.windows = 16, .clsf_objects = 100000, .clsf_ckpts = 21,
@@ -689,30 +676,26 @@ int bench_zones(int argc, char **argv)
 	uint64_t total_sum = 0;
 	struct bj j;
 	unsigned int ti, z;
-	int c, ret = 0;
+	int ret = 0;
+	const struct bu_opt opts[] = {
+		BU_FLAG("json", &o.json),
+		BU_U64("requests", &o.requests, 1, 0),
+		BU_U64("per-zone", &o.per_zone, 1, 0),
+		BU_UINT("ckpt-every", &o.ckpt_every, 1, 0),
+		BU_UINT("windows", &o.windows, 1, 0),
+		BU_UINT("clsf-objects", &o.clsf_objects, 1, 0),
+		BU_UINT("clsf-ckpts", &o.clsf_ckpts, 1, 0),
+		BENCH_OPT_BACKEND(&o.backend),
+		BU_OPT_END
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'j': o.json = 1; break;
-		case 'r': o.requests = strtoull(optarg, NULL, 0); break;
-		case 'p': o.per_zone = strtoull(optarg, NULL, 0); break;
-		case 'c': o.ckpt_every = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'w': o.windows = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'o': o.clsf_objects = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'k': o.clsf_ckpts = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'b':
-			if (vgc_backend_parse(optarg, &o.backend)) {
-				usage();
-				return 2;
-			}
-			break;
-		case 'h': usage(); return 0;
-		default: usage(); return 2;
-		}
-	}
-	if (!o.requests || !o.per_zone || !o.ckpt_every || !o.windows ||
-	    !o.clsf_objects || !o.clsf_ckpts) {
+	switch (bu_parse_opts("zones", argc, argv, opts, NULL, 0, NULL)) {
+	case 0:
+		break;
+	case BU_OPTS_HELP:
+		usage();
+		return 0;
+	default:
 		usage();
 		return 2;
 	}

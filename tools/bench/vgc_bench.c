@@ -2,6 +2,7 @@
 /* vgc-bench: dispatches to the benchmark named on the command line. */
 #include <stdio.h>
 #include <string.h>
+#include <vgcu.h>
 #include "bench.h"
 
 static const struct bench_cmd cmds[] = {
@@ -13,6 +14,11 @@ static const struct bench_cmd cmds[] = {
 	{ "zones", "paper tables 8.25-8.29 with grace periods, classification cost per checkpoint", bench_zones },
 	{ "yield", "ephemeral values: Yield Memory vs zone allocation vs malloc", bench_yield },
 };
+
+int bench_opt_backend(const char *arg, void *dst)
+{
+	return vgc_backend_parse(arg, dst) ? -1 : 0;
+}
 
 static void usage(FILE *f)
 {

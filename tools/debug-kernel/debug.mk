@@ -32,9 +32,11 @@ CPPCHECK_SUPP	:= $(TOP)/tools/debug-kernel/cppcheck.supp
 tools: $(VGC_FUZZ)
 fuzz: $(VGC_FUZZ)
 
-$(VGC_FUZZ): $(TOP)/tools/fuzz/vgc-fuzz.c $(TOP)/uapi/linux/vgc.h
+FUZZ_SRCS	:= $(sort $(wildcard $(TOP)/tools/fuzz/*.c))
+
+$(VGC_FUZZ): $(FUZZ_SRCS) $(TOP)/tools/fuzz/fuzz.h $(TOP)/uapi/linux/vgc.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $< -luring
+	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $(FUZZ_SRCS) -luring
 
 check-debug: $(VGC_FUZZ) selftests
 	@FUZZ_SEEDS='$(FUZZ_SEEDS)' FUZZ_OPS='$(FUZZ_OPS)' FUZZ_TIME='$(FUZZ_TIME)' \
