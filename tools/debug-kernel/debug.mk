@@ -52,8 +52,8 @@ lint-user:
 		--enable=warning,performance,portability \
 		--std=c11 --suppressions-list=$(CPPCHECK_SUPP) \
 		-D__GNUC__ -D_GNU_SOURCE -U__cplusplus \
-		-I$(TOP)/uapi -I$(TOP)/lib/include \
-		$(TOP)/lib $(TOP)/tools
+		-I$(TOP)/uapi -I$(TOP)/lib/include -I$(TOP)/core \
+		$(TOP)/lib $(TOP)/core $(TOP)/tools
 
 lint: lint-kmod sparse-kmod lint-user
 	@echo "lint: checkpatch, sparse and cppcheck clean"
