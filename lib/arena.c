@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 #include "vgcu_int.h"
-#include "vgcu_zone.h"
 
 static uint64_t vgcu_next_id = 1;
 
@@ -199,7 +198,7 @@ void vgc_arena_close(struct vgc_arena *a)
 {
 	if (!a)
 		return;
-	vgc_profile_detach(a);
+	vgcu_policy_close(a);
 	vgcu_arena_registry_del(a);
 	vgcu_tctx_drop(a);
 	a->ops->close(a);

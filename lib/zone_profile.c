@@ -26,7 +26,6 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-#define PROF_MAX_ARENAS		64
 #define PROF_RECORDS		4096
 #define TARGET_NONE		3
 #define KAPPA_ONE		8	/* kappa is Q3.3 in 6 bits */
@@ -64,7 +63,6 @@ struct quiet {
 
 struct zprof {
 	struct vgc_arena *a;
-	uint64_t arena_id;		/* a freed arena's address may come back */
 	pthread_mutex_t lock;
 	struct vgc_zone_policy pol;
 	uint32_t alpha_q;		/* ema_alpha in Q16 */
@@ -93,7 +91,6 @@ struct zprof {
 	struct vgc_profile_stats st;
 };
 
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t inv_once = PTHREAD_ONCE_INIT;
 /*
  * 1 / max(tau, 1) in Q16 for every age: f_stage summed in integers, with
@@ -109,24 +106,13 @@ static void inv_init(void)
 	for (i = 1; i <= AGE_MAX; i++)
 		inv_age[i] = (65536 + i / 2) / i;
 }
-static struct zprof *reg[PROF_MAX_ARENAS];
-static unsigned int reg_used;
 
+static const struct vgcu_policy_ops prof_ops;
+
+/* The profile hung on the arena, or NULL. */
 static struct zprof *prof_of(const struct vgc_arena *a)
 {
-	struct zprof *p = NULL;
-	unsigned int i;
-
-	if (!__atomic_load_n(&reg_used, __ATOMIC_ACQUIRE))
-		return NULL;
-	pthread_mutex_lock(&reg_lock);
-	for (i = 0; i < PROF_MAX_ARENAS; i++)
-		if (reg[i] && reg[i]->a == a && reg[i]->arena_id == a->id) {
-			p = reg[i];
-			break;
-		}
-	pthread_mutex_unlock(&reg_lock);
-	return p;
+	return vgcu_policy_priv(a, &prof_ops);
 }
 
 /* Green > Blue > Red: promotion moves up this order. */
@@ -178,12 +164,24 @@ static void pol_apply(struct zprof *p, const struct vgc_zone_policy *pol)
 		p->alpha_q = 1;
 }
 
+/* Frees what vgc_profile_attach() allocated (any part may be missing). */
+static void prof_free(struct zprof *p)
+{
+	if (p->ent && p->ent != MAP_FAILED)
+		munmap(p->ent, p->ent_bytes ? p->ent_bytes : 1);
+	free(p->pend);
+	free(p->vshadow);
+	free(p->wmap);
+	free(p->quiet);
+	free(p);
+}
+
 EXPORT int vgc_profile_attach(struct vgc_arena *a,
 			      const struct vgc_zone_policy *pol)
 {
 	struct vgc_zone_policy def;
 	struct zprof *p;
-	unsigned int i, slot = PROF_MAX_ARENAS;
+	int ret;
 
 	if (!a)
 		return -EINVAL;
@@ -198,7 +196,6 @@ EXPORT int vgc_profile_attach(struct vgc_arena *a,
 	if (!p)
 		return -ENOMEM;
 	p->a = a;
-	p->arena_id = a->id;
 	pthread_mutex_init(&p->lock, NULL);
 	pol_apply(p, pol);
 	p->nwords = (a->total_granules + 63) >> 6;
@@ -213,13 +210,7 @@ EXPORT int vgc_profile_attach(struct vgc_arena *a,
 	p->quiet = calloc(p->nwords ? p->nwords : 1, sizeof(*p->quiet));
 	if (p->ent == MAP_FAILED || !p->pend || !p->vshadow || !p->wmap ||
 	    !p->quiet) {
-		if (p->ent != MAP_FAILED)
-			munmap(p->ent, p->ent_bytes ? p->ent_bytes : 1);
-		free(p->pend);
-		free(p->vshadow);
-		free(p->wmap);
-		free(p->quiet);
-		free(p);
+		prof_free(p);
 		return -ENOMEM;
 	}
 	wmap_build(p);
@@ -227,61 +218,34 @@ EXPORT int vgc_profile_attach(struct vgc_arena *a,
 		      p->nwords * (2 * sizeof(uint64_t) + 2 + sizeof(struct quiet)) +
 		      sizeof(*p);
 
-	pthread_mutex_lock(&reg_lock);
-	for (i = 0; i < PROF_MAX_ARENAS; i++) {
-		if (reg[i] && reg[i]->a == a && reg[i]->arena_id == a->id) {
-			slot = PROF_MAX_ARENAS + 1;
-			break;
-		}
-		if (!reg[i] && slot == PROF_MAX_ARENAS)
-			slot = i;
-	}
-	if (slot < PROF_MAX_ARENAS) {
-		reg[slot] = p;
-		__atomic_add_fetch(&reg_used, 1, __ATOMIC_RELEASE);
-	}
-	pthread_mutex_unlock(&reg_lock);
-	if (slot >= PROF_MAX_ARENAS) {
-		munmap(p->ent, p->ent_bytes ? p->ent_bytes : 1);
-		free(p->pend);
-		free(p->vshadow);
-		free(p->wmap);
-		free(p->quiet);
-		free(p);
-		return slot == PROF_MAX_ARENAS ? -ENOSPC : -EBUSY;
-	}
-	return 0;
+	ret = vgcu_policy_attach(a, &prof_ops, p);
+	if (ret)
+		prof_free(p);
+	return ret;
 }
 
-EXPORT int vgc_profile_detach(struct vgc_arena *a)
+/* The close hook, and detach: the profile is unhooked already. */
+static void prof_close(struct vgc_arena *a, void *priv)
 {
-	struct zprof *p = NULL;
+	struct zprof *p = priv;
 	uint64_t w;
-	unsigned int i;
 
-	pthread_mutex_lock(&reg_lock);
-	for (i = 0; i < PROF_MAX_ARENAS; i++)
-		if (reg[i] && reg[i]->a == a && reg[i]->arena_id == a->id) {
-			p = reg[i];
-			reg[i] = NULL;
-			__atomic_sub_fetch(&reg_used, 1, __ATOMIC_RELEASE);
-			break;
-		}
-	pthread_mutex_unlock(&reg_lock);
-	if (!p)
-		return -ENOENT;
 	/* access bits the sweep has not seen yet go back to it */
 	for (w = 0; w < p->nwords; w++)
 		if (p->pend[w])
 			__atomic_fetch_or(&a->planes[VGC_PLANE_ACCESS][w],
 					  p->pend[w], __ATOMIC_RELAXED);
-	munmap(p->ent, p->ent_bytes ? p->ent_bytes : 1);
-	free(p->pend);
-	free(p->vshadow);
-	free(p->wmap);
-	free(p->quiet);
 	pthread_mutex_destroy(&p->lock);
-	free(p);
+	prof_free(p);
+}
+
+EXPORT int vgc_profile_detach(struct vgc_arena *a)
+{
+	struct zprof *p = a ? vgcu_policy_detach(a, &prof_ops) : NULL;
+
+	if (!p)
+		return -ENOENT;
+	prof_close(a, p);
 	return 0;
 }
 
@@ -698,6 +662,21 @@ EXPORT int vgc_profile_sample_mask(struct vgc_arena *a, unsigned int flags,
 {
 	return profile_sample(a, flags, partition_mask);
 }
+
+/* ---- policy hooks ------------------------------------------------------- */
+
+static void prof_before_checkpoint(struct vgc_arena *a, void *priv,
+				   const struct vgc_ckpt_opts *o)
+{
+	(void)priv;
+	profile_sample(a, o->flags, o->partition_mask);
+}
+
+static const struct vgcu_policy_ops prof_ops = {
+	.name = "zone_profile",
+	.before_checkpoint = prof_before_checkpoint,
+	.close = prof_close,
+};
 
 EXPORT int vgc_zone_checkpoint(struct vgc_arena *a,
 			       const struct vgc_ckpt_opts *o,
