@@ -185,6 +185,8 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 				 "anonymous memory fallback: %s", why);
 	}
 	err = a->ops->open(a, &prm);
+	if (!err)
+		err = vgcu_policy_open(a, prm.flags);
 	if (err) {
 		vgc_arena_close(a);
 		return err;

@@ -98,6 +98,32 @@ void *vgcu_policy_priv(const struct vgc_arena *a,
 	return NULL;
 }
 
+/*
+ * Arena flags that ask for a policy, and the function that hangs it on
+ * the arena at open.
+ */
+static const struct {
+	unsigned int flag;
+	int (*open)(struct vgc_arena *a);
+} policy_flags[] = {
+	{ VGC_ARENA_F_PROFILE, vgcu_profile_auto },
+};
+
+int vgcu_policy_open(struct vgc_arena *a, unsigned int arena_flags)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(policy_flags) / sizeof(policy_flags[0]); i++) {
+		if (!(arena_flags & policy_flags[i].flag))
+			continue;
+		ret = policy_flags[i].open(a);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 void vgcu_policy_before_checkpoint(struct vgc_arena *a,
 				   const struct vgc_ckpt_opts *o)
 {

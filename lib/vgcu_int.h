@@ -214,9 +214,14 @@ void *vgcu_policy_detach(struct vgc_arena *a,
 			 const struct vgcu_policy_ops *ops);
 void *vgcu_policy_priv(const struct vgc_arena *a,
 		       const struct vgcu_policy_ops *ops);
+/* Policies the arena's flags (VGC_ARENA_F_*) ask for, at open. */
+int vgcu_policy_open(struct vgc_arena *a, unsigned int arena_flags);
 void vgcu_policy_before_checkpoint(struct vgc_arena *a,
 				   const struct vgc_ckpt_opts *o);
 void vgcu_policy_close(struct vgc_arena *a);
+
+/* zone_profile.c: VGC_ARENA_F_PROFILE, see vgcu_policy_open() */
+int vgcu_profile_auto(struct vgc_arena *a);
 
 /* qsbr.c */
 void vgcu_thread_exit(struct vgcu_tctx *t);

@@ -678,6 +678,36 @@ static const struct vgcu_policy_ops prof_ops = {
 	.close = prof_close,
 };
 
+/*
+ * VGC_ARENA_F_PROFILE: a stand-in hook attaches the profile with the
+ * default policy at the arena's first checkpoint, unless the runtime
+ * attached one (with its own policy) before, then unhooks itself.  A
+ * failed attach (-ENOMEM) is retried at the next checkpoint.
+ */
+static const struct vgcu_policy_ops prof_auto_ops;
+
+static void prof_auto_before_checkpoint(struct vgc_arena *a, void *priv,
+					const struct vgc_ckpt_opts *o)
+{
+	(void)priv;
+	if (vgc_profile_attach(a, NULL) == -ENOMEM)
+		return;
+	vgcu_policy_detach(a, &prof_auto_ops);
+	/* the profile's own hook may sit in an earlier slot: sample now
+	 * (once per checkpoint, so a second call does nothing) */
+	profile_sample(a, o->flags, o->partition_mask);
+}
+
+static const struct vgcu_policy_ops prof_auto_ops = {
+	.name = "zone_profile_auto",
+	.before_checkpoint = prof_auto_before_checkpoint,
+};
+
+int vgcu_profile_auto(struct vgc_arena *a)
+{
+	return vgcu_policy_attach(a, &prof_auto_ops, NULL);
+}
+
 EXPORT int vgc_zone_checkpoint(struct vgc_arena *a,
 			       const struct vgc_ckpt_opts *o,
 			       struct vgc_checkpoint *result)

@@ -221,7 +221,10 @@ int vgc_zone_fit_records(struct vgc_zone_policy *p,
  * @p: the policy, or NULL for vgc_zone_policy_init()'s defaults
  *
  * The profile hangs on the arena's policy hooks and samples before every
- * checkpoint.  vgc_arena_close() detaches it.
+ * checkpoint.  vgc_arena_close() detaches it.  An arena opened with
+ * %VGC_ARENA_F_PROFILE gets a profile with the default policy at its first
+ * checkpoint when none was attached before: attach before that checkpoint
+ * to choose the policy, or change it later with vgc_profile_set_policy().
  *
  * Return: 0; -EINVAL for @a NULL or a bad policy; -ENOMEM; -EBUSY on a
  * second attach (one profile per arena).
