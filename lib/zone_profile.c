@@ -24,8 +24,6 @@
 #include "vgcu_int.h"
 #include "vgcu_zone.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 #define PROF_RECORDS		4096
 #define TARGET_NONE		3
 #define KAPPA_ONE		8	/* kappa is Q3.3 in 6 bits */
@@ -176,8 +174,8 @@ static void prof_free(struct zprof *p)
 	free(p);
 }
 
-EXPORT int vgc_profile_attach(struct vgc_arena *a,
-			      const struct vgc_zone_policy *pol)
+VGCU_API int vgc_profile_attach(struct vgc_arena *a,
+				const struct vgc_zone_policy *pol)
 {
 	struct vgc_zone_policy def;
 	struct zprof *p;
@@ -239,7 +237,7 @@ static void prof_close(struct vgc_arena *a, void *priv)
 	prof_free(p);
 }
 
-EXPORT int vgc_profile_detach(struct vgc_arena *a)
+VGCU_API int vgc_profile_detach(struct vgc_arena *a)
 {
 	struct zprof *p = a ? vgcu_policy_detach(a, &prof_ops) : NULL;
 
@@ -249,8 +247,8 @@ EXPORT int vgc_profile_detach(struct vgc_arena *a)
 	return 0;
 }
 
-EXPORT int vgc_profile_set_policy(struct vgc_arena *a,
-				  const struct vgc_zone_policy *pol)
+VGCU_API int vgc_profile_set_policy(struct vgc_arena *a,
+				    const struct vgc_zone_policy *pol)
 {
 	struct zprof *p = prof_of(a);
 
@@ -264,8 +262,8 @@ EXPORT int vgc_profile_set_policy(struct vgc_arena *a,
 	return 0;
 }
 
-EXPORT int vgc_profile_get_policy(struct vgc_arena *a,
-				  struct vgc_zone_policy *pol)
+VGCU_API int vgc_profile_get_policy(struct vgc_arena *a,
+				    struct vgc_zone_policy *pol)
 {
 	struct zprof *p = prof_of(a);
 
@@ -652,13 +650,13 @@ static int profile_sample(struct vgc_arena *a, unsigned int flags,
 	return 0;
 }
 
-EXPORT int vgc_profile_sample(struct vgc_arena *a, unsigned int flags)
+VGCU_API int vgc_profile_sample(struct vgc_arena *a, unsigned int flags)
 {
 	return profile_sample(a, flags, 0);
 }
 
-EXPORT int vgc_profile_sample_mask(struct vgc_arena *a, unsigned int flags,
-				   uint64_t partition_mask)
+VGCU_API int vgc_profile_sample_mask(struct vgc_arena *a, unsigned int flags,
+				     uint64_t partition_mask)
 {
 	return profile_sample(a, flags, partition_mask);
 }
@@ -708,9 +706,9 @@ int vgcu_profile_auto(struct vgc_arena *a)
 	return vgcu_policy_attach(a, &prof_auto_ops, NULL);
 }
 
-EXPORT int vgc_zone_checkpoint(struct vgc_arena *a,
-			       const struct vgc_ckpt_opts *o,
-			       struct vgc_checkpoint *result)
+VGCU_API int vgc_zone_checkpoint(struct vgc_arena *a,
+				 const struct vgc_ckpt_opts *o,
+				 struct vgc_checkpoint *result)
 {
 	struct vgc_checkpoint local;
 	uint64_t sweeps[VGC_NR_ZONES] = { 0 }, pause[VGC_NR_ZONES] = { 0 };
@@ -794,8 +792,8 @@ static struct pent *ent_of(struct zprof *p, const void *ptr)
 	return e;
 }
 
-EXPORT int vgc_profile_fanin(struct vgc_arena *a, const void *ptr,
-			     unsigned int fanin)
+VGCU_API int vgc_profile_fanin(struct vgc_arena *a, const void *ptr,
+			       unsigned int fanin)
 {
 	struct zprof *p = prof_of(a);
 	struct pent *e;
@@ -811,8 +809,8 @@ EXPORT int vgc_profile_fanin(struct vgc_arena *a, const void *ptr,
 	return e ? 0 : -EINVAL;
 }
 
-EXPORT int vgc_profile_weight(struct vgc_arena *a, const void *ptr,
-			      double kappa)
+VGCU_API int vgc_profile_weight(struct vgc_arena *a, const void *ptr,
+				double kappa)
 {
 	struct zprof *p = prof_of(a);
 	struct pent *e;
@@ -833,8 +831,8 @@ EXPORT int vgc_profile_weight(struct vgc_arena *a, const void *ptr,
 	return e ? 0 : -EINVAL;
 }
 
-EXPORT int vgc_profile_features(struct vgc_arena *a, const void *ptr,
-				struct vgc_features *out, int *decided)
+VGCU_API int vgc_profile_features(struct vgc_arena *a, const void *ptr,
+				  struct vgc_features *out, int *decided)
 {
 	struct zprof *p = prof_of(a);
 	struct vgc_objinfo oi;
@@ -857,7 +855,8 @@ EXPORT int vgc_profile_features(struct vgc_arena *a, const void *ptr,
 	return 0;
 }
 
-EXPORT int vgc_profile_stats(struct vgc_arena *a, struct vgc_profile_stats *st)
+VGCU_API int vgc_profile_stats(struct vgc_arena *a,
+			       struct vgc_profile_stats *st)
 {
 	struct zprof *p = prof_of(a);
 
@@ -869,8 +868,8 @@ EXPORT int vgc_profile_stats(struct vgc_arena *a, struct vgc_profile_stats *st)
 	return 0;
 }
 
-EXPORT int vgc_profile_records(struct vgc_arena *a, struct vgc_zone_record *out,
-			       size_t cap)
+VGCU_API int vgc_profile_records(struct vgc_arena *a,
+				 struct vgc_zone_record *out, size_t cap)
 {
 	struct zprof *p = prof_of(a);
 	uint64_t have, first, i;
@@ -888,7 +887,7 @@ EXPORT int vgc_profile_records(struct vgc_arena *a, struct vgc_zone_record *out,
 	return (int)have;
 }
 
-EXPORT int vgc_profile_fit(struct vgc_arena *a)
+VGCU_API int vgc_profile_fit(struct vgc_arena *a)
 {
 	struct zprof *p = prof_of(a);
 	struct vgc_zone_record *r;
@@ -926,8 +925,9 @@ static unsigned int target_of(struct zprof *p, uint64_t idx, unsigned int z,
 	return state == VGC_ST_PROMOTE ? zone_up(z) : zone_down(z);
 }
 
-EXPORT int vgc_rehome_candidates(struct vgc_arena *a, struct vgc_candidate *out,
-				 size_t cap, uint64_t *cursor)
+VGCU_API int vgc_rehome_candidates(struct vgc_arena *a,
+				   struct vgc_candidate *out, size_t cap,
+				   uint64_t *cursor)
 {
 	struct zprof *p = prof_of(a);
 	uint64_t nwords = (a->total_granules + 63) >> 6, w, i0;
@@ -1010,7 +1010,7 @@ static void *rehome_locked(struct vgc_arena *a, struct zprof *p, void *ptr,
 	return q;
 }
 
-EXPORT void *vgc_rehome_to(struct vgc_arena *a, void *ptr, enum vgc_zone zone)
+VGCU_API void *vgc_rehome_to(struct vgc_arena *a, void *ptr, enum vgc_zone zone)
 {
 	struct zprof *p;
 	struct vgc_objinfo oi;
@@ -1032,7 +1032,7 @@ EXPORT void *vgc_rehome_to(struct vgc_arena *a, void *ptr, enum vgc_zone zone)
 	return q;
 }
 
-EXPORT void *vgc_rehome(struct vgc_arena *a, void *ptr)
+VGCU_API void *vgc_rehome(struct vgc_arena *a, void *ptr)
 {
 	struct vgc_objinfo oi;
 	struct zprof *p;
@@ -1058,8 +1058,8 @@ EXPORT void *vgc_rehome(struct vgc_arena *a, void *ptr)
 	return vgc_rehome_to(a, ptr, (enum vgc_zone)t);
 }
 
-EXPORT void *vgc_alloc_static(struct vgc_arena *a, size_t size,
-			      enum vgc_zone zone)
+VGCU_API void *vgc_alloc_static(struct vgc_arena *a, size_t size,
+				enum vgc_zone zone)
 {
 	return vgc_alloc_gen(a, size, zone, VGC_GEN2, VGC_ALLOC_F_PERSISTENT);
 }
