@@ -2,7 +2,7 @@
 /*
  * libvgcu internals shared by the library's translation units.  Nothing
  * here is exported: the .so is built with -fvisibility=hidden and only
- * vgc_* symbols survive the version script.
+ * the functions lib/libvgcu.map names survive its version script.
  */
 #ifndef VGCU_INT_H
 #define VGCU_INT_H
