@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Per-object profiling, classification into candidates, re-homing and the
- * Passive VGC hint.
+ * The zone profiler's sample before every checkpoint: per-object EMAs of
+ * access and mutation, the feature sums of each zone, and every
+ * classify_every-th sample a zone decided per object, filed as PROMOTE or
+ * DEMOTE requests that the sweep applies.
  *
  * Sampling runs right before a checkpoint sweeps.  The sweep consumes
  * ACCESS only in the words its activation mask evaluates, so a Blue or
@@ -15,79 +17,10 @@
  * evaluated the word.  MUTATE is not consumed by the sweep: the profiler
  * takes it by exchange.
  */
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include "vgcu_int.h"
-#include "vgcu_zone.h"
-
-#define PROF_RECORDS		4096
-#define TARGET_NONE		3
-#define KAPPA_ONE		8	/* kappa is Q3.3 in 6 bits */
-#define KAPPA_MAX		63
-#define WMAP_COMMITTED		0x80
-#define AGE_MAX			0x7fff
-#define AGE_SAME		0x8000
-
-/* 8 bytes per granule of index space; only head granules are written. */
-struct pent {
-	uint16_t a;		/* access rate, Q0.16 of 65535 */
-	uint16_t mu;		/* mutation rate, same */
-	uint16_t age;		/* windows since allocation, saturating at
-				 * AGE_MAX; AGE_SAME: the last two decisions
-				 * agreed */
-	uint8_t phi;		/* fan-in, saturating */
-	uint8_t meta;		/* kappa (bits 0-5, Q3.3), target zone (6-7) */
-};
-
-/*
- * A settled word: Red, every live object Idle/Active with a == mu == 0 and
- * Red decided twice in a row.  While no access, mutation, allocation or
- * reclamation touches it, a sample changes nothing in it but the ages, so
- * the sampler counts the skipped windows and adds them when the word wakes
- * up; its feature sums are cached.  Cold data then costs per word, not per
- * object.
- */
-struct quiet {
-	uint32_t skipped;		/* windows skipped; QUIET_ON: settled */
-	uint16_t n, k;			/* objects, sum of kappa */
-	uint32_t phi, gran;		/* sums */
-	uint32_t ginv;			/* sum (gran + phi) / tau, Q16, saturating */
-};
-#define QUIET_ON		0x80000000U
-
-struct zprof {
-	struct vgc_arena *a;
-	pthread_mutex_t lock;
-	struct vgc_zone_policy pol;
-	uint32_t alpha_q;		/* ema_alpha in Q16 */
-	uint64_t nwords;
-	struct pent *ent;
-	size_t ent_bytes;
-	uint64_t *pend;			/* taken ACCESS bits not yet swept */
-	uint64_t *vshadow;		/* VALID as of the last sample */
-	struct quiet *quiet;		/* per word, see quiet_word() */
-	uint16_t *wmap;			/* per word: zone | gen << 2 | committed
-					 * | partition << 8 */
-	uint64_t wmap_committed;
-	uint64_t last_n;		/* checkpoint number last sampled for */
-	double cls_rate[VGC_SPAN_GRANULES + 1];
-	uint32_t cls_new[VGC_SPAN_GRANULES + 1];
-	/* feature sums of the last sample, per zone, evaluated words only */
-	double fsum[VGC_NR_ZONES][3];
-	uint64_t zobjs[VGC_NR_ZONES];
-	/* integer partial sums of the feature functions, per zone */
-	struct {
-		uint64_t k, ka, phi, gran, gm, ginv;
-	} acc[VGC_NR_ZONES];
-	uint64_t last_total_ns;
-	struct vgc_zone_record rec[PROF_RECORDS];
-	uint64_t nrec;
-	struct vgc_profile_stats st;
-};
+#include "zone_profile_int.h"
 
 static pthread_once_t inv_once = PTHREAD_ONCE_INIT;
 /*
@@ -105,31 +38,12 @@ static void inv_init(void)
 		inv_age[i] = (65536 + i / 2) / i;
 }
 
-static const struct vgcu_policy_ops prof_ops;
-
-/* The profile hung on the arena, or NULL. */
-static struct zprof *prof_of(const struct vgc_arena *a)
+void vgcu_zprof_sample_init(void)
 {
-	return vgcu_policy_priv(a, &prof_ops);
+	pthread_once(&inv_once, inv_init);
 }
 
-/* Green > Blue > Red: promotion moves up this order. */
-static unsigned int zrank(unsigned int z)
-{
-	return z == VGC_ZONE_GREEN ? 2 : z == VGC_ZONE_BLUE ? 1 : 0;
-}
-
-static unsigned int zone_up(unsigned int z)
-{
-	return z == VGC_ZONE_RED ? VGC_ZONE_BLUE : VGC_ZONE_GREEN;
-}
-
-static unsigned int zone_down(unsigned int z)
-{
-	return z == VGC_ZONE_GREEN ? VGC_ZONE_BLUE : VGC_ZONE_RED;
-}
-
-static void wmap_build(struct zprof *p)
+void vgcu_zprof_wmap_build(struct zprof *p)
 {
 	struct vgc_arena *a = p->a;
 	unsigned int z, q, g;
@@ -154,127 +68,6 @@ static void wmap_build(struct zprof *p)
 	p->wmap_committed = a->ctrl->committed_bytes;
 }
 
-static void pol_apply(struct zprof *p, const struct vgc_zone_policy *pol)
-{
-	p->pol = *pol;
-	p->alpha_q = (uint32_t)lrint(pol->ema_alpha * 65536.0);
-	if (!p->alpha_q)
-		p->alpha_q = 1;
-}
-
-/* Frees what vgc_profile_attach() allocated (any part may be missing). */
-static void prof_free(struct zprof *p)
-{
-	if (p->ent && p->ent != MAP_FAILED)
-		munmap(p->ent, p->ent_bytes ? p->ent_bytes : 1);
-	free(p->pend);
-	free(p->vshadow);
-	free(p->wmap);
-	free(p->quiet);
-	free(p);
-}
-
-VGCU_API int vgc_profile_attach(struct vgc_arena *a,
-				const struct vgc_zone_policy *pol)
-{
-	struct vgc_zone_policy def;
-	struct zprof *p;
-	int ret;
-
-	if (!a)
-		return -EINVAL;
-	if (!pol) {
-		vgc_zone_policy_init(&def);
-		pol = &def;
-	}
-	if (vgc_zone_policy_check(pol))
-		return -EINVAL;
-	pthread_once(&inv_once, inv_init);
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	p->a = a;
-	pthread_mutex_init(&p->lock, NULL);
-	pol_apply(p, pol);
-	p->nwords = (a->total_granules + 63) >> 6;
-	p->ent_bytes = a->total_granules * sizeof(struct pent);
-	/* reserved, not committed: pages appear where objects live */
-	p->ent = mmap(NULL, p->ent_bytes ? p->ent_bytes : 1,
-		      PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	p->pend = calloc(p->nwords ? p->nwords : 1, sizeof(uint64_t));
-	p->vshadow = calloc(p->nwords ? p->nwords : 1, sizeof(uint64_t));
-	p->wmap = calloc(p->nwords ? p->nwords : 1, sizeof(*p->wmap));
-	p->quiet = calloc(p->nwords ? p->nwords : 1, sizeof(*p->quiet));
-	if (p->ent == MAP_FAILED || !p->pend || !p->vshadow || !p->wmap ||
-	    !p->quiet) {
-		prof_free(p);
-		return -ENOMEM;
-	}
-	wmap_build(p);
-	p->st.bytes = p->ent_bytes +
-		      p->nwords * (2 * sizeof(uint64_t) + 2 + sizeof(struct quiet)) +
-		      sizeof(*p);
-
-	ret = vgcu_policy_attach(a, &prof_ops, p);
-	if (ret)
-		prof_free(p);
-	return ret;
-}
-
-/* The close hook, and detach: the profile is unhooked already. */
-static void prof_close(struct vgc_arena *a, void *priv)
-{
-	struct zprof *p = priv;
-	uint64_t w;
-
-	/* access bits the sweep has not seen yet go back to it */
-	for (w = 0; w < p->nwords; w++)
-		if (p->pend[w])
-			__atomic_fetch_or(&a->planes[VGC_PLANE_ACCESS][w],
-					  p->pend[w], __ATOMIC_RELAXED);
-	pthread_mutex_destroy(&p->lock);
-	prof_free(p);
-}
-
-VGCU_API int vgc_profile_detach(struct vgc_arena *a)
-{
-	struct zprof *p = a ? vgcu_policy_detach(a, &prof_ops) : NULL;
-
-	if (!p)
-		return -ENOENT;
-	prof_close(a, p);
-	return 0;
-}
-
-VGCU_API int vgc_profile_set_policy(struct vgc_arena *a,
-				    const struct vgc_zone_policy *pol)
-{
-	struct zprof *p = prof_of(a);
-
-	if (!p)
-		return -ENOENT;
-	if (vgc_zone_policy_check(pol))
-		return -EINVAL;
-	pthread_mutex_lock(&p->lock);
-	pol_apply(p, pol);
-	pthread_mutex_unlock(&p->lock);
-	return 0;
-}
-
-VGCU_API int vgc_profile_get_policy(struct vgc_arena *a,
-				    struct vgc_zone_policy *pol)
-{
-	struct zprof *p = prof_of(a);
-
-	if (!p || !pol)
-		return p ? -EINVAL : -ENOENT;
-	pthread_mutex_lock(&p->lock);
-	*pol = p->pol;
-	pthread_mutex_unlock(&p->lock);
-	return 0;
-}
-
 static inline uint16_t ema16(uint16_t v, unsigned int bit, uint32_t aq)
 {
 	int32_t d = (bit ? 65535 : 0) - (int32_t)v;
@@ -282,7 +75,7 @@ static inline uint16_t ema16(uint16_t v, unsigned int bit, uint32_t aq)
 	return (uint16_t)((int32_t)v + (int32_t)(((int64_t)d * aq) >> 16));
 }
 
-static void ent_init(struct zprof *p, struct pent *e, unsigned int gran)
+void vgcu_zprof_ent_init(struct zprof *p, struct pent *e, unsigned int gran)
 {
 	e->a = 0;
 	e->mu = 0;
@@ -294,8 +87,8 @@ static void ent_init(struct zprof *p, struct pent *e, unsigned int gran)
 		p->cls_new[gran]++;
 }
 
-static void ent_features(const struct zprof *p, const struct pent *e,
-			 unsigned int gran, struct vgc_features *x)
+void vgcu_zprof_ent_features(const struct zprof *p, const struct pent *e,
+		  unsigned int gran, struct vgc_features *x)
 {
 	x->lambda = p->cls_rate[gran];
 	x->tau = e->age & AGE_MAX;
@@ -322,7 +115,7 @@ static int evaluates(const struct vgc_arena *a, uint64_t n, unsigned int flags,
 }
 
 /* Gives a settled word's objects the windows they skipped. */
-static void quiet_wake(struct zprof *p, uint64_t w)
+void vgcu_zprof_quiet_wake(struct zprof *p, uint64_t w)
 {
 	struct quiet *q = &p->quiet[w];
 	uint64_t live;
@@ -376,7 +169,7 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 	unsigned int z, g, c;
 
 	if (p->wmap_committed != a->ctrl->committed_bytes)
-		wmap_build(p);
+		vgcu_zprof_wmap_build(p);
 	for (z = 0; z < VGC_NR_ZONES; z++) {
 		for (g = 0; g < VGC_NR_GENS; g++)
 			ev[z][g] = evaluates(a, n, flags, z, g);
@@ -450,7 +243,7 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 				settled++;
 				continue;
 			}
-			quiet_wake(p, w);
+			vgcu_zprof_quiet_wake(p, w);
 		}
 		ia = v & ~s2 & ~s1;
 		opn = v & ~s2;
@@ -467,7 +260,7 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 
 			live &= live - 1;
 			if (fresh & bit)
-				ent_init(p, e, gran);
+				vgcu_zprof_ent_init(p, e, gran);
 			e->a = ema16(e->a, !!(acc & bit), aq);
 			e->mu = ema16(e->mu, !!(mut & bit), aq);
 			if ((e->age & AGE_MAX) != AGE_MAX)
@@ -511,7 +304,7 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 				else if (!(m & (m - 1)))
 					d = (unsigned int)__builtin_ctz(m);
 				else {
-					ent_features(p, e, gran, &x);
+					vgcu_zprof_ent_features(p, e, gran, &x);
 					d = (unsigned int)vgc_zone_decide(pol, &x);
 				}
 				meta = __atomic_load_n(&e->meta,
@@ -632,10 +425,10 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 		p->st.classify_ns += p->st.last_sample_ns;
 }
 
-static int profile_sample(struct vgc_arena *a, unsigned int flags,
-			  uint64_t pmask)
+int vgcu_zprof_sample(struct vgc_arena *a, unsigned int flags,
+		   uint64_t pmask)
 {
-	struct zprof *p = prof_of(a);
+	struct zprof *p = vgcu_zprof_of(a);
 	uint64_t n;
 
 	if (!p)
@@ -652,414 +445,11 @@ static int profile_sample(struct vgc_arena *a, unsigned int flags,
 
 VGCU_API int vgc_profile_sample(struct vgc_arena *a, unsigned int flags)
 {
-	return profile_sample(a, flags, 0);
+	return vgcu_zprof_sample(a, flags, 0);
 }
 
 VGCU_API int vgc_profile_sample_mask(struct vgc_arena *a, unsigned int flags,
 				     uint64_t partition_mask)
 {
-	return profile_sample(a, flags, partition_mask);
-}
-
-/* ---- policy hooks ------------------------------------------------------- */
-
-static void prof_before_checkpoint(struct vgc_arena *a, void *priv,
-				   const struct vgc_ckpt_opts *o)
-{
-	(void)priv;
-	profile_sample(a, o->flags, o->partition_mask);
-}
-
-static const struct vgcu_policy_ops prof_ops = {
-	.name = "zone_profile",
-	.before_checkpoint = prof_before_checkpoint,
-	.close = prof_close,
-};
-
-/*
- * VGC_ARENA_F_PROFILE: a stand-in hook attaches the profile with the
- * default policy at the arena's first checkpoint, unless the runtime
- * attached one (with its own policy) before, then unhooks itself.  A
- * failed attach (-ENOMEM) is retried at the next checkpoint.
- */
-static const struct vgcu_policy_ops prof_auto_ops;
-
-static void prof_auto_before_checkpoint(struct vgc_arena *a, void *priv,
-					const struct vgc_ckpt_opts *o)
-{
-	(void)priv;
-	if (vgc_profile_attach(a, NULL) == -ENOMEM)
-		return;
-	vgcu_policy_detach(a, &prof_auto_ops);
-	/* the profile's own hook may sit in an earlier slot: sample now
-	 * (once per checkpoint, so a second call does nothing) */
-	profile_sample(a, o->flags, o->partition_mask);
-}
-
-static const struct vgcu_policy_ops prof_auto_ops = {
-	.name = "zone_profile_auto",
-	.before_checkpoint = prof_auto_before_checkpoint,
-};
-
-int vgcu_profile_auto(struct vgc_arena *a)
-{
-	return vgcu_policy_attach(a, &prof_auto_ops, NULL);
-}
-
-VGCU_API int vgc_zone_checkpoint(struct vgc_arena *a,
-				 const struct vgc_ckpt_opts *o,
-				 struct vgc_checkpoint *result)
-{
-	struct vgc_checkpoint local;
-	uint64_t sweeps[VGC_NR_ZONES] = { 0 }, pause[VGC_NR_ZONES] = { 0 };
-	struct zprof *p = prof_of(a);
-	unsigned int z, q;
-	int ret;
-
-	if (!result)
-		result = &local;
-	if (!p)
-		return vgc_checkpoint(a, o, result);
-	/* vgc_checkpoint samples too; the second call finds it done */
-	profile_sample(a, o ? o->flags : 0, o ? o->partition_mask : 0);
-	for (z = 0; z < VGC_NR_ZONES; z++)
-		for (q = 0; q < a->nr_parts; q++) {
-			const struct vgc_region_stats *rs =
-				vgc_region_stats(a, z, q);
-
-			if (rs) {
-				sweeps[z] += rs->sweeps;
-				pause[z] += rs->total_pause_ns;
-			}
-		}
-	ret = vgc_checkpoint(a, o, result);
-	if (ret < 0)
-		return ret;
-
-	pthread_mutex_lock(&p->lock);
-	for (z = 0; z < VGC_NR_ZONES; z++) {
-		uint64_t sw = 0, ps = 0, tot = 0;
-		struct vgc_zone_record *r;
-
-		for (q = 0; q < a->nr_parts; q++) {
-			const struct vgc_region_stats *rs =
-				vgc_region_stats(a, z, q);
-
-			if (rs) {
-				sw += rs->sweeps;
-				ps += rs->total_pause_ns;
-			}
-		}
-		if (sw == sweeps[z] || !p->zobjs[z])
-			continue;
-		for (q = 0; q < VGC_NR_ZONES; q++)
-			tot += p->zobjs[q];
-		r = &p->rec[p->nrec % PROF_RECORDS];
-		r->zone = z;
-		r->pad = 0;
-		r->f_mark = p->fsum[z][0];
-		r->f_scan = p->fsum[z][1];
-		r->f_stage = p->fsum[z][2];
-		/* the zone's sweep time plus its share of the sampling */
-		r->t_ns = (double)(ps - pause[z]) +
-			  (double)p->st.last_sample_ns * p->zobjs[z] / tot;
-		p->nrec++;
-	}
-	p->st.records = p->nrec < PROF_RECORDS ? p->nrec : PROF_RECORDS;
-	pthread_mutex_unlock(&p->lock);
-	return ret;
-}
-
-/*
- * The entry of a live object, under p->lock.  An object the sampler has
- * not met yet is initialised here and marked seen, so that what the
- * runtime reports before the first checkpoint survives it.
- */
-static struct pent *ent_of(struct zprof *p, const void *ptr)
-{
-	struct vgc_objinfo oi;
-	struct pent *e;
-
-	if (vgc_locate(p->a, ptr, &oi) < 0 || !oi.valid ||
-	    (const char *)ptr != p->a->data + (oi.index << VGC_GRANULE_SHIFT))
-		return NULL;
-	e = &p->ent[oi.index];
-	quiet_wake(p, oi.index >> 6);
-	if (!(p->vshadow[oi.index >> 6] & (1ULL << (oi.index & 63)))) {
-		ent_init(p, e, (unsigned int)(oi.size >> VGC_GRANULE_SHIFT));
-		p->vshadow[oi.index >> 6] |= 1ULL << (oi.index & 63);
-	}
-	return e;
-}
-
-VGCU_API int vgc_profile_fanin(struct vgc_arena *a, const void *ptr,
-			       unsigned int fanin)
-{
-	struct zprof *p = prof_of(a);
-	struct pent *e;
-
-	if (!p)
-		return -ENOENT;
-	pthread_mutex_lock(&p->lock);
-	e = ent_of(p, ptr);
-	if (e)
-		__atomic_store_n(&e->phi, (uint8_t)(fanin > 255 ? 255 : fanin),
-				 __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&p->lock);
-	return e ? 0 : -EINVAL;
-}
-
-VGCU_API int vgc_profile_weight(struct vgc_arena *a, const void *ptr,
-				double kappa)
-{
-	struct zprof *p = prof_of(a);
-	struct pent *e;
-	long k;
-
-	if (!p)
-		return -ENOENT;
-	if (!isfinite(kappa) || kappa < 0.0)
-		return -EINVAL;
-	k = lrint(kappa * KAPPA_ONE);
-	if (k > KAPPA_MAX)
-		k = KAPPA_MAX;
-	pthread_mutex_lock(&p->lock);
-	e = ent_of(p, ptr);
-	if (e)
-		e->meta = (uint8_t)((e->meta & ~KAPPA_MAX) | k);
-	pthread_mutex_unlock(&p->lock);
-	return e ? 0 : -EINVAL;
-}
-
-VGCU_API int vgc_profile_features(struct vgc_arena *a, const void *ptr,
-				  struct vgc_features *out, int *decided)
-{
-	struct zprof *p = prof_of(a);
-	struct vgc_objinfo oi;
-	struct pent *e;
-
-	if (!p)
-		return -ENOENT;
-	if (!out || vgc_locate(a, ptr, &oi) < 0)
-		return -EINVAL;
-	pthread_mutex_lock(&p->lock);
-	e = ent_of(p, ptr);
-	if (!e) {
-		pthread_mutex_unlock(&p->lock);
-		return -EINVAL;
-	}
-	ent_features(p, e, (unsigned int)(oi.size / VGC_GRANULE_SIZE), out);
-	if (decided)
-		*decided = (e->meta >> 6) == TARGET_NONE ? -1 : e->meta >> 6;
-	pthread_mutex_unlock(&p->lock);
-	return 0;
-}
-
-VGCU_API int vgc_profile_stats(struct vgc_arena *a,
-			       struct vgc_profile_stats *st)
-{
-	struct zprof *p = prof_of(a);
-
-	if (!p || !st)
-		return p ? -EINVAL : -ENOENT;
-	pthread_mutex_lock(&p->lock);
-	*st = p->st;
-	pthread_mutex_unlock(&p->lock);
-	return 0;
-}
-
-VGCU_API int vgc_profile_records(struct vgc_arena *a,
-				 struct vgc_zone_record *out, size_t cap)
-{
-	struct zprof *p = prof_of(a);
-	uint64_t have, first, i;
-
-	if (!p || (cap && !out))
-		return p ? -EINVAL : -ENOENT;
-	pthread_mutex_lock(&p->lock);
-	have = p->nrec < PROF_RECORDS ? p->nrec : PROF_RECORDS;
-	if (have > cap)
-		have = cap;
-	first = p->nrec - have;
-	for (i = 0; i < have; i++)
-		out[i] = p->rec[(first + i) % PROF_RECORDS];
-	pthread_mutex_unlock(&p->lock);
-	return (int)have;
-}
-
-VGCU_API int vgc_profile_fit(struct vgc_arena *a)
-{
-	struct zprof *p = prof_of(a);
-	struct vgc_zone_record *r;
-	struct vgc_zone_policy pol;
-	int n, ret;
-
-	if (!p)
-		return -ENOENT;
-	r = malloc(PROF_RECORDS * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	n = vgc_profile_records(a, r, PROF_RECORDS);
-	pthread_mutex_lock(&p->lock);
-	pol = p->pol;
-	ret = vgc_zone_fit_records(&pol, r, (size_t)n);
-	if (ret > 0)
-		pol_apply(p, &pol);
-	pthread_mutex_unlock(&p->lock);
-	free(r);
-	return ret;
-}
-
-/* ---- candidates and re-homing ------------------------------------------- */
-
-static unsigned int target_of(struct zprof *p, uint64_t idx, unsigned int z,
-			      unsigned int state)
-{
-	unsigned int t = TARGET_NONE;
-
-	if (p)
-		t = __atomic_load_n(&p->ent[idx].meta, __ATOMIC_RELAXED) >> 6;
-	if (t != TARGET_NONE && t != z &&
-	    (state == VGC_ST_PROMOTE) == (zrank(t) > zrank(z)))
-		return t;
-	return state == VGC_ST_PROMOTE ? zone_up(z) : zone_down(z);
-}
-
-VGCU_API int vgc_rehome_candidates(struct vgc_arena *a,
-				   struct vgc_candidate *out, size_t cap,
-				   uint64_t *cursor)
-{
-	struct zprof *p = prof_of(a);
-	uint64_t nwords = (a->total_granules + 63) >> 6, w, i0;
-	size_t n = 0;
-
-	if (!out || !cursor)
-		return -EINVAL;
-	i0 = *cursor;
-	for (w = i0 >> 6; w < nwords && n < cap; w++) {
-		uint64_t v = __atomic_load_n(&a->planes[VGC_PLANE_VALID][w],
-					     __ATOMIC_ACQUIRE);
-		uint64_t cand, busy;
-
-		if (!v)
-			continue;
-		cand = v & ~a->planes[VGC_PLANE_S2][w] &
-		       a->planes[VGC_PLANE_S1][w];
-		busy = __atomic_load_n(&a->planes[VGC_PLANE_RELEASE][w],
-				       __ATOMIC_RELAXED) |
-		       __atomic_load_n(&a->planes[VGC_PLANE_KEEP][w],
-				       __ATOMIC_RELAXED) |
-		       __atomic_load_n(&a->planes[VGC_PLANE_PIN][w],
-				       __ATOMIC_RELAXED);
-		cand &= ~busy;
-		if (w == i0 >> 6)
-			cand &= ~0ULL << (i0 & 63);
-		while (cand && n < cap) {
-			unsigned int b = (unsigned int)__builtin_ctzll(cand);
-			uint64_t idx = (w << 6) + b;
-			struct vgc_candidate *c = &out[n];
-			struct vgc_objinfo oi;
-
-			cand &= cand - 1;
-			c->ptr = a->data + (idx << VGC_GRANULE_SHIFT);
-			if (vgc_locate(a, c->ptr, &oi) < 0)
-				continue;
-			c->index = idx;
-			c->state = oi.state;
-			c->from_zone = oi.zone;
-			c->gen = oi.gen;
-			c->size = oi.size;
-			c->to_zone = target_of(p, idx, oi.zone, oi.state);
-			n++;
-			*cursor = idx + 1;
-		}
-		if (n < cap)
-			*cursor = (w + 1) << 6;
-	}
-	return (int)n;
-}
-
-static void *rehome_locked(struct vgc_arena *a, struct zprof *p, void *ptr,
-			   const struct vgc_objinfo *oi, unsigned int zone)
-{
-	struct vgc_objinfo ni;
-	void *q;
-	int ret;
-
-	q = vgc_alloc_gen(a, oi->size, (enum vgc_zone)zone,
-			  (enum vgc_gen)oi->gen, 0);
-	if (!q)
-		return NULL;
-	memcpy(q, ptr, oi->size);
-	if (p && vgc_locate(a, q, &ni) == 0) {
-		struct pent *e = &p->ent[ni.index];
-
-		quiet_wake(p, oi->index >> 6);
-		quiet_wake(p, ni.index >> 6);
-		*e = p->ent[oi->index];
-		e->meta = (uint8_t)((e->meta & KAPPA_MAX) | TARGET_NONE << 6);
-		/* seen: the next sample must not reset the carried history */
-		p->vshadow[ni.index >> 6] |= 1ULL << (ni.index & 63);
-	}
-	ret = vgc_release(a, ptr);
-	if (ret < 0) {
-		vgc_release(a, q);
-		errno = -ret;
-		return NULL;
-	}
-	return q;
-}
-
-VGCU_API void *vgc_rehome_to(struct vgc_arena *a, void *ptr, enum vgc_zone zone)
-{
-	struct zprof *p;
-	struct vgc_objinfo oi;
-	void *q;
-
-	if (!a || (unsigned int)zone >= VGC_NR_ZONES ||
-	    vgc_locate(a, ptr, &oi) < 0 || !oi.valid ||
-	    oi.state > VGC_ST_DEMOTE ||
-	    ((char *)ptr - a->data) != (ptrdiff_t)(oi.index << VGC_GRANULE_SHIFT)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	p = prof_of(a);
-	if (p)
-		pthread_mutex_lock(&p->lock);
-	q = rehome_locked(a, p, ptr, &oi, zone);
-	if (p)
-		pthread_mutex_unlock(&p->lock);
-	return q;
-}
-
-VGCU_API void *vgc_rehome(struct vgc_arena *a, void *ptr)
-{
-	struct vgc_objinfo oi;
-	struct zprof *p;
-	unsigned int t;
-
-	if (!a || vgc_locate(a, ptr, &oi) < 0 || !oi.valid ||
-	    (oi.state != VGC_ST_PROMOTE && oi.state != VGC_ST_DEMOTE)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	p = prof_of(a);
-	t = target_of(p, oi.index, oi.zone, oi.state);
-	if (t == oi.zone) {
-		/* nowhere to go (promote in Green, demote in Red): decline */
-		int ret = vgc_keep(a, ptr);
-
-		if (ret < 0) {
-			errno = -ret;
-			return NULL;
-		}
-		return ptr;
-	}
-	return vgc_rehome_to(a, ptr, (enum vgc_zone)t);
-}
-
-VGCU_API void *vgc_alloc_static(struct vgc_arena *a, size_t size,
-				enum vgc_zone zone)
-{
-	return vgc_alloc_gen(a, size, zone, VGC_GEN2, VGC_ALLOC_F_PERSISTENT);
+	return vgcu_zprof_sample(a, flags, partition_mask);
 }
