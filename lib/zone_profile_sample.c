@@ -145,258 +145,354 @@ static int64_t th_int(double t)
 	return (int64_t)t;
 }
 
-static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
-			  uint64_t n)
+/* What one sample needs of the arena and the policy, and what it counts. */
+struct sample {
+	struct zprof *p;
+	struct vgc_arena *a;
+	uint64_t *V, *S0, *S1, *S2, *ACC, *MUT, *PRM, *DEM, *KEEP;
+	const struct vgc_zone_policy *pol;
+	uint32_t aq;			/* ema_alpha in Q16 */
+	int classify;			/* this sample decides zones */
+	/* exact integer forms of a > thA_G, a >= thA_B, mu >= thM_B */
+	int64_t thg, thb, thm;
+	uint64_t pmask;			/* partitions the checkpoint sweeps */
+	int ev[VGC_NR_ZONES][VGC_NR_GENS];	/* the sweep evaluates */
+	uint64_t classified, settled;
+};
+
+/*
+ * One word's sample: its bits, the requests it files and its sums.  The
+ * helpers below are inlined into word_sample(), which keeps all of it in
+ * registers (summing into p->acc directly would not: entry stores alias
+ * it).
+ */
+struct word {
+	uint64_t v, acc, mut, s0, s1, s2;
+	uint64_t fresh;			/* allocated since the last sample */
+	uint64_t ia;			/* Idle or Active */
+	uint64_t opn;			/* open: Idle, Active or a candidate */
+	uint64_t prm, dem, keep, decided;
+	/* vgc_zone_features() of the objects of an evaluated word */
+	uint64_t sk, ska, sphi, sgran, sgm, sginv, nobj;
+	/* the sums a settled word caches (struct quiet) */
+	uint64_t qk, qphi, qgran, qginv, qn;
+	unsigned int zone, gran;
+	int evw;			/* the coming sweep evaluates it */
+	/* the word may settle: Red, every object cold and decided Red */
+	int settle;
+};
+
+static void sample_begin(struct sample *s, struct zprof *p, unsigned int flags,
+			 uint64_t pmask, uint64_t n)
 {
 	struct vgc_arena *a = p->a;
-	uint64_t *const V = a->planes[VGC_PLANE_VALID];
-	uint64_t *const S0 = a->planes[VGC_PLANE_S0];
-	uint64_t *const S1 = a->planes[VGC_PLANE_S1];
-	uint64_t *const S2 = a->planes[VGC_PLANE_S2];
-	uint64_t *const ACC = a->planes[VGC_PLANE_ACCESS];
-	uint64_t *const MUT = a->planes[VGC_PLANE_MUTATE];
-	uint64_t *const PRM = a->planes[VGC_PLANE_PROMOTE];
-	uint64_t *const DEM = a->planes[VGC_PLANE_DEMOTE];
 	const struct vgc_zone_policy *pol = &p->pol;
-	const uint32_t aq = p->alpha_q;
-	const int classify = !(p->st.samples % pol->classify_every);
-	/* exact integer forms of a > thA_G, a >= thA_B, mu >= thM_B */
-	const int64_t thg = th_int(floor(pol->th.thA_G * 65535.0));
-	const int64_t thb = th_int(ceil(pol->th.thA_B * 65535.0));
-	const int64_t thm = th_int(ceil(pol->th.thM_B * 65535.0));
-	int ev[VGC_NR_ZONES][VGC_NR_GENS];
-	uint64_t w, t0 = vgcu_now_ns(), classified = 0, settled = 0;
-	unsigned int z, g, c;
+	unsigned int z, g;
+
+	s->p = p;
+	s->a = a;
+	s->V = a->planes[VGC_PLANE_VALID];
+	s->S0 = a->planes[VGC_PLANE_S0];
+	s->S1 = a->planes[VGC_PLANE_S1];
+	s->S2 = a->planes[VGC_PLANE_S2];
+	s->ACC = a->planes[VGC_PLANE_ACCESS];
+	s->MUT = a->planes[VGC_PLANE_MUTATE];
+	s->PRM = a->planes[VGC_PLANE_PROMOTE];
+	s->DEM = a->planes[VGC_PLANE_DEMOTE];
+	s->KEEP = a->planes[VGC_PLANE_KEEP];
+	s->pol = pol;
+	s->aq = p->alpha_q;
+	s->classify = !(p->st.samples % pol->classify_every);
+	s->thg = th_int(floor(pol->th.thA_G * 65535.0));
+	s->thb = th_int(ceil(pol->th.thA_B * 65535.0));
+	s->thm = th_int(ceil(pol->th.thM_B * 65535.0));
+	s->pmask = pmask;
+	s->classified = 0;
+	s->settled = 0;
 
 	if (p->wmap_committed != a->ctrl->committed_bytes)
 		vgcu_zprof_wmap_build(p);
 	for (z = 0; z < VGC_NR_ZONES; z++) {
 		for (g = 0; g < VGC_NR_GENS; g++)
-			ev[z][g] = evaluates(a, n, flags, z, g);
+			s->ev[z][g] = evaluates(a, n, flags, z, g);
 		p->fsum[z][0] = p->fsum[z][1] = p->fsum[z][2] = 0.0;
 		p->zobjs[z] = 0;
 		memset(&p->acc[z], 0, sizeof(p->acc[z]));
 	}
+}
 
-	for (w = 0; w < p->nwords; w++) {
-		const uint16_t info = p->wmap[w];
-		uint64_t v, acc, mut, s0, s1, s2, fresh, ia, live, prm = 0, dem = 0;
-		uint64_t decided = 0, keep = 0, opn;
-		/* per-word sums in registers: entry stores alias p->acc */
-		uint64_t sk = 0, ska = 0, sphi = 0, sgran = 0, sgm = 0, nobj = 0;
-		uint64_t sginv = 0;
-		/* the word may settle: Red, every object cold and decided Red */
-		int settle;
-		uint64_t qk = 0, qphi = 0, qgran = 0, qginv = 0, qn = 0;
-		unsigned int wz, gran;
-		int evw;
+/*
+ * Takes the word's ACCESS and MUTATE bits.  A word the coming sweep
+ * evaluates gets its pending ACCESS bits back; another word's ACCESS bits
+ * go to the pending plane.
+ */
+static inline void word_take(struct sample *s, uint64_t w, struct word *x)
+{
+	struct zprof *p = s->p;
 
-		if (!(info & WMAP_COMMITTED))
-			continue;
-		wz = info & 3;
-		evw = ev[wz][(info >> 2) & 3] && (pmask >> (info >> 8) & 1);
-		settle = wz == VGC_ZONE_RED && classify;
-		v = __atomic_load_n(&V[w], __ATOMIC_ACQUIRE);
-		if (!v && !p->vshadow[w] && !p->pend[w])
-			continue;
-		if (evw) {
-			acc = __atomic_load_n(&ACC[w], __ATOMIC_RELAXED);
-			if (p->pend[w]) {
-				__atomic_fetch_or(&ACC[w], p->pend[w],
-						  __ATOMIC_RELAXED);
-				p->pend[w] = 0;
-			}
-		} else {
-			acc = v ? __atomic_load_n(&ACC[w], __ATOMIC_RELAXED) : 0;
-			if (acc)
-				acc = __atomic_exchange_n(&ACC[w], 0,
-							  __ATOMIC_RELAXED);
-			p->pend[w] |= acc;
-		}
-		mut = v ? __atomic_load_n(&MUT[w], __ATOMIC_RELAXED) : 0;
-		if (mut)
-			mut = __atomic_exchange_n(&MUT[w], 0, __ATOMIC_RELAXED);
-		if (!v) {
-			p->vshadow[w] = 0;
-			continue;
-		}
-		s0 = S0[w];
-		s1 = S1[w];
-		s2 = S2[w];
-		fresh = v & ~p->vshadow[w];
-		if (p->quiet[w].skipped & QUIET_ON) {
-			const struct quiet *q = &p->quiet[w];
-
-			if (!fresh && v == p->vshadow[w] && !acc && !mut &&
-			    !(v & s2) && !(v & s1) &&
-			    (p->quiet[w].skipped & ~QUIET_ON) < AGE_MAX) {
-				p->quiet[w].skipped++;
-				if (evw) {
-					p->acc[wz].k += q->k;
-					p->acc[wz].phi += q->phi;
-					p->acc[wz].gran += q->gran;
-					p->acc[wz].ginv += q->ginv;
-					p->zobjs[wz] += q->n;
-				}
-				if (classify)
-					classified += q->n;
-				settled++;
-				continue;
-			}
-			vgcu_zprof_quiet_wake(p, w);
-		}
-		ia = v & ~s2 & ~s1;
-		opn = v & ~s2;
-		/* expired slots the coming sweep frees: a reuse is a new object */
-		p->vshadow[w] = evw ? v & ~(s2 & s1 & s0) : v;
-		gran = a->spans[w >> 6];
-		if (!gran || gran > VGC_SPAN_GRANULES)
-			continue;
-		live = v;
-		while (live) {
-			const unsigned int b = (unsigned int)__builtin_ctzll(live);
-			const uint64_t bit = 1ULL << b;
-			struct pent *e = &p->ent[(w << 6) + b];
-
-			live &= live - 1;
-			if (fresh & bit)
-				vgcu_zprof_ent_init(p, e, gran);
-			e->a = ema16(e->a, !!(acc & bit), aq);
-			e->mu = ema16(e->mu, !!(mut & bit), aq);
-			if ((e->age & AGE_MAX) != AGE_MAX)
-				e->age++;
-			if (settle) {
-				const unsigned int gq = gran + e->phi;
-
-				qk += e->meta & KAPPA_MAX;
-				qphi += e->phi;
-				qgran += gran;
-				qginv += (uint64_t)gq * inv_age[e->age & AGE_MAX];
-				qn++;
-			}
-			if (evw) {
-				/* vgc_zone_features(), summed in integers */
-				const unsigned int k = e->meta & KAPPA_MAX;
-				const unsigned int gp = gran + e->phi;
-
-				sk += k;
-				ska += (uint64_t)k * e->a;
-				sphi += e->phi;
-				sgran += gran;
-				sgm += (uint64_t)gp * e->mu;
-				sginv += (uint64_t)gp * inv_age[e->age & AGE_MAX];
-				nobj++;
-			}
-			if (settle && (e->a || e->mu || !(ia & bit)))
-				settle = 0;
-			if (classify && (opn & bit)) {
-				struct vgc_features x;
-				unsigned int m = 0, d, prev;
-				uint8_t meta;
-				int act;
-
-				if (e->a > thg)
-					m |= 1U << VGC_ZONE_GREEN;
-				if (e->a >= thb || e->mu >= thm)
-					m |= 1U << VGC_ZONE_BLUE;
-				if (!m)
-					d = VGC_ZONE_RED;
-				else if (!(m & (m - 1)))
-					d = (unsigned int)__builtin_ctz(m);
-				else {
-					vgcu_zprof_ent_features(p, e, gran, &x);
-					d = (unsigned int)vgc_zone_decide(pol, &x);
-				}
-				meta = __atomic_load_n(&e->meta,
-						       __ATOMIC_RELAXED);
-				prev = meta >> 6;
-				__atomic_store_n(&e->meta, (uint8_t)
-						 ((meta & KAPPA_MAX) |
-						  d << 6),
-						 __ATOMIC_RELAXED);
-				if (prev == d)
-					e->age |= AGE_SAME;
-				else
-					e->age &= AGE_MAX;
-				act = pol->confirm <= 1 || prev == d;
-				classified++;
-				if (!(ia & bit)) {
-					/*
-					 * A candidate whose decision
-					 * came back home, or turned
-					 * round, reverts to Active.
-					 */
-					if (act && (d == wz ||
-					    (zrank(d) > zrank(wz)) !=
-					    !(s0 & bit)))
-						keep |= bit;
-					continue;
-				}
-				if (!act) {
-					settle = 0;
-					continue;
-				}
-				decided |= bit;
-				if (d != wz) {
-					if (zrank(d) > zrank(wz))
-						prm |= bit;
-					else
-						dem |= bit;
-					p->st.requested[d]++;
-				}
-			}
-		}
-		/*
-		 * Settled only if the decisions just made were Red twice
-		 * (act held for all, checked above) and nothing is pending.
-		 */
-		if (settle && qn && !prm && !dem && !keep && !fresh &&
-		    qn <= 64) {
-			struct quiet *q = &p->quiet[w];
-
-			q->skipped = QUIET_ON;
-			q->n = (uint16_t)qn;
-			q->k = (uint16_t)qk;
-			q->phi = (uint32_t)qphi;
-			q->gran = (uint32_t)qgran;
-			q->ginv = qginv > UINT32_MAX ? UINT32_MAX : (uint32_t)qginv;
-		}
-		if (nobj) {
-			p->acc[wz].k += sk;
-			p->acc[wz].ka += ska;
-			p->acc[wz].phi += sphi;
-			p->acc[wz].gran += sgran;
-			p->acc[wz].gm += sgm;
-			p->acc[wz].ginv += sginv;
-			p->zobjs[wz] += nobj;
-		}
-		if (prm)
-			__atomic_fetch_or(&PRM[w], prm, __ATOMIC_RELAXED);
-		if (dem)
-			__atomic_fetch_or(&DEM[w], dem, __ATOMIC_RELAXED);
-		if (keep)
-			__atomic_fetch_or(&a->planes[VGC_PLANE_KEEP][w], keep,
+	if (x->evw) {
+		x->acc = __atomic_load_n(&s->ACC[w], __ATOMIC_RELAXED);
+		if (p->pend[w]) {
+			__atomic_fetch_or(&s->ACC[w], p->pend[w],
 					  __ATOMIC_RELAXED);
-		/*
-		 * A request still waiting for a sparse sweep must follow the
-		 * latest decision, or the object would become a candidate for
-		 * a zone it no longer belongs to.
-		 */
-		if (decided) {
-			uint64_t stale;
-
-			stale = __atomic_load_n(&PRM[w], __ATOMIC_RELAXED) &
-				decided & ~prm;
-			if (stale)
-				__atomic_fetch_and(&PRM[w], ~stale,
-						   __ATOMIC_RELAXED);
-			stale = __atomic_load_n(&DEM[w], __ATOMIC_RELAXED) &
-				decided & ~dem;
-			if (stale)
-				__atomic_fetch_and(&DEM[w], ~stale,
-						   __ATOMIC_RELAXED);
+			p->pend[w] = 0;
 		}
+	} else {
+		x->acc = x->v ? __atomic_load_n(&s->ACC[w],
+						 __ATOMIC_RELAXED) : 0;
+		if (x->acc)
+			x->acc = __atomic_exchange_n(&s->ACC[w], 0,
+						     __ATOMIC_RELAXED);
+		p->pend[w] |= x->acc;
 	}
+	x->mut = x->v ? __atomic_load_n(&s->MUT[w], __ATOMIC_RELAXED) : 0;
+	if (x->mut)
+		x->mut = __atomic_exchange_n(&s->MUT[w], 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * A settled word nothing woke up is skipped whole: its objects count
+ * from the sums it cached.  True when skipped; a word that woke up gets
+ * its skipped windows back and is sampled object by object.
+ */
+static inline bool word_quiet_skip(struct sample *s, uint64_t w,
+				   const struct word *x)
+{
+	struct zprof *p = s->p;
+	struct quiet *q = &p->quiet[w];
+
+	if (!(q->skipped & QUIET_ON))
+		return false;
+	if (!x->fresh && x->v == p->vshadow[w] && !x->acc && !x->mut &&
+	    !(x->v & x->s2) && !(x->v & x->s1) &&
+	    (q->skipped & ~QUIET_ON) < AGE_MAX) {
+		q->skipped++;
+		if (x->evw) {
+			p->acc[x->zone].k += q->k;
+			p->acc[x->zone].phi += q->phi;
+			p->acc[x->zone].gran += q->gran;
+			p->acc[x->zone].ginv += q->ginv;
+			p->zobjs[x->zone] += q->n;
+		}
+		if (s->classify)
+			s->classified += q->n;
+		s->settled++;
+		return true;
+	}
+	vgcu_zprof_quiet_wake(p, w);
+	return false;
+}
+
+/* The zone an open object's rates decide. */
+static inline unsigned int object_decide(const struct sample *s,
+					 const struct pent *e,
+					 unsigned int gran)
+{
+	struct vgc_features f;
+	unsigned int m = 0;
+
+	if (e->a > s->thg)
+		m |= 1U << VGC_ZONE_GREEN;
+	if (e->a >= s->thb || e->mu >= s->thm)
+		m |= 1U << VGC_ZONE_BLUE;
+	if (!m)
+		return VGC_ZONE_RED;
+	if (!(m & (m - 1)))
+		return (unsigned int)__builtin_ctz(m);
+	vgcu_zprof_ent_features(s->p, e, gran, &f);
+	return (unsigned int)vgc_zone_decide(s->pol, &f);
+}
+
+/*
+ * Classifies an open object: records the decision and whether it repeats
+ * the last one, then files what it asks for.  It acts when the policy
+ * needs no confirmation or the decision repeats.
+ */
+static inline void object_classify(struct sample *s, struct word *x,
+				   struct pent *e, uint64_t bit)
+{
+	const unsigned int d = object_decide(s, e, x->gran);
+	const uint8_t meta = __atomic_load_n(&e->meta, __ATOMIC_RELAXED);
+	const unsigned int prev = meta >> 6;
+	int act;
+
+	__atomic_store_n(&e->meta, (uint8_t)((meta & KAPPA_MAX) | d << 6),
+			 __ATOMIC_RELAXED);
+	if (prev == d)
+		e->age |= AGE_SAME;
+	else
+		e->age &= AGE_MAX;
+	act = s->pol->confirm <= 1 || prev == d;
+	s->classified++;
+	if (!(x->ia & bit)) {
+		/*
+		 * A candidate whose decision came back home, or turned
+		 * round, reverts to Active.
+		 */
+		if (act && (d == x->zone ||
+			    (zrank(d) > zrank(x->zone)) != !(x->s0 & bit)))
+			x->keep |= bit;
+		return;
+	}
+	if (!act) {
+		x->settle = 0;
+		return;
+	}
+	x->decided |= bit;
+	if (d != x->zone) {
+		if (zrank(d) > zrank(x->zone))
+			x->prm |= bit;
+		else
+			x->dem |= bit;
+		s->p->st.requested[d]++;
+	}
+}
+
+/* One live object of the word: EMAs, age, sums, and its classification. */
+static inline void object_sample(struct sample *s, struct word *x,
+				 struct pent *e, uint64_t bit)
+{
+	if (x->fresh & bit)
+		vgcu_zprof_ent_init(s->p, e, x->gran);
+	e->a = ema16(e->a, !!(x->acc & bit), s->aq);
+	e->mu = ema16(e->mu, !!(x->mut & bit), s->aq);
+	if ((e->age & AGE_MAX) != AGE_MAX)
+		e->age++;
+	if (x->settle) {
+		const unsigned int gq = x->gran + e->phi;
+
+		x->qk += e->meta & KAPPA_MAX;
+		x->qphi += e->phi;
+		x->qgran += x->gran;
+		x->qginv += (uint64_t)gq * inv_age[e->age & AGE_MAX];
+		x->qn++;
+	}
+	if (x->evw) {
+		/* vgc_zone_features(), summed in integers */
+		const unsigned int k = e->meta & KAPPA_MAX;
+		const unsigned int gp = x->gran + e->phi;
+
+		x->sk += k;
+		x->ska += (uint64_t)k * e->a;
+		x->sphi += e->phi;
+		x->sgran += x->gran;
+		x->sgm += (uint64_t)gp * e->mu;
+		x->sginv += (uint64_t)gp * inv_age[e->age & AGE_MAX];
+		x->nobj++;
+	}
+	if (x->settle && (e->a || e->mu || !(x->ia & bit)))
+		x->settle = 0;
+	if (s->classify && (x->opn & bit))
+		object_classify(s, x, e, bit);
+}
+
+/*
+ * The word settles only if the decisions just made were Red twice (act
+ * held for all, see object_classify()) and nothing is pending.
+ */
+static inline void word_settle(struct zprof *p, uint64_t w,
+			       const struct word *x)
+{
+	struct quiet *q = &p->quiet[w];
+
+	if (!x->settle || !x->qn || x->prm || x->dem || x->keep || x->fresh ||
+	    x->qn > 64)
+		return;
+	q->skipped = QUIET_ON;
+	q->n = (uint16_t)x->qn;
+	q->k = (uint16_t)x->qk;
+	q->phi = (uint32_t)x->qphi;
+	q->gran = (uint32_t)x->qgran;
+	q->ginv = x->qginv > UINT32_MAX ? UINT32_MAX : (uint32_t)x->qginv;
+}
+
+static inline void word_sums_add(struct zprof *p, const struct word *x)
+{
+	if (!x->nobj)
+		return;
+	p->acc[x->zone].k += x->sk;
+	p->acc[x->zone].ka += x->ska;
+	p->acc[x->zone].phi += x->sphi;
+	p->acc[x->zone].gran += x->sgran;
+	p->acc[x->zone].gm += x->sgm;
+	p->acc[x->zone].ginv += x->sginv;
+	p->zobjs[x->zone] += x->nobj;
+}
+
+/*
+ * Files the word's PROMOTE, DEMOTE and KEEP requests.  A request still
+ * waiting for a sparse sweep must follow the latest decision, or the
+ * object would become a candidate for a zone it no longer belongs to.
+ */
+static inline void word_file(struct sample *s, uint64_t w,
+			     const struct word *x)
+{
+	uint64_t stale;
+
+	if (x->prm)
+		__atomic_fetch_or(&s->PRM[w], x->prm, __ATOMIC_RELAXED);
+	if (x->dem)
+		__atomic_fetch_or(&s->DEM[w], x->dem, __ATOMIC_RELAXED);
+	if (x->keep)
+		__atomic_fetch_or(&s->KEEP[w], x->keep, __ATOMIC_RELAXED);
+	if (!x->decided)
+		return;
+	stale = __atomic_load_n(&s->PRM[w], __ATOMIC_RELAXED) & x->decided &
+		~x->prm;
+	if (stale)
+		__atomic_fetch_and(&s->PRM[w], ~stale, __ATOMIC_RELAXED);
+	stale = __atomic_load_n(&s->DEM[w], __ATOMIC_RELAXED) & x->decided &
+		~x->dem;
+	if (stale)
+		__atomic_fetch_and(&s->DEM[w], ~stale, __ATOMIC_RELAXED);
+}
+
+/* Samples committed word w; info: its p->wmap entry. */
+static inline void word_sample(struct sample *s, uint64_t w, uint16_t info)
+{
+	struct zprof *p = s->p;
+	struct word x = { 0 };
+	uint64_t live;
+
+	x.zone = info & 3;
+	x.evw = s->ev[x.zone][(info >> 2) & 3] && (s->pmask >> (info >> 8) & 1);
+	x.settle = x.zone == VGC_ZONE_RED && s->classify;
+	x.v = __atomic_load_n(&s->V[w], __ATOMIC_ACQUIRE);
+	if (!x.v && !p->vshadow[w] && !p->pend[w])
+		return;
+	word_take(s, w, &x);
+	if (!x.v) {
+		p->vshadow[w] = 0;
+		return;
+	}
+	x.s0 = s->S0[w];
+	x.s1 = s->S1[w];
+	x.s2 = s->S2[w];
+	x.fresh = x.v & ~p->vshadow[w];
+	if (word_quiet_skip(s, w, &x))
+		return;
+	x.ia = x.v & ~x.s2 & ~x.s1;
+	x.opn = x.v & ~x.s2;
+	/* expired slots the coming sweep frees: a reuse is a new object */
+	p->vshadow[w] = x.evw ? x.v & ~(x.s2 & x.s1 & x.s0) : x.v;
+	x.gran = s->a->spans[w >> 6];
+	if (!x.gran || x.gran > VGC_SPAN_GRANULES)
+		return;
+	for (live = x.v; live; live &= live - 1) {
+		const unsigned int b = (unsigned int)__builtin_ctzll(live);
+
+		object_sample(s, &x, &p->ent[(w << 6) + b], 1ULL << b);
+	}
+	word_settle(p, w, &x);
+	word_sums_add(p, &x);
+	word_file(s, w, &x);
+}
+
+/* The zones' feature sums, the size classes' allocation rates, stats. */
+static void sample_end(const struct sample *s, uint64_t n, uint64_t t0)
+{
+	struct zprof *p = s->p;
+	unsigned int z, c;
 
 	for (z = 0; z < VGC_NR_ZONES; z++) {
 		p->fsum[z][0] = ((double)p->acc[z].k +
@@ -408,8 +504,9 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 	}
 	for (c = 1; c <= VGC_SPAN_GRANULES; c++) {
 		if (p->cls_new[c] || p->cls_rate[c] != 0.0) {
-			p->cls_rate[c] += pol->ema_alpha *
-					  ((double)p->cls_new[c] - p->cls_rate[c]);
+			p->cls_rate[c] += s->pol->ema_alpha *
+					  ((double)p->cls_new[c] -
+					   p->cls_rate[c]);
 			if (p->cls_rate[c] < 1e-9)
 				p->cls_rate[c] = 0.0;
 		}
@@ -417,12 +514,27 @@ static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 	}
 	p->last_n = n;
 	p->st.samples++;
-	p->st.classified += classified;
-	p->st.settled_words = settled;
+	p->st.classified += s->classified;
+	p->st.settled_words = s->settled;
 	p->st.last_sample_ns = vgcu_now_ns() - t0;
 	p->st.sample_ns += p->st.last_sample_ns;
-	if (classify)
+	if (s->classify)
 		p->st.classify_ns += p->st.last_sample_ns;
+}
+
+/* The sample for checkpoint n, under p->lock. */
+static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
+			  uint64_t n)
+{
+	const uint64_t t0 = vgcu_now_ns();
+	struct sample s;
+	uint64_t w;
+
+	sample_begin(&s, p, flags, pmask, n);
+	for (w = 0; w < p->nwords; w++)
+		if (p->wmap[w] & WMAP_COMMITTED)
+			word_sample(&s, w, p->wmap[w]);
+	sample_end(&s, n, t0);
 }
 
 int vgcu_zprof_sample(struct vgc_arena *a, unsigned int flags,
