@@ -10,23 +10,14 @@
 #include <stdlib.h>
 #include "zone_profile_int.h"
 
-VGCU_API int vgc_zone_checkpoint(struct vgc_arena *a,
-				 const struct vgc_ckpt_opts *o,
-				 struct vgc_checkpoint *result)
+/* Sweeps and total sweep time of every zone, over its partitions. */
+static void zone_sweeps(struct vgc_arena *a, uint64_t sweeps[VGC_NR_ZONES],
+			uint64_t pause[VGC_NR_ZONES])
 {
-	struct vgc_checkpoint local;
-	uint64_t sweeps[VGC_NR_ZONES] = { 0 }, pause[VGC_NR_ZONES] = { 0 };
-	struct zprof *p = vgcu_zprof_of(a);
 	unsigned int z, q;
-	int ret;
 
-	if (!result)
-		result = &local;
-	if (!p)
-		return vgc_checkpoint(a, o, result);
-	/* vgc_checkpoint samples too; the second call finds it done */
-	vgcu_zprof_sample(a, o ? o->flags : 0, o ? o->partition_mask : 0);
-	for (z = 0; z < VGC_NR_ZONES; z++)
+	for (z = 0; z < VGC_NR_ZONES; z++) {
+		sweeps[z] = pause[z] = 0;
 		for (q = 0; q < a->nr_parts; q++) {
 			const struct vgc_region_stats *rs =
 				vgc_region_stats(a, z, q);
@@ -36,25 +27,26 @@ VGCU_API int vgc_zone_checkpoint(struct vgc_arena *a,
 				pause[z] += rs->total_pause_ns;
 			}
 		}
-	ret = vgc_checkpoint(a, o, result);
-	if (ret < 0)
-		return ret;
+	}
+}
 
-	pthread_mutex_lock(&p->lock);
+/*
+ * A record per zone the checkpoint swept (its sweep count moved since
+ * sweeps0) and the last sample saw objects in, under p->lock.
+ */
+static void records_file(struct zprof *p, struct vgc_arena *a,
+			 const uint64_t sweeps0[VGC_NR_ZONES],
+			 const uint64_t pause0[VGC_NR_ZONES])
+{
+	uint64_t sweeps[VGC_NR_ZONES], pause[VGC_NR_ZONES];
+	unsigned int z, q;
+
+	zone_sweeps(a, sweeps, pause);
 	for (z = 0; z < VGC_NR_ZONES; z++) {
-		uint64_t sw = 0, ps = 0, tot = 0;
 		struct vgc_zone_record *r;
+		uint64_t tot = 0;
 
-		for (q = 0; q < a->nr_parts; q++) {
-			const struct vgc_region_stats *rs =
-				vgc_region_stats(a, z, q);
-
-			if (rs) {
-				sw += rs->sweeps;
-				ps += rs->total_pause_ns;
-			}
-		}
-		if (sw == sweeps[z] || !p->zobjs[z])
+		if (sweeps[z] == sweeps0[z] || !p->zobjs[z])
 			continue;
 		for (q = 0; q < VGC_NR_ZONES; q++)
 			tot += p->zobjs[q];
@@ -65,11 +57,34 @@ VGCU_API int vgc_zone_checkpoint(struct vgc_arena *a,
 		r->f_scan = p->fsum[z][1];
 		r->f_stage = p->fsum[z][2];
 		/* the zone's sweep time plus its share of the sampling */
-		r->t_ns = (double)(ps - pause[z]) +
+		r->t_ns = (double)(pause[z] - pause0[z]) +
 			  (double)p->st.last_sample_ns * p->zobjs[z] / tot;
 		p->nrec++;
 	}
 	p->st.records = p->nrec < PROF_RECORDS ? p->nrec : PROF_RECORDS;
+}
+
+VGCU_API int vgc_zone_checkpoint(struct vgc_arena *a,
+				 const struct vgc_ckpt_opts *o,
+				 struct vgc_checkpoint *result)
+{
+	struct vgc_checkpoint local;
+	uint64_t sweeps[VGC_NR_ZONES], pause[VGC_NR_ZONES];
+	struct zprof *p = vgcu_zprof_of(a);
+	int ret;
+
+	if (!result)
+		result = &local;
+	if (!p)
+		return vgc_checkpoint(a, o, result);
+	/* vgc_checkpoint samples too; the second call finds it done */
+	vgcu_zprof_sample(a, o ? o->flags : 0, o ? o->partition_mask : 0);
+	zone_sweeps(a, sweeps, pause);
+	ret = vgc_checkpoint(a, o, result);
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&p->lock);
+	records_file(p, a, sweeps, pause);
 	pthread_mutex_unlock(&p->lock);
 	return ret;
 }
