@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 #include "vgcu_int.h"
-#include "vgcu_zone.h"
 
 static uint64_t vgcu_next_id = 1;
 
@@ -186,6 +185,8 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 				 "anonymous memory fallback: %s", why);
 	}
 	err = a->ops->open(a, &prm);
+	if (!err)
+		err = vgcu_policy_open(a, prm.flags);
 	if (err) {
 		vgc_arena_close(a);
 		return err;
@@ -199,7 +200,7 @@ void vgc_arena_close(struct vgc_arena *a)
 {
 	if (!a)
 		return;
-	vgc_profile_detach(a);
+	vgcu_policy_close(a);
 	vgcu_arena_registry_del(a);
 	vgcu_tctx_drop(a);
 	a->ops->close(a);

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <string.h>
 #include "vgcu_int.h"
-#include "vgcu_zone.h"
 
 static bool slot_in_use(const void *ctx, unsigned int slot)
 {
@@ -99,7 +98,7 @@ int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 	err = vgc_core_ckpt_check(o.flags, o.partition_mask, a->nr_parts);
 	if (err)
 		return err;
-	vgc_profile_sample_mask(a, o.flags, o.partition_mask);
+	vgcu_policy_before_checkpoint(a, &o);
 	return a->ops->checkpoint(a, &o, result ? result : &local);
 }
 

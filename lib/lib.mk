@@ -38,6 +38,21 @@ $(LIBVGCU_SO): $(LIB_OBJS) $(TOP)/lib/libvgcu.map $(TOP)/lib/lib.mk
 
 -include $(LIB_OBJS:.o=.d)
 
+# The exported ABI (lib/check-symbols.sh): the public headers, the map and
+# the .so name the same functions.  Part of check-host, counted as one test
+# (skipped when TESTS= names other tests); a mismatch stops check-host
+# before the unit tests, like a build error.
+.PHONY: check-symbols
+check-host: check-symbols
+check-symbols: $(LIBVGCU_SO)
+	@mkdir -p $(CHECK_DIR)
+	@case lib/check-symbols in *'$(TESTS)'*) ;; *) exit 0 ;; esac; \
+	if CC='$(CC)' $(TOP)/lib/check-symbols.sh $(LIBVGCU_SO); then \
+		echo "1 0 0" >$(CHECK_DIR)/symbols.counts; \
+	else \
+		echo "0 1 0" >$(CHECK_DIR)/symbols.counts; exit 1; \
+	fi
+
 # pkg-config file and installation: the library, its public headers and the
 # uapi headers they include (<linux/vgc.h>, <linux/vgc_state.h>).
 DESTDIR		?=

@@ -14,8 +14,6 @@
 #include <string.h>
 #include "vgcu_zone.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 /*
  * Least squares on the columns listed in idx[0..k): z[idx[j]] receives the
  * solution, other z entries are left alone.  Q is m*k scratch, y is m.
@@ -111,8 +109,8 @@ static void gradient(const double *A, const double *b, size_t m, size_t n,
 		*resid = sqrt(rr);
 }
 
-EXPORT int vgc_nnls(const double *A0, const double *b, size_t m, size_t n,
-		    double *x, double *resid)
+VGCU_API int vgc_nnls(const double *A0, const double *b, size_t m, size_t n,
+		      double *x, double *resid)
 {
 	double scale[VGC_NNLS_MAX_N], w[VGC_NNLS_MAX_N], z[VGC_NNLS_MAX_N];
 	size_t idx[VGC_NNLS_MAX_N];

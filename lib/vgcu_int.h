@@ -2,7 +2,7 @@
 /*
  * libvgcu internals shared by the library's translation units.  Nothing
  * here is exported: the .so is built with -fvisibility=hidden and only
- * vgc_* symbols survive the version script.
+ * the functions lib/libvgcu.map names survive its version script.
  */
 #ifndef VGCU_INT_H
 #define VGCU_INT_H
@@ -69,6 +69,31 @@ struct vgcu_backend_ops {
 extern const struct vgcu_backend_ops vgcu_module_ops;
 extern const struct vgcu_backend_ops vgcu_anon_ops;
 
+/*
+ * Policy hooks.  A policy (the zone profiler today) hangs on an arena
+ * through an ops table, the way DAMON's policy modules hang on its
+ * callbacks; the mechanism (checkpoint, close) calls the hooks through
+ * policy.c and knows no policy by name.  Every op is optional.
+ *
+ * before_checkpoint runs right before a checkpoint's grace period and
+ * sweep, on either backend, with the options the checkpoint runs with
+ * (partition_mask 0: all); it may run again for a checkpoint retried
+ * after -EAGAIN.  close runs once from vgc_arena_close() with the hook
+ * already unhooked, before the arena's memory goes.
+ */
+struct vgcu_policy_ops {
+	const char *name;
+	void (*before_checkpoint)(struct vgc_arena *a, void *priv,
+				  const struct vgc_ckpt_opts *o);
+	void (*close)(struct vgc_arena *a, void *priv);
+};
+
+struct vgcu_policy {
+	const struct vgcu_policy_ops *ops;	/* NULL: free slot */
+	void *priv;
+};
+#define VGCU_MAX_POLICIES	4
+
 struct vgc_arena {
 	uint64_t id;			/* never reused: keys thread contexts */
 	const struct vgcu_backend_ops *ops;
@@ -105,6 +130,10 @@ struct vgc_arena {
 	pthread_mutex_t *ckpt_lock;
 	unsigned int blocker_slot, blocker_tid;
 	uint64_t lib_sweeps;		/* vgc_sweep_partition() calls */
+
+	/* policy hooks (policy.c): mechanism calls them, never a policy */
+	struct vgcu_policy policy[VGCU_MAX_POLICIES];
+	unsigned int nr_policies;
 };
 
 /* Per-thread allocation cursor of one (zone, gen, class). */
@@ -171,6 +200,28 @@ static inline struct vgcu_tctx *vgcu_tctx(struct vgc_arena *a, bool create)
 void vgcu_tctx_drop(struct vgc_arena *a);
 void vgcu_arena_registry_add(struct vgc_arena *a);
 void vgcu_arena_registry_del(struct vgc_arena *a);
+
+/*
+ * policy.c.  Attach and detach take a library-wide mutex; lookups and the
+ * hook calls take none (a policy is detached only while no other thread
+ * uses the arena).  attach: 0, -EBUSY when ops is attached already,
+ * -ENOSPC when every slot is taken.  detach returns priv, NULL when ops
+ * was not attached.
+ */
+int vgcu_policy_attach(struct vgc_arena *a, const struct vgcu_policy_ops *ops,
+		       void *priv);
+void *vgcu_policy_detach(struct vgc_arena *a,
+			 const struct vgcu_policy_ops *ops);
+void *vgcu_policy_priv(const struct vgc_arena *a,
+		       const struct vgcu_policy_ops *ops);
+/* Policies the arena's flags (VGC_ARENA_F_*) ask for, at open. */
+int vgcu_policy_open(struct vgc_arena *a, unsigned int arena_flags);
+void vgcu_policy_before_checkpoint(struct vgc_arena *a,
+				   const struct vgc_ckpt_opts *o);
+void vgcu_policy_close(struct vgc_arena *a);
+
+/* zone_profile.c: VGC_ARENA_F_PROFILE, see vgcu_policy_open() */
+int vgcu_profile_auto(struct vgc_arena *a);
 
 /* qsbr.c */
 void vgcu_thread_exit(struct vgcu_tctx *t);

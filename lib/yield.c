@@ -10,8 +10,6 @@
 #include <string.h>
 #include "vgcu_yield.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 #define YIELD_CHUNK	(64U << 10)
 #define YIELD_ALIGN	16U
 #define YIELD_MAX	(1UL << 30)
@@ -32,7 +30,7 @@ struct ytls {
 
 static __thread struct ytls yt;
 
-EXPORT void vgc_yield_enter(struct vgc_yield_scope *s)
+VGCU_API void vgc_yield_enter(struct vgc_yield_scope *s)
 {
 	s->chunk = yt.cur;
 	s->off = yt.off;
@@ -40,7 +38,7 @@ EXPORT void vgc_yield_enter(struct vgc_yield_scope *s)
 	s->pad = 0;
 }
 
-EXPORT int vgc_yield_exit(const struct vgc_yield_scope *s)
+VGCU_API int vgc_yield_exit(const struct vgc_yield_scope *s)
 {
 	if (!s || !yt.depth || s->depth != yt.depth)
 		return -EINVAL;
@@ -50,7 +48,7 @@ EXPORT int vgc_yield_exit(const struct vgc_yield_scope *s)
 	return 0;
 }
 
-EXPORT unsigned int vgc_yield_depth(void)
+VGCU_API unsigned int vgc_yield_depth(void)
 {
 	return yt.depth;
 }
@@ -114,7 +112,7 @@ static void *yield_refill(size_t sz)
 	return next->data;
 }
 
-EXPORT void *vgc_yield_alloc(size_t size)
+VGCU_API void *vgc_yield_alloc(size_t size)
 {
 	size_t sz;
 
@@ -139,7 +137,7 @@ EXPORT void *vgc_yield_alloc(size_t size)
 	return yield_refill(sz);
 }
 
-EXPORT void vgc_yield_stats(struct vgc_yield_stats *st)
+VGCU_API void vgc_yield_stats(struct vgc_yield_stats *st)
 {
 	struct ychunk *c;
 	uint64_t used = 0;
@@ -160,7 +158,7 @@ EXPORT void vgc_yield_stats(struct vgc_yield_stats *st)
 	st->depth = yt.depth;
 }
 
-EXPORT int vgc_yield_thread_release(void)
+VGCU_API int vgc_yield_thread_release(void)
 {
 	if (yt.depth)
 		return -EBUSY;
@@ -171,9 +169,9 @@ EXPORT int vgc_yield_thread_release(void)
 	return 0;
 }
 
-EXPORT void *vgc_yield_persist(struct vgc_arena *a, const void *p,
-			       size_t size, enum vgc_zone zone,
-			       unsigned int state)
+VGCU_API void *vgc_yield_persist(struct vgc_arena *a, const void *p,
+				 size_t size, enum vgc_zone zone,
+				 unsigned int state)
 {
 	void *q;
 	int ret;
@@ -210,7 +208,7 @@ EXPORT void *vgc_yield_persist(struct vgc_arena *a, const void *p,
 	return q;
 }
 
-EXPORT int vgc_lambda_state(enum vgc_lambda_kind kind)
+VGCU_API int vgc_lambda_state(enum vgc_lambda_kind kind)
 {
 	switch (kind) {
 	case VGC_LAMBDA_EPHEMERAL:
@@ -225,8 +223,8 @@ EXPORT int vgc_lambda_state(enum vgc_lambda_kind kind)
 	return -EINVAL;
 }
 
-EXPORT void *vgc_lambda_place(struct vgc_arena *a, enum vgc_lambda_kind kind,
-			      enum vgc_zone zone, const void *val, size_t size)
+VGCU_API void *vgc_lambda_place(struct vgc_arena *a, enum vgc_lambda_kind kind,
+				enum vgc_zone zone, const void *val, size_t size)
 {
 	void *q;
 	int st = vgc_lambda_state(kind);

@@ -10,9 +10,7 @@
 #include <string.h>
 #include "vgcu_zone.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
-EXPORT void vgc_zone_policy_init(struct vgc_zone_policy *p)
+VGCU_API void vgc_zone_policy_init(struct vgc_zone_policy *p)
 {
 	/*
 	 * Priors, replaced by vgc_profile_fit() once measured: Green is
@@ -43,7 +41,7 @@ static int finite_nonneg(double v)
 	return isfinite(v) && v >= 0.0;
 }
 
-EXPORT int vgc_zone_policy_check(const struct vgc_zone_policy *p)
+VGCU_API int vgc_zone_policy_check(const struct vgc_zone_policy *p)
 {
 	const struct vgc_zone_thresholds *t;
 	unsigned int z;
@@ -80,8 +78,8 @@ static int features_ok(const struct vgc_features *x)
 	       finite_nonneg(x->kappa);
 }
 
-EXPORT void vgc_zone_features(const struct vgc_features *x,
-			      struct vgc_cost_features *out)
+VGCU_API void vgc_zone_features(const struct vgc_features *x,
+				struct vgc_cost_features *out)
 {
 	const double gran = x->s / VGC_GRANULE_SIZE;
 	const double tau = x->tau > 1.0 ? x->tau : 1.0;
@@ -105,8 +103,8 @@ static double cost_of(const struct vgc_zone_params *q,
 	       q->gamma * f->f_stage;
 }
 
-EXPORT double vgc_zone_cost(const struct vgc_zone_policy *p, enum vgc_zone z,
-			    const struct vgc_features *x)
+VGCU_API double vgc_zone_cost(const struct vgc_zone_policy *p, enum vgc_zone z,
+			      const struct vgc_features *x)
 {
 	struct vgc_cost_features f;
 
@@ -116,8 +114,8 @@ EXPORT double vgc_zone_cost(const struct vgc_zone_policy *p, enum vgc_zone z,
 	return cost_of(&p->zp[z], &f);
 }
 
-EXPORT unsigned int vgc_zone_eligible(const struct vgc_zone_policy *p,
-				      const struct vgc_features *x)
+VGCU_API unsigned int vgc_zone_eligible(const struct vgc_zone_policy *p,
+					const struct vgc_features *x)
 {
 	unsigned int m = 0;
 
@@ -128,8 +126,8 @@ EXPORT unsigned int vgc_zone_eligible(const struct vgc_zone_policy *p,
 	return m;
 }
 
-EXPORT int vgc_zone_decide(const struct vgc_zone_policy *p,
-			   const struct vgc_features *x)
+VGCU_API int vgc_zone_decide(const struct vgc_zone_policy *p,
+			     const struct vgc_features *x)
 {
 	struct vgc_cost_features f;
 	unsigned int m, z;
@@ -159,18 +157,18 @@ EXPORT int vgc_zone_decide(const struct vgc_zone_policy *p,
 	return best;
 }
 
-EXPORT double vgc_zone_pause(const struct vgc_zone_policy *p, enum vgc_zone z,
-			     double sum_cost)
+VGCU_API double vgc_zone_pause(const struct vgc_zone_policy *p, enum vgc_zone z,
+			       double sum_cost)
 {
 	if ((unsigned int)z >= VGC_NR_ZONES)
 		return NAN;
 	return p->zp[z].rho * sum_cost;
 }
 
-EXPORT int vgc_zone_thread_share(const struct vgc_zone_policy *p,
-				 const double pause[VGC_NR_ZONES],
-				 unsigned int threads,
-				 unsigned int share[VGC_NR_ZONES])
+VGCU_API int vgc_zone_thread_share(const struct vgc_zone_policy *p,
+				   const double pause[VGC_NR_ZONES],
+				   unsigned int threads,
+				   unsigned int share[VGC_NR_ZONES])
 {
 	double wp[VGC_NR_ZONES], rem[VGC_NR_ZONES], sum = 0.0;
 	unsigned int z, given = 0;
@@ -210,8 +208,8 @@ EXPORT int vgc_zone_thread_share(const struct vgc_zone_policy *p,
 	return 0;
 }
 
-EXPORT int vgc_zone_fit_records(struct vgc_zone_policy *p,
-				const struct vgc_zone_record *rec, size_t n)
+VGCU_API int vgc_zone_fit_records(struct vgc_zone_policy *p,
+				  const struct vgc_zone_record *rec, size_t n)
 {
 	unsigned int z;
 	int fitted = 0;

@@ -220,11 +220,14 @@ int vgc_zone_fit_records(struct vgc_zone_policy *p,
  * @a: the arena
  * @p: the policy, or NULL for vgc_zone_policy_init()'s defaults
  *
- * Meant for arenas the runtime opened with %VGC_ARENA_F_PROFILE (the flag
- * itself is not checked).  vgc_arena_close() detaches the profile.
+ * The profile hangs on the arena's policy hooks and samples before every
+ * checkpoint.  vgc_arena_close() detaches it.  An arena opened with
+ * %VGC_ARENA_F_PROFILE gets a profile with the default policy at its first
+ * checkpoint when none was attached before: attach before that checkpoint
+ * to choose the policy, or change it later with vgc_profile_set_policy().
  *
  * Return: 0; -EINVAL for @a NULL or a bad policy; -ENOMEM; -EBUSY on a
- * second attach (one profile per arena); -ENOSPC past 64 profiled arenas.
+ * second attach (one profile per arena).
  */
 int vgc_profile_attach(struct vgc_arena *a, const struct vgc_zone_policy *p);
 /**

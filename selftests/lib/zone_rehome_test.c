@@ -384,4 +384,52 @@ TEST(policy_validated_at_attach)
 	vgc_arena_close(a);
 }
 
+/*
+ * VGC_ARENA_F_PROFILE: the first checkpoint attaches a profile with the
+ * default policy (and samples with it); without the flag nothing is
+ * attached; an explicit attach before the first checkpoint wins.
+ */
+TEST(profile_flag_attaches_at_first_checkpoint)
+{
+	struct vgc_profile_stats st;
+	struct vgc_zone_policy def, pol;
+	struct vgc_config cfg;
+	struct vgc_arena *a;
+
+	vgc_zone_policy_init(&def);
+	vgc_config_init(&cfg);
+	cfg.nr_partitions = 1;
+	cfg.cpus[0] = 0;
+
+	ASSERT_EQ(0, vgc_arena_open(&cfg, &a));
+	ASSERT_EQ(0, vgc_checkpoint(a, NULL, NULL));
+	ASSERT_EQ(-ENOENT, vgc_profile_stats(a, &st));
+	vgc_arena_close(a);
+
+	cfg.flags = VGC_ARENA_F_PROFILE;
+	ASSERT_EQ(0, vgc_arena_open(&cfg, &a));
+	ASSERT_EQ(-ENOENT, vgc_profile_stats(a, &st));
+	ASSERT_EQ(0, vgc_checkpoint(a, NULL, NULL));
+	ASSERT_EQ(0, vgc_profile_stats(a, &st));
+	ASSERT_EQ(1U, st.samples);
+	ASSERT_EQ(0, vgc_profile_get_policy(a, &pol));
+	ASSERT_EQ(def.classify_every, pol.classify_every);
+	ASSERT_EQ(-EBUSY, vgc_profile_attach(a, NULL));
+	ASSERT_EQ(0, vgc_checkpoint(a, NULL, NULL));
+	ASSERT_EQ(0, vgc_profile_stats(a, &st));
+	ASSERT_EQ(2U, st.samples);
+	vgc_arena_close(a);
+
+	pol = def;
+	pol.classify_every = def.classify_every + 3;
+	ASSERT_EQ(0, vgc_arena_open(&cfg, &a));
+	ASSERT_EQ(0, vgc_profile_attach(a, &pol));
+	ASSERT_EQ(0, vgc_checkpoint(a, NULL, NULL));
+	ASSERT_EQ(0, vgc_profile_stats(a, &st));
+	ASSERT_EQ(1U, st.samples);
+	ASSERT_EQ(0, vgc_profile_get_policy(a, &pol));
+	ASSERT_EQ(def.classify_every + 3, pol.classify_every);
+	vgc_arena_close(a);
+}
+
 TEST_HARNESS_MAIN

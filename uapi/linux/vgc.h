@@ -192,7 +192,12 @@ struct vgc_version {
 
 /* ---- VGC_IOC_CREATE_ARENA --------------------------------------------- */
 
-/* Profile objects (zone intelligence); costs memory in libvgcu only. */
+/*
+ * Profile objects (zone intelligence).  The module accepts and ignores it;
+ * libvgcu honours it: an arena opened with it gets the zone profile with
+ * the default policy at its first checkpoint, unless the runtime attached
+ * one (vgc_profile_attach()) before.  Costs memory in libvgcu only.
+ */
 #define VGC_ARENA_F_PROFILE	0x1U
 #define VGC_ARENA_F_ALL		(VGC_ARENA_F_PROFILE)
 

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Candidates and re-homing: the objects the sweep made PROMOTE or DEMOTE
+ * candidates, their target zone (the profile's decision, else the next
+ * zone up or down), the copy into the target zone with the profile
+ * carried over; and the Passive VGC hint, static allocations.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <string.h>
+#include "zone_profile_int.h"
+
+static unsigned int zone_up(unsigned int z)
+{
+	return z == VGC_ZONE_RED ? VGC_ZONE_BLUE : VGC_ZONE_GREEN;
+}
+
+static unsigned int zone_down(unsigned int z)
+{
+	return z == VGC_ZONE_GREEN ? VGC_ZONE_BLUE : VGC_ZONE_RED;
+}
+
+static unsigned int target_of(struct zprof *p, uint64_t idx, unsigned int z,
+			      unsigned int state)
+{
+	unsigned int t = TARGET_NONE;
+
+	if (p)
+		t = __atomic_load_n(&p->ent[idx].meta, __ATOMIC_RELAXED) >> 6;
+	if (t != TARGET_NONE && t != z &&
+	    (state == VGC_ST_PROMOTE) == (zrank(t) > zrank(z)))
+		return t;
+	return state == VGC_ST_PROMOTE ? zone_up(z) : zone_down(z);
+}
+
+VGCU_API int vgc_rehome_candidates(struct vgc_arena *a,
+				   struct vgc_candidate *out, size_t cap,
+				   uint64_t *cursor)
+{
+	struct zprof *p = vgcu_zprof_of(a);
+	uint64_t nwords = (a->total_granules + 63) >> 6, w, i0;
+	size_t n = 0;
+
+	if (!out || !cursor)
+		return -EINVAL;
+	i0 = *cursor;
+	for (w = i0 >> 6; w < nwords && n < cap; w++) {
+		uint64_t v = __atomic_load_n(&a->planes[VGC_PLANE_VALID][w],
+					     __ATOMIC_ACQUIRE);
+		uint64_t cand, busy;
+
+		if (!v)
+			continue;
+		cand = v & ~a->planes[VGC_PLANE_S2][w] &
+		       a->planes[VGC_PLANE_S1][w];
+		busy = __atomic_load_n(&a->planes[VGC_PLANE_RELEASE][w],
+				       __ATOMIC_RELAXED) |
+		       __atomic_load_n(&a->planes[VGC_PLANE_KEEP][w],
+				       __ATOMIC_RELAXED) |
+		       __atomic_load_n(&a->planes[VGC_PLANE_PIN][w],
+				       __ATOMIC_RELAXED);
+		cand &= ~busy;
+		if (w == i0 >> 6)
+			cand &= ~0ULL << (i0 & 63);
+		while (cand && n < cap) {
+			unsigned int b = (unsigned int)__builtin_ctzll(cand);
+			uint64_t idx = (w << 6) + b;
+			struct vgc_candidate *c = &out[n];
+			struct vgc_objinfo oi;
+
+			cand &= cand - 1;
+			c->ptr = a->data + (idx << VGC_GRANULE_SHIFT);
+			if (vgc_locate(a, c->ptr, &oi) < 0)
+				continue;
+			c->index = idx;
+			c->state = oi.state;
+			c->from_zone = oi.zone;
+			c->gen = oi.gen;
+			c->size = oi.size;
+			c->to_zone = target_of(p, idx, oi.zone, oi.state);
+			n++;
+			*cursor = idx + 1;
+		}
+		if (n < cap)
+			*cursor = (w + 1) << 6;
+	}
+	return (int)n;
+}
+
+static void *rehome_locked(struct vgc_arena *a, struct zprof *p, void *ptr,
+			   const struct vgc_objinfo *oi, unsigned int zone)
+{
+	struct vgc_objinfo ni;
+	void *q;
+	int ret;
+
+	q = vgc_alloc_gen(a, oi->size, (enum vgc_zone)zone,
+			  (enum vgc_gen)oi->gen, 0);
+	if (!q)
+		return NULL;
+	memcpy(q, ptr, oi->size);
+	if (p && vgc_locate(a, q, &ni) == 0) {
+		struct pent *e = &p->ent[ni.index];
+
+		vgcu_zprof_quiet_wake(p, oi->index >> 6);
+		vgcu_zprof_quiet_wake(p, ni.index >> 6);
+		*e = p->ent[oi->index];
+		e->meta = (uint8_t)((e->meta & KAPPA_MAX) | TARGET_NONE << 6);
+		/* seen: the next sample must not reset the carried history */
+		p->vshadow[ni.index >> 6] |= 1ULL << (ni.index & 63);
+	}
+	ret = vgc_release(a, ptr);
+	if (ret < 0) {
+		vgc_release(a, q);
+		errno = -ret;
+		return NULL;
+	}
+	return q;
+}
+
+VGCU_API void *vgc_rehome_to(struct vgc_arena *a, void *ptr, enum vgc_zone zone)
+{
+	struct zprof *p;
+	struct vgc_objinfo oi;
+	void *q;
+
+	if (!a || (unsigned int)zone >= VGC_NR_ZONES ||
+	    vgc_locate(a, ptr, &oi) < 0 || !oi.valid ||
+	    oi.state > VGC_ST_DEMOTE ||
+	    ((char *)ptr - a->data) != (ptrdiff_t)(oi.index << VGC_GRANULE_SHIFT)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = vgcu_zprof_of(a);
+	if (p)
+		pthread_mutex_lock(&p->lock);
+	q = rehome_locked(a, p, ptr, &oi, zone);
+	if (p)
+		pthread_mutex_unlock(&p->lock);
+	return q;
+}
+
+VGCU_API void *vgc_rehome(struct vgc_arena *a, void *ptr)
+{
+	struct vgc_objinfo oi;
+	struct zprof *p;
+	unsigned int t;
+
+	if (!a || vgc_locate(a, ptr, &oi) < 0 || !oi.valid ||
+	    (oi.state != VGC_ST_PROMOTE && oi.state != VGC_ST_DEMOTE)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = vgcu_zprof_of(a);
+	t = target_of(p, oi.index, oi.zone, oi.state);
+	if (t == oi.zone) {
+		/* nowhere to go (promote in Green, demote in Red): decline */
+		int ret = vgc_keep(a, ptr);
+
+		if (ret < 0) {
+			errno = -ret;
+			return NULL;
+		}
+		return ptr;
+	}
+	return vgc_rehome_to(a, ptr, (enum vgc_zone)t);
+}
+
+VGCU_API void *vgc_alloc_static(struct vgc_arena *a, size_t size,
+				enum vgc_zone zone)
+{
+	return vgc_alloc_gen(a, size, zone, VGC_GEN2, VGC_ALLOC_F_PERSISTENT);
+}
