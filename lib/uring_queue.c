@@ -6,7 +6,6 @@
  * here (liburing 2.3 has no uring_cmd helper); the other paths keep a FIFO
  * of slot ids until vgc_uring_submit().
  */
-#include "vgcu_zone.h"
 #include <errno.h>
 #include <liburing.h>
 #include <string.h>
@@ -74,14 +73,16 @@ static int queue(struct vgc_uring *u, enum ucmd_kind kind, unsigned long ioc,
 }
 
 /*
- * The library samples its zone profile before every checkpoint (see
- * vgc_profile_sample_mask()); a checkpoint queued here is no exception.
+ * The arena's policies (the zone profiler) run before every checkpoint,
+ * vgc_checkpoint() or queued here alike.
  */
 static void before_checkpoint(struct vgc_uring *u, unsigned int flags,
 			      uint64_t mask)
 {
+	struct vgc_ckpt_opts o = { .partition_mask = mask, .flags = flags };
+
 	if (u && u->arena && u->nr_free)
-		vgc_profile_sample_mask(u->arena, flags, mask);
+		vgcu_policy_before_checkpoint(u->arena, &o);
 }
 
 VGCU_API int vgc_uring_queue_ioctl(struct vgc_uring *u, unsigned long ioc,
