@@ -35,7 +35,8 @@ uninstall-tools:
 	rm -f $(DESTDIR)$(SBINDIR)/vgcctl $(DESTDIR)$(BINDIR)/vgc-bench
 
 # make run: boot a VM on KVER (default 6.12), load vgc.ko, run the demo under
-# numactl on each node and the paper tables, unload.  The kernel is resolved
+# numactl on each node, unload; then the PPE paper tables on the host's own
+# CPUs and a summary (tools/run.sh).  The kernel is resolved
 # in run-vm, a make started after the deps step, which may have installed it.
 RUN_KVER	= $(call kver_of,$(or $(KVER),6.12))
 
@@ -51,7 +52,5 @@ else
 	@$(MAKE) --no-print-directory module lib $(BUILD)/tools/vgcctl KVERS=$(RUN_KVER)
 	@$(MAKE) --no-print-directory $(BUILD)/tools/vgc-bench || \
 		echo "run: vgc-bench did not build; the demo runs without it"
-	$(TOP)/tools/vm/vgc-vm --kernel $(RUN_KVER) \
-		--module $(BUILD)/kmod/$(RUN_KVER)/vgc.ko --rmmod --timeout 1200 \
-		-- $(TOP)/tools/vm/run-demo.sh
+	@$(TOP)/tools/run.sh $(RUN_KVER)
 endif

@@ -3,7 +3,8 @@
 #
 # run-demo.sh: what "make run" shows inside the VM, with vgc.ko loaded:
 # the module's version, the vgcctl demo bound to each NUMA node in turn,
-# and the paper tables of vgc-bench when that benchmark exists.
+# and the module's counters.  The PPE tables run on the host (tools/run.sh):
+# the guest's CPU is emulated and its timings mean nothing for PPE.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,11 +22,5 @@ nodes=$(numactl --hardware | sed -n 's/^available: \([0-9]*\) nodes.*/\1/p')
 for ((n = 0; n < ${nodes:-1}; n++)); do
 	step numactl --cpunodebind=$n --membind=$n "$tools/vgcctl" demo
 done
-if "$tools/vgc-bench" paper --help >/dev/null 2>&1; then
-	step "$tools/vgc-bench" paper
-else
-	echo
-	echo "=== vgc-bench paper: not built into this vgc-bench"
-fi
 step "$tools/vgcctl" stats
 exit $rc
