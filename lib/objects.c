@@ -100,16 +100,23 @@ int vgc_locate(const struct vgc_arena *a, const void *p,
 	return 0;
 }
 
-int vgc_state(const struct vgc_arena *a, const void *p)
+/* The object at p, which must be allocated: 0 or -EINVAL. */
+static inline int obj_get(const struct vgc_arena *a, const void *p,
+			  struct obj *o)
 {
-	struct obj o;
-	int err = obj_find(a, p, &o);
+	int err = obj_find(a, p, o);
 
 	if (err)
 		return err;
-	if (!obj_valid(a, &o))
-		return -EINVAL;
-	return (int)obj_code(a, &o);
+	return obj_valid(a, o) ? 0 : -EINVAL;
+}
+
+int vgc_state(const struct vgc_arena *a, const void *p)
+{
+	struct obj o;
+	int err = obj_get(a, p, &o);
+
+	return err ? err : (int)obj_code(a, &o);
 }
 
 size_t vgc_usable_size(const struct vgc_arena *a, const void *p)
@@ -124,12 +131,10 @@ size_t vgc_usable_size(const struct vgc_arena *a, const void *p)
 static int set_flag_bit(struct vgc_arena *a, const void *p, enum vgc_plane pl)
 {
 	struct obj o;
-	int err = obj_find(a, p, &o);
+	int err = obj_get(a, p, &o);
 
 	if (err)
 		return err;
-	if (!obj_valid(a, &o))
-		return -EINVAL;
 	/* a plain load first keeps hot objects' words from bouncing */
 	if (!plane_test(a, pl, &o))
 		plane_set(a, pl, &o);
@@ -154,12 +159,10 @@ static int request(struct vgc_arena *a, const void *p, __u32 op)
 {
 	unsigned int plane;
 	struct obj o;
-	int err = obj_find(a, p, &o);
+	int err = obj_get(a, p, &o);
 
 	if (err)
 		return err;
-	if (!obj_valid(a, &o))
-		return -EINVAL;
 	err = vgc_core_request(op, obj_code(a, &o), &plane);
 	if (err)
 		return err;
