@@ -7,33 +7,17 @@
 # exports has its section-3 page and every page renders without a groff
 # warning.  Uninstall leaves no file behind.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=selftests/build/tap.sh
+. "$(dirname "$0")/tap.sh"
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
-n=0
-fails=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
-}
-
-mk() {
-	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -C "$top" --no-print-directory "$@"
-}
-
 echo "TAP version 13"
 echo "1..7"
 prefix=/opt/vgc-test
 out=$(mk install DESTDIR="$dest" PREFIX=$prefix 2>&1)
 rc=$?
 [ $rc = 0 ] || echo "$out" | tail -n 20 | sed 's/^/# /'
-ok $rc "make install DESTDIR PREFIX=$prefix"
+tap_ok $rc "make install DESTDIR PREFIX=$prefix"
 
 root=$dest$prefix
 missing=0
@@ -43,16 +27,16 @@ for f in lib/libvgcu.so.1 lib/libvgcu.a lib/pkgconfig/vgcu.pc include/vgcu.h \
 	 share/man/man1/vgc-bench.1; do
 	[ -e "$root/$f" ] || { echo "# missing: $f"; missing=1; }
 done
-ok $missing "library, headers, tools and manual pages installed"
+tap_ok $missing "library, headers, tools and manual pages installed"
 
 grep -qx "prefix=$prefix" "$root/lib/pkgconfig/vgcu.pc"
-ok $? "vgcu.pc carries this install's prefix"
+tap_ok $? "vgcu.pc carries this install's prefix"
 
 libs=$(PKG_CONFIG_PATH=$root/lib/pkgconfig pkg-config --static --libs vgcu 2>&1)
 echo "# pkg-config --static --libs vgcu: $libs"
 grep -q -- "-lnuma" <<<"$libs" && grep -q -- "-luring" <<<"$libs" &&
 	grep -q "^Requires.private: numa liburing" "$root/lib/pkgconfig/vgcu.pc"
-ok $? "vgcu.pc: Requires.private numa liburing"
+tap_ok $? "vgcu.pc: Requires.private numa liburing"
 
 nopage=0
 total=0
@@ -63,21 +47,20 @@ for s in $(nm -D --defined-only "$root/lib/libvgcu.so.1" |
 done
 echo "# $total exported functions"
 [ $total -gt 0 ] && [ $nopage = 0 ]
-ok $? "every exported function has a man page"
+tap_ok $? "every exported function has a man page"
 
 warn=0
 for p in "$root"/share/man/man*/*; do
 	w=$(LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l "$p" 2>&1 >/dev/null)
 	[ -z "$w" ] || { echo "# $p: $w"; warn=1; }
 done
-ok $warn "every man page renders without warnings"
+tap_ok $warn "every man page renders without warnings"
 
 out=$(mk uninstall DESTDIR="$dest" PREFIX=$prefix 2>&1)
 rc=$?
 left=$(find "$dest" -type f -o -type l)
 [ -z "$left" ] || echo "$left" | sed 's/^/# left: /'
 [ $rc = 0 ] && [ -z "$left" ]
-ok $? "make uninstall removes every installed file"
+tap_ok $? "make uninstall removes every installed file"
 
-echo "# Totals: pass:$((n - fails)) fail:$fails xfail:0 xpass:0 skip:0 error:0"
-[ $fails = 0 ]
+tap_done

@@ -8,27 +8,10 @@
 # and a kernel that is not installed must be an error for make module and
 # make modules_install, not "nothing to be done".
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=selftests/build/tap.sh
+. "$(dirname "$0")/tap.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
-}
-
-# A make of our own, not a sub-make of whatever runs this test.
-mk() {
-	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -C "$top" --no-print-directory "$@"
-}
-
 mkdir -p "$tmp/modules"
 cat >"$tmp/deps" <<STUB
 #!/bin/sh
@@ -44,27 +27,26 @@ out=$(mk run RUN_DRY=1 DEPS="$tmp/deps" MODULES_ROOT="$tmp/modules" 2>&1)
 rc=$?
 echo "$out" | sed 's/^/# /'
 [ $rc = 0 ] && grep -q "^run: kernel 6.12.99+deb12-amd64 " <<<"$out"
-ok $? "make run finds the kernel that its deps step installed"
+tap_ok $? "make run finds the kernel that its deps step installed"
 
 rm -rf "$tmp/modules"/*
 out=$(mk run RUN_DRY=1 DEPS=true MODULES_ROOT="$tmp/modules" 2>&1)
 rc=$?
 echo "$out" | sed 's/^/# /'
 [ $rc != 0 ] && grep -q "no Debian 6.12 kernel" <<<"$out"
-ok $? "make run without a kernel says so and fails"
+tap_ok $? "make run without a kernel says so and fails"
 
 out=$(mk module KVERS=6.5 MODULES_ROOT="$tmp/modules" 2>&1)
 rc=$?
 echo "$out" | sed 's/^/# /'
 [ $rc = 2 ] && grep -q "no kernel headers for KVERS=6.5" <<<"$out"
-ok $? "make module for a kernel that is not installed fails"
+tap_ok $? "make module for a kernel that is not installed fails"
 
 out=$(mk modules_install KVERS=6.5 MODULES_ROOT="$tmp/modules" \
 	DESTDIR="$tmp/dest" 2>&1)
 rc=$?
 echo "$out" | sed 's/^/# /'
 [ $rc != 0 ] && [ ! -e "$tmp/dest" ]
-ok $? "make modules_install for a kernel that is not installed fails"
+tap_ok $? "make modules_install for a kernel that is not installed fails"
 
-echo "# Totals: pass:$((n - fails)) fail:$fails xfail:0 xpass:0 skip:0 error:0"
-[ $fails = 0 ]
+tap_done
