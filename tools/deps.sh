@@ -12,7 +12,7 @@ PKGS=(
 	linux-source-6.1
 	qemu-system-x86 busybox-static cpio xz-utils kmod
 	liburing-dev libnuma-dev numactl
-	sparse cppcheck dkms
+	sparse cppcheck dkms gnuplot-nox
 	libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libgc-dev
 	python3.11
 	pkg-config bc flex bison libelf-dev libssl-dev gcc make

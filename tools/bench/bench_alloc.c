@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <vgcu.h>
 #include "bench.h"
+#include "bench_plot.h"
 #include "bench_util.h"
 
 #define LIBDIR "/usr/lib/x86_64-linux-gnu/"
@@ -519,6 +520,32 @@ static int child_main(const struct params *pa, const char *impl, const char *wl)
 
 /* ---- the parent: spawn, collect, report -------------------------------- */
 
+/* --plot DIR: ns per operation of every allocator, per workload. */
+static void plot_alloc(const char *dir, const int *enabled,
+		       double med[][NR_WORKLOADS], double medc[][NR_WORKLOADS])
+{
+	struct bp_plot p;
+	unsigned int ci;
+
+	if (!dir || bp_begin(&p, dir, "alloc"))
+		return;
+	fprintf(p.dat, "# allocator 1t_ns/op 1t_cpu_ns/op 2t_ns/op xthread_ns/op\n");
+	for (ci = 0; ci < NR_CONTENDERS; ci++)
+		if (enabled[ci] && !isnan(med[ci][0]))
+			fprintf(p.dat, "%s %.3f %.3f %.3f %.3f\n", contenders[ci].name,
+				med[ci][0], medc[ci][0], med[ci][1], med[ci][2]);
+	bp_end(&p, "Allocation + release: time per operation, median of the runs",
+	       "set style data histograms\n"
+	       "set style histogram clustered gap 1\n"
+	       "set style fill solid 0.8 border -1\n"
+	       "set ylabel 'ns per operation, log scale (lower is better)'\n"
+	       "set logscale y\n"
+	       "plot 'alloc.dat' using 2:xtic(1) title '1 thread, wall', \\\n"
+	       "     '' using 3 title '1 thread, CPU', \\\n"
+	       "     '' using 4 title '2 threads, wall (aggregate)', \\\n"
+	       "     '' using 5 title 'cross-thread free, wall'");
+}
+
 struct cell {
 	double ns_op[64];	/* per rep: wall ns per operation */
 	double cpu_op[64];	/* per rep: busiest thread's CPU ns per op */
@@ -626,6 +653,7 @@ static void usage(FILE *f)
 "  --qs-every N    VGC: quiescent state every N operations (64)\n"
 "  --zone-mib M    VGC: Green zone per partition in MiB (16)\n"
 "  --only LIST     comma separated contenders (vgc,glibc,jemalloc,mimalloc,tcmalloc)\n"
+"  --plot DIR      also write an SVG chart (gnuplot) of the allocators to DIR\n"
 "  --callgrind     also count instructions per operation (1t) under callgrind\n");
 }
 
@@ -659,7 +687,7 @@ int bench_alloc(int argc, char **argv)
 		.backend = VGC_BACKEND_ANON,
 	};
 	static struct cell cells[NR_CONTENDERS][NR_WORKLOADS];
-	const char *child = NULL, *only = NULL;
+	const char *child = NULL, *only = NULL, *plot_dir = NULL;
 	int json = 0, callgrind = 0, ret = 0, npos;
 	unsigned int ci, wi, rep;
 	uint64_t checksum = BU_FNV_SEED, total_bad = 0;
@@ -678,6 +706,7 @@ int bench_alloc(int argc, char **argv)
 		BENCH_OPT_BACKEND(&pa.backend),
 		BU_FN("backend-id", &pa.backend, opt_backend_id, "a backend number"),
 		BU_STR("only", &only),
+		BU_STR("plot", &plot_dir),
 		BU_FLAG("callgrind", &callgrind),
 		BU_STR("child", &child),
 		BU_OPT_END
@@ -935,6 +964,7 @@ int bench_alloc(int argc, char **argv)
 			       (unsigned long long)total_bad);
 			printf("checksum: %s\n", hex);
 		}
+		plot_alloc(plot_dir, enabled, med, medc);
 		if (total_bad)
 			ret = 1;
 	}

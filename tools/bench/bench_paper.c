@@ -35,6 +35,7 @@
 #include <vgcu.h>
 #include <vgcu_ppe.h>
 #include "bench.h"
+#include "bench_plot.h"
 #include "bench_util.h"
 #include "paper_workloads.h"
 
@@ -62,6 +63,7 @@ struct pb_opts {
 	int tables;
 	int rebalance;
 	uint64_t matrix_max;
+	const char *plot;		/* --plot DIR */
 };
 
 /* ---- the OpenMP variants ------------------------------------------------ */
@@ -464,7 +466,8 @@ static void usage(void)
 		"  -P N          partitions / OpenMP threads of the parallel variants (default 2)\n"
 		"  --tables      paper-format tables for serial and OpenMP too\n"
 		"  --rebalance   let PPE move boundaries between attempts\n"
-		"  --omp-for     loop and matrix as plain 'omp for' over indices\n");
+		"  --omp-for     loop and matrix as plain 'omp for' over indices\n"
+		"  --plot DIR    also write an SVG chart (gnuplot) of the speedups to DIR\n");
 }
 
 /* --workload NAME, repeatable: adds NAME to the mask. */
@@ -489,6 +492,7 @@ static int parse(int argc, char **argv, struct pb_opts *o, int *omp_for)
 		BU_FLAG("rebalance", &o->rebalance),
 		BU_FLAG("omp-for", omp_for),
 		BU_U64("matrix-max", &o->matrix_max, 0, 0),
+		BU_STR("plot", &o->plot),
 		BU_INT("attempts", &o->attempts, 1, PB_MAX_ATTEMPTS),
 		{ .name = "partitions", .short_name = 'P', .type = BU_OPT_UINT,
 		  .dst = &o->parts, .min = 1, .max = VGC_MAX_PARTITIONS },
@@ -556,6 +560,9 @@ static int open_pool(unsigned int parts, int rebalance, uint64_t green,
 			vgc_strerror(r), vgc_ppe_errmsg());
 	return r;
 }
+
+static void plot_paper(const struct pb_opts *o, const struct pb_result *res,
+		       unsigned int nres);
 
 static int paper_main(int argc, char **argv)
 {
@@ -795,10 +802,51 @@ static int paper_main(int argc, char **argv)
 		       ": the machine was oversubscribed, timings and ratios are contended" :
 		       "");
 	}
+	plot_paper(&o, res, nres);
 	vgc_ppe_destroy(c->ppe1);
 	vgc_ppe_destroy(c->ppeP);
 	free(c);
 	return bad ? 1 : 0;
+}
+
+/* --plot DIR: speedup over serial C of each variant, per workload and size. */
+static void plot_paper(const struct pb_opts *o, const struct pb_result *res,
+		       unsigned int nres)
+{
+	struct bp_plot p;
+	char lbl[32], script[1024];
+	unsigned int i;
+
+	if (!o->plot || bp_begin(&p, o->plot, "paper"))
+		return;
+	fprintf(p.dat, "# workload/size omp1 omp%u ppe1 ppe%u (speedup over serial)\n",
+		o->parts, o->parts);
+	for (i = 0; i < nres; i++) {
+		const struct pb_result *rs = &res[i];
+
+		if (rs->err)
+			continue;
+		size_label(rs->w, rs->n, lbl, sizeof(lbl));
+		fprintf(p.dat, "%s/%s %.4f %.4f %.4f %.4f\n", wname[rs->w], lbl,
+			rs->med[V_SERIAL] / rs->med[V_OMP1],
+			rs->med[V_SERIAL] / rs->med[V_OMPP],
+			rs->med[V_SERIAL] / rs->med[V_PPE1],
+			rs->med[V_SERIAL] / rs->med[V_PPEP]);
+	}
+	snprintf(script, sizeof(script),
+		 "set style data histograms\n"
+		 "set style histogram clustered gap 1\n"
+		 "set style fill solid 0.8 border -1\n"
+		 "set ylabel 'speedup over serial C (median wall time)'\n"
+		 "set xtics rotate by -45\n"
+		 "set yrange [0:*]\n"
+		 "plot 'paper.dat' using 2:xtic(1) title 'OpenMP, 1 thread', \\\n"
+		 "     '' using 3 title 'OpenMP, %u threads', \\\n"
+		 "     '' using 4 title 'PPE, 1 partition', \\\n"
+		 "     '' using 5 title 'PPE, %u partitions', \\\n"
+		 "     1 with lines dashtype 2 lc 'black' title 'serial'",
+		 o->parts, o->parts);
+	bp_end(&p, "PPE and OpenMP speedups by partition count", script);
 }
 
 struct pb_main {

@@ -32,6 +32,7 @@
 #include <vgcu.h>
 #include "bench.h"
 #include "bench_util.h"
+#include "bench_plot.h"
 #include "bench_sweep.h"
 
 /* ---- driver ----------------------------------------------------------- */
@@ -49,7 +50,8 @@ static void usage(FILE *f)
 "  --backend    arena backend of the pause runs (default anon)\n"
 "  --python P   the CPython 3.11 to compare with (default /usr/bin/python3.11)\n"
 "  --callgrind  also count instructions per object (VGC, CPython, Boehm) at the\n"
-"               first pause size, under valgrind (slow: about a minute at 1e5)\n");
+"               first pause size, under valgrind (slow: about a minute at 1e5)\n"
+"  --plot DIR   also write SVG charts (gnuplot) of throughput and pauses to DIR\n");
 }
 
 static unsigned int parse_sizes(const char *s, uint64_t *out, unsigned int max)
@@ -110,6 +112,7 @@ int bench_sweep(int argc, char **argv)
 		BU_U64("child-boehm", &boehm_n, 0, 0),
 		BU_U64("child-ckpt", &ckpt_n, 0, 0),
 		BU_FLAG("callgrind", &r.callgrind),
+		BU_STR("plot", &o.plot),
 		BU_OPT_END
 	};
 
@@ -139,6 +142,8 @@ int bench_sweep(int argc, char **argv)
 	if (!o.json)
 		fprintf(stderr, "vgc-bench sweep: throughput...\n");
 	for (i = 0; i < o.nr_sizes; i++) {
+		bp_progress("sweep", "throughput %u/%u (%llu objects)", i + 1,
+			    o.nr_sizes, (unsigned long long)o.sizes[i]);
 		run_throughput(&o, &r.tp[i], o.sizes[i]);
 		r.fails += r.tp[i].err != 0;
 	}
@@ -147,6 +152,9 @@ int bench_sweep(int argc, char **argv)
 	for (i = 0; i < o.nr_pause_sizes; i++) {
 		struct base_row *b = &r.br[i];
 
+		bp_progress("sweep", "pauses and baselines %u/%u (%llu objects)",
+			    i + 1, o.nr_pause_sizes,
+			    (unsigned long long)o.pause_sizes[i]);
 		run_pauses(&o, &r.pr[i], o.pause_sizes[i]);
 		r.fails += r.pr[i].err != 0;
 		checksum = bu_mix(checksum, r.pr[i].checksum);
@@ -175,10 +183,12 @@ int bench_sweep(int argc, char **argv)
 		checksum = bu_mix(checksum, r.tp[i].words);
 	}
 	snprintf(r.hex, sizeof(r.hex), "%016llx", (unsigned long long)checksum);
+	bp_progress_done();
 
 	if (o.json)
 		sweep_print_json(&o, &r);
 	else
 		sweep_print_text(&o, &r);
+	sweep_plot(&o, &r);
 	return r.fails ? 1 : 0;
 }

@@ -9,6 +9,7 @@
  *   sweep_collectors.c   3: CPython gc.collect() and Boehm GC_gcollect()
  *   sweep_callgrind.c    instruction counts under valgrind (--callgrind)
  *   sweep_report.c       the JSON document and the tables
+ *   sweep_plot.c         --plot DIR: SVG charts
  */
 #ifndef VGC_BENCH_SWEEP_H
 #define VGC_BENCH_SWEEP_H
@@ -32,6 +33,7 @@ struct sopts {
 	uint64_t base_max;		/* largest N the baselines run at */
 	enum vgc_backend backend;
 	const char *python;
+	const char *plot;		/* --plot DIR, NULL: none */
 };
 
 struct world {
@@ -127,6 +129,9 @@ void run_boehm(struct base_row *b);
 /* sweep_callgrind.c */
 int ckpt_child(uint64_t n);
 void run_callgrind(const struct sopts *o, struct cg_row *c, uint64_t n);
+
+/* sweep_plot.c */
+void sweep_plot(const struct sopts *o, const struct sweep_res *res);
 
 /* sweep_report.c */
 void sweep_print_json(const struct sopts *o, const struct sweep_res *res);
