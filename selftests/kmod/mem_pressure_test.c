@@ -3,12 +3,13 @@
  * vgc.ko under memory pressure (issue 17): a memory cgroup smaller than
  * the arena, an arena larger than the machine's available memory, a caller
  * killed while it allocates, pages kept alive by an io_uring fixed buffer
- * after their arena is gone, and the limits themselves (default from RAM,
+ * or a pipe after their arena is gone, and the limits themselves (default from RAM,
  * per node, lowered below use).  Allocation failures must be ENOMEM (or
  * the documented limit errno), never an OOM kill: the kernel's oom_kill
  * counter and its "invoked oom-killer" lines must not move, and bystanders
  * must survive.
  */
+#include <fcntl.h>
 #include <liburing.h>
 #include <sys/uio.h>
 #include "kselftest_harness.h"
@@ -393,6 +394,56 @@ TEST_F(mem, fixed_buffer_pages_stay_charged)
 	EXPECT_EQ(0, vgc_counters(&used, &(uint64_t){ 0 }));
 	EXPECT_LE(len, used);
 	io_uring_queue_exit(&ring);
+}
+
+/*
+ * The same with a pipe: vmsplice() makes the pipe reference the arena's
+ * pages; after munmap and close they stay charged until the pipe is
+ * drained.  Works on every kernel.
+ */
+TEST_F(mem, pipe_pages_stay_charged)
+{
+	struct vgc_layout l;
+	struct vgc_region reg[VGC_NR_ZONES];
+	size_t len = 1 * MiB, n;
+	uint64_t used, arenas;
+	struct iovec iov;
+	char *m, buf[4096];
+	int fd, pfd[2];
+	ssize_t got;
+
+	ASSERT_EQ(0, pipe(pfd));
+	ASSERT_LE((long)len, fcntl(pfd[1], F_SETPIPE_SZ, (int)len));
+	fd = vgc_open_dev();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mu_create(fd, len / MiB, 0));
+	ASSERT_EQ(0, vgc_get_layout(fd, &l, reg, VGC_NR_ZONES));
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 l.data_offset);
+	ASSERT_NE(MAP_FAILED, m);
+	memset(m, 7, len);
+	for (n = 0; n < len; n += got) {
+		iov.iov_base = m + n;
+		iov.iov_len = len - n;
+		got = vmsplice(pfd[1], &iov, 1, 0);
+		ASSERT_LT(0, got);
+	}
+	munmap(m, len);
+	close(fd);
+
+	usleep(300 * 1000);
+	ASSERT_EQ(0, vgc_counters(&used, &arenas));
+	EXPECT_EQ(0, arenas);
+	EXPECT_LE(len, used);
+	TH_LOG("%llu bytes stayed charged while a pipe held them",
+	       (unsigned long long)used);
+	/* The contents are still there, and then the pages go. */
+	got = read(pfd[0], buf, sizeof(buf));
+	EXPECT_EQ((ssize_t)sizeof(buf), got);
+	EXPECT_EQ(7, buf[sizeof(buf) - 1]);
+	close(pfd[0]);
+	close(pfd[1]);
+	EXPECT_EQ(0, vgc_wait_idle(5000));
 }
 
 /* limit_mb defaults to half of RAM, user_limit_mb to half of that. */
