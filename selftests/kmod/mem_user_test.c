@@ -2,10 +2,10 @@
 /*
  * vgc.ko's limits for unprivileged users (issue 17): as uid 65534 (with
  * /dev/vgc opened up to everyone for the test), arenas stop at the
- * caller's RLIMIT_MEMLOCK with EPERM and show in its VmLck, the per-user
- * cap user_limit_mb stops one user's processes together with EDQUOT while
- * root (CAP_SYS_RESOURCE) goes past it, and GET_VERSION shows module-wide
- * usage to CAP_SYS_ADMIN only.
+ * caller's RLIMIT_MEMLOCK with EPERM and show in its VmLck until they are
+ * closed, the per-user cap user_limit_mb stops one user's processes
+ * together with EDQUOT while root (CAP_SYS_RESOURCE) goes past it, and
+ * GET_VERSION shows module-wide usage to CAP_SYS_ADMIN only.
  */
 #include <grp.h>
 #include <sys/resource.h>
@@ -22,6 +22,8 @@ struct user_result {
 	long vmlck_kb;		/* VmLck with them all */
 	uint64_t used, arenas;	/* GET_VERSION as this user */
 	int release;		/* set by the parent: close and exit */
+	long vmlck_closed_kb;	/* VmLck once they are closed */
+	int again;		/* one more arena after that */
 };
 
 #define ARENA_MIB	2
@@ -98,6 +100,17 @@ static void user_child(struct user_result *r, rlim_t memlock)
 		usleep(1000);
 	while (--i >= 0)
 		close(fds[i]);
+	/* locked_vm is given back from a work item: wait for it. */
+	for (i = 0; i < 500; i++) {
+		r->vmlck_closed_kb = mu_read_key("/proc/self/status", "VmLck");
+		if (!r->vmlck_closed_kb)
+			break;
+		usleep(10000);
+	}
+	if (fd >= 0) {
+		r->again = mu_create(fd, ARENA_MIB, 0);
+		close(fd);
+	}
 	_exit(0);
 }
 
@@ -160,6 +173,9 @@ TEST_F(user, rlimit_memlock)
 	       (unsigned long long)each, self->r[0]->created, self->r[0]->err,
 	       self->r[0]->vmlck_kb);
 	EXPECT_EQ(0, end_user(self->r[0], pid));
+	/* Closed, they are off VmLck, and the rlimit has room again. */
+	EXPECT_EQ(0, self->r[0]->vmlck_closed_kb);
+	EXPECT_EQ(0, self->r[0]->again);
 }
 
 /*
