@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 #include <linux/nodemask.h>
 #include <linux/capability.h>
+#include <linux/user_namespace.h>
 #include <linux/vgc.h>
 #include "vgc_internal.h"
 
@@ -49,9 +50,10 @@ static int vgc_get_version(void __user *arg)
 	v.limit_bytes = (u64)READ_ONCE(vgc_limit_mb) << 20;
 	/*
 	 * What other users' arenas take is theirs to know: module-wide
-	 * figures for CAP_SYS_ADMIN only, 0 for everyone else.
+	 * figures for CAP_SYS_ADMIN only, 0 for everyone else.  A query,
+	 * not a denial: no audit record.
 	 */
-	if (capable(CAP_SYS_ADMIN)) {
+	if (ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN)) {
 		v.used_bytes = atomic64_read(&vgc_used_bytes);
 		v.nr_arenas = atomic64_read(&vgc_nr_arenas);
 	} else {
