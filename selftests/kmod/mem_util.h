@@ -244,10 +244,7 @@ static inline int mu_create(int fd, uint64_t mib, unsigned int cpu)
 
 static inline int64_t mu_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	return (int64_t)(vgc_now_ns() / 1000000);
 }
 
 #endif /* VGC_MEM_UTIL_H */
