@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VGC arenas: creation, the pages behind the layout, the module-wide memory
- * limit, growth and teardown.  The layout itself (every offset and region
- * of the mapping) is computed by the shared core, core/vgc_layout.c, which
- * the library's anonymous backend runs too.
+ * VGC arenas: creation, the pages behind the layout, growth and teardown.
+ * Their memory is charged through vgc_limit.c before any page is
+ * allocated.  The layout itself (every offset and region of the mapping)
+ * is computed by the shared core, core/vgc_layout.c, which the library's
+ * anonymous backend runs too.
  */
 #include <linux/slab.h>
 #include <linux/mm.h>
@@ -18,22 +19,6 @@
 static DEFINE_SPINLOCK(vgc_arenas_lock);
 static LIST_HEAD(vgc_arenas);
 static u64 vgc_next_id;
-
-int vgc_charge(u64 bytes)
-{
-	u64 limit = (u64)READ_ONCE(vgc_limit_mb) << 20;
-
-	if (atomic64_add_return(bytes, &vgc_used_bytes) > limit) {
-		atomic64_sub(bytes, &vgc_used_bytes);
-		return -ENOSPC;
-	}
-	return 0;
-}
-
-void vgc_uncharge(u64 bytes)
-{
-	atomic64_sub(bytes, &vgc_used_bytes);
-}
 
 static int vgc_params_check(struct vgc_arena_params *p)
 {
@@ -123,7 +108,7 @@ static int vgc_region_commit(struct vgc_arena *arena, struct vgc_region *r,
 	struct page **tmp;
 	int ret;
 
-	tmp = kvcalloc(count, sizeof(*tmp), GFP_KERNEL);
+	tmp = kvcalloc(count, sizeof(*tmp), VGC_GFP_ACCOUNT);
 	if (!tmp)
 		return -ENOMEM;
 	ret = vgc_pages_alloc(arena, tmp, count, cpu_to_node(r->cpu));
@@ -142,16 +127,25 @@ static void vgc_region_refresh(struct vgc_arena *arena, struct vgc_region *r)
 	r->nr_chunks = count ? vgc_pages_chunks(arena, first, count) : 0;
 }
 
+/*
+ * May run in a VMA's ->close with mmap_lock held.  Pages still referenced
+ * elsewhere stay charged until they are really freed (vgc_acct_release()).
+ */
 static void vgc_arena_free(struct vgc_arena *arena)
 {
+	unsigned long held = 0;
+
 	if (arena->meta)
 		vunmap(arena->meta);
-	vgc_pages_free_all(arena);
-	kvfree(arena->pages);
+	if (arena->pages)
+		held = vgc_pages_release(arena);
+	if (arena->acct)
+		vgc_acct_release(arena->acct, arena->charged_bytes -
+				 ((u64)held << PAGE_SHIFT), arena->pages, held);
+	else
+		kvfree(arena->pages);
 	kfree(arena->node_pages);
 	kfree(arena->regions);
-	if (arena->charged_bytes)
-		vgc_uncharge(arena->charged_bytes);
 	mutex_destroy(&arena->lock);
 	kfree(arena);
 }
@@ -163,7 +157,7 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 	u64 data = 0;
 	int ret = -ENOMEM;
 
-	arena = kzalloc(sizeof(*arena), GFP_KERNEL_ACCOUNT);
+	arena = kzalloc(sizeof(*arena), VGC_GFP_ACCOUNT);
 	if (!arena)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&arena->lock);
@@ -177,11 +171,12 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 	arena->nr_partitions = p->nr_partitions;
 	arena->nr_regions = VGC_NR_ZONES * p->nr_partitions;
 
+	arena->acct = vgc_acct_new();
 	arena->regions = kcalloc(arena->nr_regions, sizeof(*arena->regions),
-				 GFP_KERNEL_ACCOUNT);
+				 VGC_GFP_ACCOUNT);
 	arena->node_pages = kcalloc(nr_node_ids, sizeof(*arena->node_pages),
-				    GFP_KERNEL);
-	if (!arena->regions || !arena->node_pages)
+				    VGC_GFP_ACCOUNT);
+	if (!arena->acct || !arena->regions || !arena->node_pages)
 		goto err;
 	ret = vgc_core_layout(&arena->params, PAGE_SIZE, &arena->layout,
 			      arena->regions);
@@ -193,7 +188,8 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 	for (i = 0; i < arena->nr_regions; i++)
 		data += arena->regions[i].committed_granules << VGC_GRANULE_SHIFT;
 	/* Refuse before allocating anything: cheap, and no memcg churn. */
-	ret = vgc_charge(((u64)arena->meta_pages << PAGE_SHIFT) + data);
+	ret = vgc_acct_charge(arena->acct,
+			      ((u64)arena->meta_pages << PAGE_SHIFT) + data);
 	if (ret)
 		goto err;
 	arena->charged_bytes = ((u64)arena->meta_pages << PAGE_SHIFT) + data;
@@ -203,7 +199,7 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 	ret = -ENOMEM;
 	/* Huge reserves under a raised limit may not fit: fail quietly. */
 	arena->pages = kvcalloc(arena->nr_pages, sizeof(*arena->pages),
-				GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+				VGC_GFP_ACCOUNT);
 	if (!arena->pages)
 		goto err;
 	ret = vgc_meta_alloc(arena);
@@ -230,6 +226,10 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 	return arena;
 
 err:
+	/* Synchronously, so that a retry finds its locked memory back. */
+	if (arena->charged_bytes)
+		vgc_acct_uncharge(arena->acct, arena->charged_bytes);
+	arena->charged_bytes = 0;
 	vgc_arena_free(arena);
 	return ERR_PTR(ret);
 }
@@ -394,12 +394,12 @@ int vgc_arena_grow(struct vgc_arena *arena, void __user *arg)
 		goto out;
 	}
 	bytes = gr.granules << VGC_GRANULE_SHIFT;
-	ret = vgc_charge(bytes);
+	ret = vgc_acct_charge(arena->acct, bytes);
 	if (ret)
 		goto out;
 	ret = vgc_region_commit(arena, r, gr.granules);
 	if (ret) {
-		vgc_uncharge(bytes);
+		vgc_acct_uncharge(arena->acct, bytes);
 		goto out;
 	}
 	arena->charged_bytes += bytes;

@@ -50,6 +50,7 @@
 #include <linux/list.h>
 #include <linux/fs.h>
 #include <linux/mm_types.h>
+#include <linux/gfp.h>
 #include <linux/workqueue.h>
 #include <linux/vgc.h>
 #include "vgc_core.h"
@@ -64,6 +65,25 @@ struct vgc_arena_dbg_rm {
 
 /* Async checkpoints queued or running per arena, see vgc_checkpoint_start. */
 #define VGC_CKPT_MAX_INFLIGHT	64
+
+/*
+ * The module's allocations charged to the caller's memory cgroup: beyond
+ * memory.max or under global pressure they fail (-ENOMEM) instead of
+ * invoking the OOM killer, which order-0 __GFP_ACCOUNT would do.
+ */
+#define VGC_GFP_ACCOUNT		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+				 __GFP_NOWARN)
+
+/*
+ * Pages freed between two chances to reschedule.  A 1 GiB arena is 262144
+ * pages, and a debug kernel poisons and unmaps each one as it is freed:
+ * without a break that is seconds on one CPU with its softirqs (and so
+ * RCU's grace periods) held off.  Every caller may sleep (file release,
+ * VMA close, workqueue, a failed allocation).
+ */
+#define VGC_FREE_RESCHED_PAGES	512
+
+struct vgc_acct;
 
 struct vgc_thread_rec {
 	struct pid *pid;		/* NULL: slot free */
@@ -108,7 +128,8 @@ struct vgc_arena {
 	u16 *spans;
 	u64 *plane[VGC_NR_PLANES];
 
-	u64 charged_bytes;		/* against the module limit */
+	struct vgc_acct *acct;		/* module, user, locked memory */
+	u64 charged_bytes;		/* to acct */
 	u64 committed_bytes;		/* data pages */
 	u64 metadata_bytes;
 	atomic_long_t *node_pages;	/* [nr_node_ids] */
@@ -132,10 +153,7 @@ struct vgc_file {
 };
 
 /* vgc_main.c */
-extern unsigned int vgc_limit_mb;
-extern atomic64_t vgc_used_bytes;
 extern atomic64_t vgc_nr_arenas;
-extern atomic_long_t *vgc_node_pages;
 long vgc_cmd_dispatch(struct file *file, unsigned int nr, void __user *arg);
 struct vgc_arena *vgc_file_arena(struct file *file);
 
@@ -156,8 +174,24 @@ int vgc_arena_grow(struct vgc_arena *arena, void __user *arg);
 void vgc_arena_get(struct vgc_arena *arena);
 void vgc_arena_put(struct vgc_arena *arena);
 struct vgc_arena *vgc_arena_find(u64 id);
+
+/* vgc_limit.c: limits and accounting, see there and docs/limits.md */
+extern unsigned int vgc_limit_mb;
+extern atomic64_t vgc_used_bytes;
+extern atomic_long_t *vgc_node_pages;
+int vgc_limit_init(void);
+void vgc_limit_exit(void);
 int vgc_charge(u64 bytes);
 void vgc_uncharge(u64 bytes);
+bool vgc_node_room(int nid, unsigned long pages);
+bool vgc_node_charge(int nid, unsigned long pages);
+void vgc_node_uncharge(int nid, unsigned long pages);
+bool vgc_mem_short(unsigned long pages);
+struct vgc_acct *vgc_acct_new(void);
+int vgc_acct_charge(struct vgc_acct *acct, u64 bytes);
+void vgc_acct_uncharge(struct vgc_acct *acct, u64 bytes);
+void vgc_acct_release(struct vgc_acct *acct, u64 freed_bytes,
+		      struct page **pages, unsigned long nr_held);
 
 /* vgc_pages.c */
 int vgc_pages_alloc(struct vgc_arena *arena, struct page **out,
@@ -168,7 +202,7 @@ void vgc_pages_publish(struct vgc_arena *arena, unsigned long first,
 		       struct page **pages, unsigned long count);
 u32 vgc_pages_chunks(struct vgc_arena *arena, unsigned long first,
 		     unsigned long count);
-void vgc_pages_free_all(struct vgc_arena *arena);
+unsigned long vgc_pages_release(struct vgc_arena *arena);
 
 /* vgc_mmap.c */
 int vgc_mmap(struct file *file, struct vm_area_struct *vma);

@@ -12,16 +12,12 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/nodemask.h>
+#include <linux/capability.h>
+#include <linux/user_namespace.h>
 #include <linux/vgc.h>
 #include "vgc_internal.h"
 
-unsigned int vgc_limit_mb = 1024;
-module_param_named(limit_mb, vgc_limit_mb, uint, 0644);
-MODULE_PARM_DESC(limit_mb, "Module-wide limit of arena memory in MiB");
-
-atomic64_t vgc_used_bytes = ATOMIC64_INIT(0);
 atomic64_t vgc_nr_arenas = ATOMIC64_INIT(0);
-atomic_long_t *vgc_node_pages;
 
 struct vgc_arena *vgc_file_arena(struct file *file)
 {
@@ -52,8 +48,18 @@ static int vgc_get_version(void __user *arg)
 	v.max_partitions = VGC_MAX_PARTITIONS;
 	v.max_threads = VGC_MAX_THREADS;
 	v.limit_bytes = (u64)READ_ONCE(vgc_limit_mb) << 20;
-	v.used_bytes = atomic64_read(&vgc_used_bytes);
-	v.nr_arenas = atomic64_read(&vgc_nr_arenas);
+	/*
+	 * What other users' arenas take is theirs to know: module-wide
+	 * figures for CAP_SYS_ADMIN only, 0 for everyone else.  A query,
+	 * not a denial: no audit record.
+	 */
+	if (ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN)) {
+		v.used_bytes = atomic64_read(&vgc_used_bytes);
+		v.nr_arenas = atomic64_read(&vgc_nr_arenas);
+	} else {
+		v.used_bytes = 0;
+		v.nr_arenas = 0;
+	}
 	return vgc_copy_out(arg, &v, sizeof(v), usize);
 }
 
@@ -105,7 +111,7 @@ static int vgc_open(struct inode *inode, struct file *file)
 {
 	struct vgc_file *vf;
 
-	vf = kzalloc(sizeof(*vf), GFP_KERNEL_ACCOUNT);
+	vf = kzalloc(sizeof(*vf), VGC_GFP_ACCOUNT);
 	if (!vf)
 		return -ENOMEM;
 	mutex_init(&vf->lock);
@@ -159,10 +165,9 @@ static int __init vgc_init(void)
 {
 	int ret;
 
-	vgc_node_pages = kcalloc(nr_node_ids, sizeof(*vgc_node_pages),
-				 GFP_KERNEL);
-	if (!vgc_node_pages)
-		return -ENOMEM;
+	ret = vgc_limit_init();
+	if (ret)
+		return ret;
 	ret = vgc_checkpoint_init();
 	if (ret)
 		goto err_free;
@@ -182,7 +187,7 @@ err_debugfs:
 	vgc_debugfs_exit();
 	vgc_checkpoint_exit();
 err_free:
-	kfree(vgc_node_pages);
+	vgc_limit_exit();
 	return ret;
 }
 
@@ -195,7 +200,8 @@ static void __exit vgc_exit(void)
 	 */
 	vgc_checkpoint_exit();
 	vgc_debugfs_exit();
-	kfree(vgc_node_pages);
+	/* Last: arenas freed above hand their pages to the reaper. */
+	vgc_limit_exit();
 }
 
 module_init(vgc_init);

@@ -7,11 +7,20 @@
  * Blocks are split into order-0 pages so that every page has its own
  * refcount: the fault handler maps single pages and a partial munmap then
  * never has to know about the block a page came from.
+ *
+ * Under pressure the allocation fails, it never OOM-kills: order 0 uses
+ * __GFP_RETRY_MAYFAIL, so beyond the memory cgroup's memory.max the charge
+ * fails and under global pressure the allocator gives up rather than
+ * invoke the OOM killer; higher orders __GFP_NORETRY.  The loop also stops
+ * when the caller gets a fatal signal (its pages would only delay the OOM
+ * reaper) and when the machine's available memory drops under the
+ * module's reserve (vgc_mem_short()), and frees what it took.
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
+#include <linux/sched/signal.h>
 #include "vgc_internal.h"
 #include "vgc_compat.h"
 
@@ -22,29 +31,17 @@ static gfp_t vgc_gfp(unsigned int order)
 	/*
 	 * A high order is only an optimisation: give up quickly and fall
 	 * back to smaller blocks instead of compacting or reclaiming hard.
+	 * Order 0 reclaims as it must, but fails rather than OOM-kill.
 	 */
 	if (order)
 		gfp |= __GFP_NORETRY;
+	else
+		gfp |= __GFP_RETRY_MAYFAIL;
 	return gfp;
 }
 
-static void vgc_page_account(struct vgc_arena *arena, struct page *page,
-			     long nr)
-{
-	int nid = page_to_nid(page);
-
-	atomic_long_add(nr, &vgc_node_pages[nid]);
-	atomic_long_add(nr, &arena->node_pages[nid]);
-}
-
-/*
- * Pages freed between two chances to reschedule.  A 1 GiB arena is 262144
- * pages, and a debug kernel poisons and unmaps each one as it is freed:
- * without a break that is seconds on one CPU with its softirqs (and so
- * RCU's grace periods) held off.  Every caller may sleep (file release,
- * VMA close, workqueue, a failed allocation).
- */
-#define VGC_FREE_RESCHED_PAGES	512
+/* Available memory is looked at again every this many pages (2 MiB). */
+#define VGC_MEM_CHECK_PAGES	512
 
 void vgc_pages_free_array(struct vgc_arena *arena, struct page **pages,
 			  unsigned long count)
@@ -52,10 +49,15 @@ void vgc_pages_free_array(struct vgc_arena *arena, struct page **pages,
 	unsigned long i;
 
 	for (i = 0; i < count; i++) {
-		if (!pages[i])
+		struct page *page = pages[i];
+		int nid;
+
+		if (!page)
 			continue;
-		vgc_page_account(arena, pages[i], -1);
-		put_page(pages[i]);
+		nid = page_to_nid(page);
+		vgc_node_uncharge(nid, 1);
+		atomic_long_dec(&arena->node_pages[nid]);
+		put_page(page);
 		pages[i] = NULL;
 		if (!((i + 1) % VGC_FREE_RESCHED_PAGES))
 			cond_resched();
@@ -64,39 +66,66 @@ void vgc_pages_free_array(struct vgc_arena *arena, struct page **pages,
 
 /*
  * Fills out[0 .. count) with zeroed pages from node, highest order first.
- * On failure everything allocated so far is freed again.
+ * On failure everything allocated so far is freed again: -ENOMEM (no
+ * memory, memory cgroup full, reserve reached), -ENOSPC (node_limit_mb),
+ * -EINTR (fatal signal).
  */
 int vgc_pages_alloc(struct vgc_arena *arena, struct page **out,
 		    unsigned long count, int node)
 {
+	unsigned long done = 0, check = VGC_MEM_CHECK_PAGES, i, n;
 	unsigned int order;
-	unsigned long done = 0, i;
 	struct page *page;
+	int nid, ret;
 
 	if (!count)
 		return 0;
+	if (node >= 0 && !vgc_node_room(node, count))
+		return -ENOSPC;
 	order = min_t(unsigned int, VGC_MAX_ALLOC_ORDER, ilog2(count));
 	while (done < count) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto fail;
+		}
+		if (done >= check) {
+			check = done + VGC_MEM_CHECK_PAGES;
+			if (vgc_mem_short(0)) {
+				ret = -ENOMEM;
+				goto fail;
+			}
+		}
 		while ((1UL << order) > count - done)
 			order--;
 		page = alloc_pages_node(node, vgc_gfp(order), order);
 		if (!page) {
 			if (!order) {
-				vgc_pages_free_array(arena, out, done);
-				return -ENOMEM;
+				ret = -ENOMEM;
+				goto fail;
 			}
 			order--;
 			continue;
 		}
+		n = 1UL << order;
+		nid = page_to_nid(page);
+		if (!vgc_node_charge(nid, n)) {
+			__free_pages(page, order);
+			ret = -ENOSPC;
+			goto fail;
+		}
+		atomic_long_add(n, &arena->node_pages[nid]);
 		if (order)
 			split_page(page, order);
-		vgc_page_account(arena, page, 1L << order);
-		for (i = 0; i < (1UL << order); i++)
+		for (i = 0; i < n; i++)
 			out[done + i] = page + i;
-		done += 1UL << order;
+		done += n;
 		cond_resched();
 	}
 	return 0;
+
+fail:
+	vgc_pages_free_array(arena, out, done);
+	return ret;
 }
 
 /* Publishes pages to the fault handler, which reads them with acquire. */
@@ -131,8 +160,28 @@ u32 vgc_pages_chunks(struct vgc_arena *arena, unsigned long first,
 	return chunks;
 }
 
-void vgc_pages_free_all(struct vgc_arena *arena)
+/*
+ * The arena goes: frees the pages nobody else references.  Those still
+ * referenced elsewhere (a pin, an io_uring fixed buffer, a pipe) keep our
+ * reference and move to the front of arena->pages; returns how many.
+ */
+unsigned long vgc_pages_release(struct vgc_arena *arena)
 {
-	if (arena->pages)
-		vgc_pages_free_array(arena, arena->pages, arena->nr_pages);
+	unsigned long i, kept = 0;
+
+	for (i = 0; i < arena->nr_pages; i++) {
+		struct page *page = arena->pages[i];
+
+		if (!page)
+			continue;
+		if (page_count(page) > 1) {
+			arena->pages[i] = NULL;
+			arena->pages[kept++] = page;
+			continue;
+		}
+		vgc_pages_free_array(arena, &arena->pages[i], 1);
+		if (!((i + 1) % VGC_FREE_RESCHED_PAGES))
+			cond_resched();
+	}
+	return kept;
 }
