@@ -121,7 +121,7 @@ static long vgc_uring_ckpt(struct io_uring_cmd *ioucmd,
 	struct vgc_uring_async *a;
 	long ret;
 
-	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	a = kzalloc(sizeof(*a), VGC_GFP_ACCOUNT);
 	if (!a)
 		return -ENOMEM;
 	if (inline_args) {
