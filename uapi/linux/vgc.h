@@ -170,8 +170,9 @@ enum vgc_plane {
  * @max_partitions: out: %VGC_MAX_PARTITIONS
  * @max_threads: out: %VGC_MAX_THREADS, thread slots per arena
  * @limit_bytes: out: the module-wide memory limit (parameter limit_mb)
- * @used_bytes: out: bytes charged against that limit now, all arenas
- * @nr_arenas: out: arenas alive now, module-wide
+ * @used_bytes: out: bytes charged against that limit now, all arenas;
+ *	0 unless the caller has CAP_SYS_ADMIN (other users' usage is theirs)
+ * @nr_arenas: out: arenas alive now, module-wide; 0 unless CAP_SYS_ADMIN
  * @reserved: must be zero (-EINVAL)
  *
  * Needs no arena: any open /dev/vgc file answers it.
