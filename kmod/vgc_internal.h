@@ -50,6 +50,7 @@
 #include <linux/list.h>
 #include <linux/fs.h>
 #include <linux/mm_types.h>
+#include <linux/sched.h>
 #include <linux/workqueue.h>
 #include <linux/vgc.h>
 #include "vgc_core.h"
@@ -76,6 +77,9 @@ struct vgc_arena {
 	struct list_head node;		/* vgc_arenas */
 	u64 id;
 	struct vgc_arena_dbg_rm *dbg_rm;
+	/* The creating task, for debugfs: tgid in the initial pid ns. */
+	pid_t owner_tgid;
+	char owner_comm[TASK_COMM_LEN];
 
 	/* Serialises grow, thread registration and checkpoints. */
 	struct mutex lock;
