@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "vgcu_int.h"
 #include "vgcu_zone.h"
+#include "statfile.h"
 
 static uint64_t vgcu_next_id = 1;
 
@@ -191,6 +192,7 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 		return err;
 	}
 	vgcu_arena_registry_add(a);
+	vgcu_statfile_create(a);
 	*out = a;
 	return 0;
 }
@@ -200,6 +202,7 @@ void vgc_arena_close(struct vgc_arena *a)
 	if (!a)
 		return;
 	vgc_profile_detach(a);
+	vgcu_statfile_remove(a);
 	vgcu_arena_registry_del(a);
 	vgcu_tctx_drop(a);
 	a->ops->close(a);
