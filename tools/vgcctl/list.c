@@ -23,6 +23,17 @@ void fmt_bytes(char *buf, size_t len, uint64_t v)
 		snprintf(buf, len, "%.*f%c", d < 10 ? 1 : 0, d, unit[u]);
 }
 
+/* The space-separated directories that were read, as strings. */
+static void dirs_json(struct json *j, const char *dirs)
+{
+	char buf[sizeof(((struct arena_set *)0)->statdirs)], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", dirs);
+	for (tok = strtok_r(buf, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save))
+		json_str(j, NULL, tok);
+}
+
 void sources_json(struct json *j, const struct arena_set *set)
 {
 	json_obj(j, "sources");
@@ -32,7 +43,9 @@ void sources_json(struct json *j, const struct arena_set *set)
 	json_str(j, "error", set->debugfs_ok ? NULL : set->debugfs_error);
 	json_obj_end(j);
 	json_obj(j, "statfiles");
-	json_str(j, "dirs", set->statdirs);
+	json_arr(j, "dirs");
+	dirs_json(j, set->statdirs);
+	json_arr_end(j);
 	json_u64(j, "stale_removed", set->stale_removed);
 	json_obj_end(j);
 	json_obj_end(j);
