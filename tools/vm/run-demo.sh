@@ -27,5 +27,6 @@ else
 	echo
 	echo "=== vgc-bench paper: not built into this vgc-bench"
 fi
+step "$here/vgcctl-demo.sh"
 step "$tools/vgcctl" stats
 exit $rc
