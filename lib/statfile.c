@@ -74,7 +74,7 @@ static int statfile_mkdir(const char *dir)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0755) && errno != EEXIST)
+	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
 	if (lstat(dir, &st))
 		return -errno;
@@ -129,8 +129,9 @@ static int statfile_write(const char *path, const char *tmp,
 	ssize_t n;
 	int fd;
 
+	/* 0600: the addresses in it are the owner's business (ASLR). */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0644);
+		  0600);
 	if (fd < 0)
 		return -errno;
 	n = pwrite(fd, sf, sizeof(*sf), 0);

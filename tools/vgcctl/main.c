@@ -122,7 +122,7 @@ int cmd_version(int argc, char **argv)
 		return 1;
 	}
 	printf("abi version    %u (this vgcctl: %u)\n", v.abi_version,
-	       VGC_ABI_VERSION);
+	       (unsigned int)VGC_ABI_VERSION);
 	printf("features       0x%llx", (unsigned long long)v.features);
 	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
 		if (v.features & features[i].bit)

@@ -26,6 +26,13 @@ if ! grep -qE "^module:[0-9]+ +$demo vgcctl +module " <<<"$listing"; then
 	echo "vgcctl list does not show the module arena of pid $demo"
 	rc=1
 fi
+for cmd in "list --json" "top --json --iterations 1" "stats --json" "version --json"; do
+	# shellcheck disable=SC2086
+	if ! "$vgcctl" $cmd | python3 -m json.tool >/dev/null; then
+		echo "vgcctl $cmd: not valid JSON"
+		rc=1
+	fi
+done
 if command -v tmux >/dev/null; then
 	s=vgcctl-demo-$$
 	tmux new-session -d -s "$s" -x 150 -y 30 \
