@@ -13,13 +13,13 @@ out=$(mktemp)
 trap 'rm -f "$out"; [ -n "${demo:-}" ] && kill "$demo" 2>/dev/null' EXIT
 rc=0
 
-"$vgcctl" demo --hold 8 >"$out" 2>&1 &
+"$vgcctl" demo --hold 20 >"$out" 2>&1 &
 demo=$!
 for _ in $(seq 100); do
 	grep -q '^holding' "$out" && break
 	sleep 0.2
 done
-echo "vgcctl demo --hold 8: pid $demo"
+echo "vgcctl demo --hold 20: pid $demo"
 listing=$("$vgcctl" list)
 echo "$listing"
 if ! grep -qE "^module:[0-9]+ +$demo vgcctl +module " <<<"$listing"; then
@@ -46,8 +46,13 @@ if command -v tmux >/dev/null; then
 	echo "--- vgcctl top under tmux (capture-pane):"
 	grep -v '^$' <<<"$screen"
 	grep -q "top-exit=0" <<<"$screen" || rc=1
+	if ! grep -qE "^module:[0-9]+  pid $demo  vgcctl  module" <<<"$screen"; then
+		echo "vgcctl top does not show the module arena of pid $demo"
+		rc=1
+	fi
 else
-	"$vgcctl" top --pid "$demo" --iterations 2 || rc=1
+	"$vgcctl" top --pid "$demo" --iterations 2 | tee "$out" || rc=1
+	grep -qE "^module:[0-9]+  pid $demo " "$out" || rc=1
 fi
 wait "$demo" || rc=1
 demo=
