@@ -261,6 +261,8 @@ int vgc_arena_create(struct vgc_file *vf, const void __user *arg)
 		ret = PTR_ERR(arena);
 		goto out;
 	}
+	arena->owner_tgid = task_tgid_nr(current);
+	get_task_comm(arena->owner_comm, current);
 	spin_lock(&vgc_arenas_lock);
 	arena->id = vgc_next_id++;
 	list_add_tail(&arena->node, &vgc_arenas);

@@ -33,6 +33,38 @@ static int vgc_global_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vgc_global);
 
+/*
+ * One "region_stats" line per region for vgcctl: objects per state (all
+ * generations, after the last sweep), reclaimed bytes, total pause and the
+ * pause histogram, as in the control page.
+ */
+static void vgc_region_stats_show(struct seq_file *m, struct vgc_arena *arena,
+				  const char * const *zname)
+{
+	unsigned int i, g, s, b;
+
+	seq_puts(m, "# region_stats zone part idle active promote demote persist deferred marked expired reclaimed_bytes total_pause_ns pause_hist0..\n");
+	for (i = 0; i < arena->nr_regions; i++) {
+		const struct vgc_region_stats *st = &arena->ctrl->regions[i];
+		const struct vgc_region *r = &arena->regions[i];
+
+		seq_printf(m, "region_stats %s %u", zname[r->zone],
+			   r->partition);
+		for (s = 0; s < VGC_NR_STATES; s++) {
+			u64 n = 0;
+
+			for (g = 0; g < VGC_NR_GENS; g++)
+				n += READ_ONCE(st->states[g][s]);
+			seq_printf(m, " %llu", n);
+		}
+		seq_printf(m, " %llu %llu", READ_ONCE(st->reclaimed_bytes),
+			   READ_ONCE(st->total_pause_ns));
+		for (b = 0; b < VGC_PAUSE_BUCKETS; b++)
+			seq_printf(m, " %llu", READ_ONCE(st->pause_hist[b]));
+		seq_putc(m, '\n');
+	}
+}
+
 static void vgc_arena_show_one(struct seq_file *m, struct vgc_arena *arena)
 {
 	static const char * const zname[VGC_NR_ZONES] = {
@@ -44,6 +76,8 @@ static void vgc_arena_show_one(struct seq_file *m, struct vgc_arena *arena)
 
 	mutex_lock(&arena->lock);
 	seq_printf(m, "id %llu\n", arena->id);
+	seq_printf(m, "pid %d\n", arena->owner_tgid);
+	seq_printf(m, "comm %s\n", arena->owner_comm);
 	seq_printf(m, "partitions %u\n", arena->nr_partitions);
 	seq_printf(m, "map_size %llu\n", arena->layout.map_size);
 	seq_printf(m, "total_granules %llu\n", arena->layout.total_granules);
@@ -74,6 +108,7 @@ static void vgc_arena_show_one(struct seq_file *m, struct vgc_arena *arena)
 			   READ_ONCE(st->last_pause_ns),
 			   READ_ONCE(st->max_pause_ns));
 	}
+	vgc_region_stats_show(m, arena, zname);
 	mutex_unlock(&arena->lock);
 }
 

@@ -51,6 +51,7 @@
 #include <linux/fs.h>
 #include <linux/mm_types.h>
 #include <linux/gfp.h>
+#include <linux/sched.h>
 #include <linux/workqueue.h>
 #include <linux/vgc.h>
 #include "vgc_core.h"
@@ -96,6 +97,9 @@ struct vgc_arena {
 	struct list_head node;		/* vgc_arenas */
 	u64 id;
 	struct vgc_arena_dbg_rm *dbg_rm;
+	/* The creating task, for debugfs: tgid in the initial pid ns. */
+	pid_t owner_tgid;
+	char owner_comm[TASK_COMM_LEN];
 
 	/* Serialises grow, thread registration and checkpoints. */
 	struct mutex lock;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "vgcu_int.h"
+#include "statfile.h"
 
 static uint64_t vgcu_next_id = 1;
 
@@ -192,6 +193,7 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 		return err;
 	}
 	vgcu_arena_registry_add(a);
+	vgcu_statfile_create(a);
 	*out = a;
 	return 0;
 }
@@ -201,6 +203,7 @@ void vgc_arena_close(struct vgc_arena *a)
 	if (!a)
 		return;
 	vgcu_policy_close(a);
+	vgcu_statfile_remove(a);
 	vgcu_arena_registry_del(a);
 	vgcu_tctx_drop(a);
 	a->ops->close(a);

@@ -76,6 +76,9 @@ $(BUILD)/selftests/lib/ppe_run_test: $(TOP)/selftests/lib/ppe_run_test.c $(PAPER
 	@mkdir -p $(dir $@); rm -f $@
 	$(CC) $(SELFTEST_CFLAGS) -I$(TOP)/tools/bench -o $@ $< $(PAPER_WL_OBJ) $(SELFTEST_LIBS)
 
+# vgcctl list/top against the test's own arena.
+$(BUILD)/selftests/lib/vgcctl_arena_test: $(BUILD)/tools/vgcctl
+
 $(VGC_COUNTERS): $(TOP)/tools/vm/vgc-counters.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -o $@ $<

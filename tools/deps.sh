@@ -14,7 +14,7 @@ PKGS=(
 	liburing-dev libnuma-dev numactl
 	sparse cppcheck dkms gnuplot-nox
 	libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libgc-dev
-	python3.11
+	python3.11 tmux
 	pkg-config bc flex bison libelf-dev libssl-dev gcc make
 )
 

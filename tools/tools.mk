@@ -15,9 +15,11 @@ $(BUILD)/tools/vgc-bench: $(BENCH_SRCS) $(BENCH_HDRS) $(LIBVGCU_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(TOOLS_CFLAGS) -o $@ $(BENCH_SRCS) $(TOOLS_LDLIBS)
 
-$(BUILD)/tools/vgcctl: $(TOP)/tools/vgcctl.c $(LIBVGCU_A)
+VGCCTL_SRCS	:= $(sort $(wildcard $(TOP)/tools/vgcctl/*.c))
+
+$(BUILD)/tools/vgcctl: $(VGCCTL_SRCS) $(TOP)/tools/vgcctl/vgcctl.h $(TOP)/lib/statfile.h $(LIBVGCU_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $< $(LIBVGCU_A) -lnuma -luring -pthread -lm
+	$(CC) $(CFLAGS_COMMON) -I$(TOP)/lib -pthread -o $@ $(VGCCTL_SRCS) $(LIBVGCU_A) -lnuma -luring -pthread -lm
 
 BINDIR		?= $(PREFIX)/bin
 SBINDIR		?= $(PREFIX)/sbin

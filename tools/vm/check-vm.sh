@@ -46,6 +46,9 @@ for k in "$@"; do
 	cp -a "$build/selftests/kmod" "$build/selftests/lib" \
 		"$build/selftests/vgc-counters" "$snap/selftests/" 2>/dev/null
 	cp "$build/kmod/$k/vgc.ko" "$snap/vgc.ko" 2>/dev/null
+	# lib/vgcctl_arena_test runs the tool it tests from the snapshot.
+	mkdir -p "$snap/tools"
+	cp "$build/tools/vgcctl" "$snap/tools/" 2>/dev/null
 	start=$(date +%s)
 	"$here/vgc-vm" --kernel "$k" --module "$snap/vgc.ko" --rmmod \
 		--timeout "$vm_timeout" --results "$res" -- \

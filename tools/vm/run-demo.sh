@@ -22,5 +22,6 @@ nodes=$(numactl --hardware | sed -n 's/^available: \([0-9]*\) nodes.*/\1/p')
 for ((n = 0; n < ${nodes:-1}; n++)); do
 	step numactl --cpunodebind=$n --membind=$n "$tools/vgcctl" demo
 done
+step "$here/vgcctl-demo.sh"
 step "$tools/vgcctl" stats
 exit $rc
