@@ -7,7 +7,15 @@
  * VGC arena.  vgc_ppe_run() splits an index range into the pool's
  * partitions, runs the body on every partition at once, then folds the
  * per-partition results in partition order (the Sub-Allocator Aggregator).
- * The same threads serve every run.
+ * The same threads serve every run; the calling thread runs partition 0
+ * itself.
+ *
+ * Waiting: between runs a worker polls with pause for VGC_PPE_SPIN
+ * microseconds (default 100), then polls with sched_yield() for
+ * VGC_PPE_YIELD microseconds (default 10000), then sleeps on a futex; the
+ * caller waits for the workers the same way.  Either variable may be 0 or
+ * "inf".  A thread whose CPU also hosts another partition skips the pause
+ * phase.  The variables are read once, at the first vgc_ppe_create().
  *
  * Determinism: the fold always starts from the job's initial result and
  * combines partitions (or blocks, see vgc_ppe_job.block) from the lowest
@@ -51,8 +59,13 @@ struct vgc_ppe;
 #define VGC_PPE_F_REBALANCE	(1U << 1)
 /* No arena at all: workers are pinned but allocate nothing from VGC. */
 #define VGC_PPE_F_NO_ARENA	(1U << 2)
+/*
+ * Partition 0 always runs on its worker; the calling thread only waits
+ * (see vgc_ppe_run() for what the caller does without this flag).
+ */
+#define VGC_PPE_F_NO_CALLER	(1U << 3)
 #define VGC_PPE_F_ALL		(VGC_PPE_F_CLUSTER | VGC_PPE_F_REBALANCE | \
-				 VGC_PPE_F_NO_ARENA)
+				 VGC_PPE_F_NO_ARENA | VGC_PPE_F_NO_CALLER)
 
 /* What rebalancing equalises: time, memory, or the sum of both shares. */
 enum vgc_ppe_balance {
@@ -247,6 +260,16 @@ struct vgc_ppe_stats {
  * With fewer indices (blocks) than partitions the last partitions get
  * empty ranges and their body is not called.  With %VGC_PPE_F_REBALANCE
  * the boundaries are rebalanced after the run.
+ *
+ * The calling thread runs partition 0 itself, registered in partition 0's
+ * arena partition (the pool's own arena registers it there at its first
+ * run, offline between runs; in a given arena the thread must already be
+ * registered there) and on partition 0's CPU: when it runs elsewhere its
+ * affinity is narrowed to that CPU for the body and restored after.
+ * Partition 0's worker runs it instead, and the caller only waits, with
+ * %VGC_PPE_F_NO_CALLER, when the caller's affinity excludes that CPU, when
+ * it is registered in another partition of the arena, or when its stack
+ * has less room than the job's stack_per_index asks for.
  *
  * Return: 0; -ENODATA: empty range; -EINVAL: @ppe, @job or the body NULL,
  * result_size above 4096, result missing; -EBUSY: called from a PPE worker
