@@ -221,6 +221,7 @@ VGCU_API int vgc_ppe_create(const struct vgc_ppe_config *cfg,
 	ppe->epsilon = cfg->epsilon > 0 ? cfg->epsilon : 0.10;
 	ppe->balance = cfg->balance;
 	ppe->owner = getpid();
+	atomic_init(&ppe->caller_cpu, -1);
 	pthread_mutex_init(&ppe->lock, NULL);
 	ppe_reset_frac(ppe);
 	for (i = 0; i < ppe->nr; i++) {

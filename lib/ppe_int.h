@@ -82,6 +82,8 @@ struct vgc_ppe {
 	struct ppe_event gen0;
 	struct ppe_event pending;	/* workers not done with the run */
 	int caller_shared;		/* another partition on partition 0's CPU */
+	/* where the caller was when it dispatched: a worker there yields */
+	_Atomic int caller_cpu;
 
 	/* the current run, read by workers after gen changes */
 	struct vgc_ppe_job *job __attribute__((aligned(64)));

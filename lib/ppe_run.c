@@ -222,6 +222,9 @@ VGCU_API int vgc_ppe_run(struct vgc_ppe *ppe, struct vgc_ppe_job *job)
 
 	t0 = (double)vgcu_now_ns();
 	ppe->job = job;
+	atomic_store_explicit(&ppe->caller_cpu,
+			      c.run ? ppe->w[0].cpu : sched_getcpu(),
+			      memory_order_relaxed);
 	if (c.run) {
 		/* one FUTEX_WAKE (none while they poll) for workers 1..P-1 */
 		if (ppe->nr > 1) {

@@ -105,6 +105,7 @@ void ppe_run_part(struct vgc_ppe *ppe, struct ppe_worker *w)
 {
 	struct vgc_ppe_job *job = ppe->job;
 	uint64_t b = ppe->bounds[w->index], e = ppe->bounds[w->index + 1];
+	int cpu_clock = !(ppe->flags & VGC_PPE_F_NO_CPU_TIME);
 	double t0, c0;
 	int err = 0;
 
@@ -115,7 +116,7 @@ void ppe_run_part(struct vgc_ppe *ppe, struct ppe_worker *w)
 	w->part.nr_allocs = 0;
 	w->part.error = 0;
 	t0 = (double)vgcu_now_ns();
-	c0 = thread_cpu_ns();
+	c0 = cpu_clock ? thread_cpu_ns() : 0;
 	if (b < e && !job->block) {
 		if (job->result_size)
 			memcpy(w->slot, job->result, job->result_size);
@@ -132,8 +133,8 @@ void ppe_run_part(struct vgc_ppe *ppe, struct ppe_worker *w)
 			err = job->body(&w->part, b, be, slot, job->arg);
 		}
 	}
-	w->cpu_ns = thread_cpu_ns() - c0;
 	w->wall_ns = (double)vgcu_now_ns() - t0;
+	w->cpu_ns = cpu_clock ? thread_cpu_ns() - c0 : w->wall_ns;
 	if (err && !w->part.error)
 		w->part.error = err;
 }
@@ -171,7 +172,10 @@ static void *worker_main(void *arg)
 	if (w->init_err)
 		return NULL;
 	for (;;) {
-		ev_wait(w->ev, seen, w->shared);
+		/* pausing on the caller's CPU would keep the caller off it */
+		ev_wait(w->ev, seen, w->shared ||
+			atomic_load_explicit(&ppe->caller_cpu,
+					     memory_order_relaxed) == w->cpu);
 		seen = atomic_load_explicit(&w->ev->word, memory_order_acquire);
 		if (w->quit)
 			break;

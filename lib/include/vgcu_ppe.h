@@ -64,8 +64,16 @@ struct vgc_ppe;
  * (see vgc_ppe_run() for what the caller does without this flag).
  */
 #define VGC_PPE_F_NO_CALLER	(1U << 3)
+/*
+ * Do not read the thread CPU clock around bodies (a system call before and
+ * after each, about 1.5 us apiece on a virtual machine with page-table
+ * isolation, most of an empty run): vgc_ppe_stats cpu_ns then reports the
+ * body's wall time, and rebalancing by time uses that.
+ */
+#define VGC_PPE_F_NO_CPU_TIME	(1U << 4)
 #define VGC_PPE_F_ALL		(VGC_PPE_F_CLUSTER | VGC_PPE_F_REBALANCE | \
-				 VGC_PPE_F_NO_ARENA | VGC_PPE_F_NO_CALLER)
+				 VGC_PPE_F_NO_ARENA | VGC_PPE_F_NO_CALLER | \
+				 VGC_PPE_F_NO_CPU_TIME)
 
 /* What rebalancing equalises: time, memory, or the sum of both shares. */
 enum vgc_ppe_balance {
@@ -244,7 +252,8 @@ struct vgc_ppe_stats {
 	struct {
 		uint64_t begin, end;
 		int cpu, cpu_seen;	/* pinned CPU, sched_getcpu() */
-		double cpu_ns;		/* thread CPU time of the body */
+		double cpu_ns;		/* thread CPU time of the body
+					 * (wall time with NO_CPU_TIME) */
 		double wall_ns;
 		uint64_t mem_bytes;
 		uint64_t nr_allocs;
