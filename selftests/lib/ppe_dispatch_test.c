@@ -154,6 +154,25 @@ TEST(no_caller_flag_hands_partition_0_to_its_worker)
 	}
 }
 
+/* Without the CPU clock, a body's cost is its wall time. */
+TEST(no_cpu_time_reports_wall_time)
+{
+	struct vgc_ppe_stats st;
+	struct vgc_ppe *ppe;
+	struct seen s;
+	unsigned int i;
+
+	ASSERT_EQ(0, open_pool(2, VGC_PPE_F_NO_CPU_TIME, &ppe));
+	ASSERT_EQ(0, run_record(ppe, &s, 0));
+	EXPECT_EQ(tid(), s.tid[0]);
+	ASSERT_EQ(0, vgc_ppe_last_stats(ppe, &st));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(st.part[i].wall_ns, st.part[i].cpu_ns);
+		EXPECT_EQ(st.part[i].cpu, st.part[i].cpu_seen);
+	}
+	vgc_ppe_destroy(ppe);
+}
+
 /* Elsewhere but allowed there: moved for the body, mask restored. */
 TEST(caller_elsewhere_is_moved_for_the_body)
 {
