@@ -281,8 +281,8 @@ struct vgc_ppe_stats {
  * has less room than the job's stack_per_index asks for.
  *
  * Return: 0; -ENODATA: empty range; -EINVAL: @ppe, @job or the body NULL,
- * result_size above 4096, result missing; -EBUSY: called from a PPE worker
- * (pools do not nest); -ESRCH: the pool was created by another process
+ * result_size above 4096, result missing; -EBUSY: called from a PPE body,
+ * on a worker or on the caller (pools do not nest); -ESRCH: the pool was created by another process
  * (used after fork()); -E2BIG: block results or a stack beyond memory;
  * -ENOMEM: no memory for block results; an error of respawning a worker;
  * or a body's error, returned after every partition has finished.
