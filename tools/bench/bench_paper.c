@@ -9,9 +9,10 @@
  * malloc) and yields the same 64-bit checksum; a mismatch is reported and
  * fails the run.  Each attempt is timed around the whole parallel region,
  * dispatch and aggregation included; one untimed warm-up precedes them.
- * Attempts of the five variants interleave in a rotating order with a 5 ms
- * pause between runs, so that no variant runs while another one's idle
- * threads still spin.  PPE's checkpoints between attempts (reclaiming what
+ * Attempts of the five variants interleave in a rotating order with a
+ * 12 ms pause between runs (--quiesce-ms), so that no variant runs while
+ * another one's idle threads still spin: libgomp spins about 5.7 ms, PPE
+ * polls 10.1 ms by default (VGC_PPE_SPIN + VGC_PPE_YIELD).  PPE's checkpoints between attempts (reclaiming what
  * the attempt released) are not timed; malloc/free are inside the timing
  * for the others, as vgc_alloc/vgc_release are for PPE.
  *
@@ -49,7 +50,7 @@
 #include "paper_workloads.h"
 
 #define PB_MAX_ATTEMPTS	32
-#define PB_QUIESCE_NS	5000000
+#define PB_QUIESCE_MS	12	/* default --quiesce-ms */
 #define PB_MAIN_STACK	(512UL << 20)	/* virtual; 400k deep frames touch ~64 MiB */
 
 enum { V_SERIAL, V_OMP1, V_OMPP, V_PPE1, V_PPEP, V_NR };
@@ -73,6 +74,7 @@ struct pb_opts {
 	int rebalance;
 	uint64_t matrix_max;
 	const char *plot;		/* --plot DIR */
+	int quiesce_ms;			/* pause before every run */
 	int dispatch_only;		/* --dispatch */
 	int no_dispatch;		/* --no-dispatch */
 };
@@ -184,9 +186,11 @@ static double cpu_seconds(void)
 }
 
 /* Longer than PPE's worker spin and libgomp's default spin. */
+static int quiesce_ms = PB_QUIESCE_MS;
+
 static void quiesce(void)
 {
-	struct timespec ts = { 0, PB_QUIESCE_NS };
+	struct timespec ts = { quiesce_ms / 1000, (quiesce_ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
 }
@@ -661,25 +665,25 @@ static int run_dispatch(unsigned int parts, int json)
 		}
 		printf("| PPE(1) / OpenMP(1) |");
 		for (g = 0; g < G_NR; g++)
-			printf(" %.2fx %s | |",
+			printf(" %.3gx %s | |",
 			       d->cell[D_PPE1][g].med_us / d->cell[D_OMP1][g].med_us,
 			       d->cell[D_PPE1][g].med_us <= d->cell[D_OMP1][g].med_us ?
 			       "met" : "NOT MET");
 		printf("\n| PPE(%u) / OpenMP(%u) |", parts, parts);
 		for (g = 0; g < G_NR; g++)
-			printf(" %.2fx %s | |",
+			printf(" %.3gx %s | |",
 			       d->cell[D_PPEP][g].med_us / d->cell[D_OMPP][g].med_us,
 			       d->cell[D_PPEP][g].med_us <= d->cell[D_OMPP][g].med_us ?
 			       "met" : "NOT MET");
 		printf("\n| PPE(1) NO_CPU_TIME / OpenMP(1) |");
 		for (g = 0; g < G_NR; g++)
-			printf(" %.2fx %s | |",
+			printf(" %.3gx %s | |",
 			       d->cell[D_PPE1_NT][g].med_us / d->cell[D_OMP1][g].med_us,
 			       d->cell[D_PPE1_NT][g].med_us <= d->cell[D_OMP1][g].med_us ?
 			       "met" : "NOT MET");
 		printf("\n| PPE(%u) NO_CPU_TIME / OpenMP(%u) |", parts, parts);
 		for (g = 0; g < G_NR; g++)
-			printf(" %.2fx %s | |",
+			printf(" %.3gx %s | |",
 			       d->cell[D_PPEP_NT][g].med_us / d->cell[D_OMPP][g].med_us,
 			       d->cell[D_PPEP_NT][g].med_us <= d->cell[D_OMPP][g].med_us ?
 			       "met" : "NOT MET");
@@ -703,7 +707,7 @@ static void usage(void)
 		"usage: vgc-bench paper [--json] [--full] [--attempts N] [-P N]\n"
 		"                       [--workload loop|rec|deep|matrix]... [--tables]\n"
 		"                       [--rebalance] [--omp-for] [--matrix-max N]\n"
-		"                       [--dispatch | --no-dispatch]\n"
+		"                       [--quiesce-ms N] [--dispatch | --no-dispatch]\n"
 		"  --full        the paper's whole sweep (matrix up to 4096: minutes)\n"
 		"  --matrix-max N  leave out matrices above N x N\n"
 		"  -P N          partitions / OpenMP threads of the parallel variants (default 2)\n"
@@ -711,6 +715,7 @@ static void usage(void)
 		"  --rebalance   let PPE move boundaries between attempts\n"
 		"  --omp-for     loop and matrix as plain 'omp for' over indices\n"
 		"  --plot DIR    also write an SVG chart (gnuplot) of the speedups to DIR\n"
+		"  --quiesce-ms N  idle time before every timed run (default 12)\n"
 		"  --dispatch    only the empty-dispatch table (PPE against OpenMP)\n"
 		"  --no-dispatch leave the empty-dispatch table out\n"
 		"  env VGC_PPE_SPIN, VGC_PPE_YIELD: PPE's pause and yield phases in us\n");
@@ -738,6 +743,7 @@ static int parse(int argc, char **argv, struct pb_opts *o, int *omp_for)
 		BU_FLAG("rebalance", &o->rebalance),
 		BU_FLAG("omp-for", omp_for),
 		BU_FLAG("dispatch", &o->dispatch_only),
+		BU_INT("quiesce-ms", &o->quiesce_ms, 0, 1000),
 		BU_FLAG("no-dispatch", &o->no_dispatch),
 		BU_U64("matrix-max", &o->matrix_max, 0, 0),
 		BU_STR("plot", &o->plot),
@@ -752,6 +758,7 @@ static int parse(int argc, char **argv, struct pb_opts *o, int *omp_for)
 	memset(o, 0, sizeof(*o));
 	o->attempts = 5;
 	o->parts = 2;
+	o->quiesce_ms = PB_QUIESCE_MS;
 	switch (bu_parse_opts("paper", argc, argv, opts, NULL, 0, NULL)) {
 	case 0:
 		break;
@@ -832,6 +839,7 @@ static int paper_main(int argc, char **argv)
 		return 1;
 	c->o = &o;
 	c->omp_for = omp_for;
+	quiesce_ms = o.quiesce_ms;
 	omp_set_dynamic(0);
 	if (o.dispatch_only) {
 		if (o.json)
@@ -871,8 +879,8 @@ static int paper_main(int argc, char **argv)
 		       vgc_ppe_arena(c->ppeP) ?
 		       vgc_backend_name(vgc_arena_backend(vgc_ppe_arena(c->ppeP))) :
 		       "none");
-		printf("%d attempts after one warm-up; ratios from medians; Time = whole run incl. dispatch and aggregation\n",
-		       o.attempts);
+		printf("%d attempts after one warm-up, %d ms idle before each; ratios from medians; Time = whole run incl. dispatch and aggregation\n",
+		       o.attempts, o.quiesce_ms);
 	} else {
 		printf("{\n  \"bench\": \"paper\",\n  \"partitions\": %u,\n  \"attempts\": %d,\n  \"cpus\": %u,\n  \"cores\": %u,\n  \"nodes\": %u,\n  \"backend\": \"%s\",\n  \"runs\": [\n",
 		       o.parts, o.attempts, topo.nr_cpus, topo.nr_cores,
