@@ -540,7 +540,7 @@ static void sleep_ns(long ns)
 static void pd_measure(struct pd_ctx *d, int v, int g)
 {
 	struct pd_cell *c = &d->cell[v][g];
-	double v_us[2000], cpu0;
+	double v_us[2000] = { 0 }, cpu0;
 	int n = druns[g], i, r;
 
 	for (i = 0; i < 20; i++)	/* warm: threads exist, code is hot */
