@@ -3,20 +3,25 @@
  * PPE: pinned partition workers, static splits learnt across runs, and the
  * ordered fold that makes results independent of the split.
  *
- * Workers wait on a generation counter (spin briefly, then futex) so that a
- * run of a few hundred microseconds is not dominated by wake-up latency;
- * the dispatching thread waits the same way on a pending counter.  Between
- * runs a worker is offline in its arena, so checkpoints never wait for an
- * idle pool.
+ * The calling thread runs partition 0 itself (on partition 0's CPU, in
+ * partition 0's arena partition), so a pool of one partition never hands
+ * work to another thread.  The other workers wait on one generation
+ * counter, woken all by one FUTEX_WAKE, and the caller on a pending
+ * counter; both poll with pause, then with sched_yield(), then sleep
+ * (VGC_PPE_SPIN, VGC_PPE_YIELD), so that back-to-back runs and runs a few
+ * milliseconds apart cost no wake-up.  Between runs a worker is offline in
+ * its arena, so checkpoints never wait for an idle pool.
  *
  *   ppe.c            the pool: create, destroy, accessors, error messages
  *   ppe_topo.c       topology and placement of partitions on cores
  *   ppe_worker.c     the pinned workers and how they wait
- *   ppe_run.c        a run: checks, bounds, stacks, dispatch; allocation
+ *   ppe_run.c        a run: checks, bounds, stacks, dispatch, partition 0 on
+ *                    the caller; allocation
  *   ppe_aggregate.c  the ordered fold and the run's statistics
  *   ppe_balance.c    splits and rebalancing
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +32,43 @@
 
 __thread int ppe_tls_self = -1;
 __thread char ppe_tls_msg[PPE_MSG_LEN];
+
+struct ppe_wait_policy ppe_wait = {
+	.spin_ns = PPE_SPIN_DEFAULT_NS,
+	.yield_ns = PPE_YIELD_DEFAULT_NS,
+};
+static pthread_once_t ppe_wait_once = PTHREAD_ONCE_INIT;
+
+/* Microseconds, or "inf"; anything else keeps the default. */
+static void env_us(const char *name, uint64_t *ns)
+{
+	const char *v = getenv(name);
+	unsigned long long us;
+	char *end;
+
+	if (!v || !*v)
+		return;
+	if (!strcmp(v, "inf") || !strcmp(v, "infinite")) {
+		*ns = UINT64_MAX;
+		return;
+	}
+	errno = 0;
+	us = strtoull(v, &end, 10);
+	if (errno || *end || v[0] == '-')
+		return;
+	*ns = us > UINT64_MAX / 1000 ? UINT64_MAX : us * 1000;
+}
+
+static void wait_policy_read(void)
+{
+	env_us("VGC_PPE_SPIN", &ppe_wait.spin_ns);
+	env_us("VGC_PPE_YIELD", &ppe_wait.yield_ns);
+}
+
+void ppe_wait_policy_init(void)
+{
+	pthread_once(&ppe_wait_once, wait_policy_read);
+}
 
 void ppe_set_msg(const char *fmt, ...)
 {
@@ -134,6 +176,7 @@ VGCU_API int vgc_ppe_create(const struct vgc_ppe_config *cfg,
 	int r;
 
 	ppe_tls_msg[0] = 0;
+	ppe_wait_policy_init();
 	if (!cfg || !out) {
 		ppe_set_msg("vgc_ppe_create: NULL argument");
 		return -EINVAL;
@@ -178,6 +221,7 @@ VGCU_API int vgc_ppe_create(const struct vgc_ppe_config *cfg,
 	ppe->epsilon = cfg->epsilon > 0 ? cfg->epsilon : 0.10;
 	ppe->balance = cfg->balance;
 	ppe->owner = getpid();
+	atomic_init(&ppe->caller_cpu, -1);
 	pthread_mutex_init(&ppe->lock, NULL);
 	ppe_reset_frac(ppe);
 	for (i = 0; i < ppe->nr; i++) {
@@ -191,8 +235,18 @@ VGCU_API int vgc_ppe_create(const struct vgc_ppe_config *cfg,
 		w->part.index = i;
 		w->part.cpu = cpu[i];
 		w->part.node = node[i];
+		w->ev = i ? &ppe->gen : &ppe->gen0;
 		mask[i] = 1;
 	}
+	/* a thread whose CPU hosts another partition yields, never pauses */
+	for (i = 0; i < ppe->nr; i++) {
+		unsigned int j;
+
+		for (j = 0; j < ppe->nr; j++)
+			if (j != i && cpu[j] == cpu[i])
+				ppe->w[i].shared = 1;
+	}
+	ppe->caller_shared = ppe->w[0].shared;
 	r = open_arena(ppe, cfg);
 	if (r < 0)
 		goto fail;

@@ -7,6 +7,7 @@
 #define VGCU_PPE_INT_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,12 +21,20 @@
 #define PPE_MAX_RESULT		4096
 #define PPE_TOPO_CPUS		(VGC_MAX_PARTITIONS * 4)
 /*
- * How long a thread spins before it sleeps: workers catch back-to-back
- * runs; the dispatcher yields while it spins, since with one partition per
- * core it shares a CPU with a worker.
+ * How a PPE thread waits for a run (workers) or for the workers (the
+ * caller): poll with pause for spin_ns, then poll with sched_yield() for
+ * yield_ns, then sleep on the futex.  VGC_PPE_SPIN and VGC_PPE_YIELD set
+ * them in microseconds ("inf": never move on); a thread that shares its
+ * CPU with another partition skips the pause phase.
  */
-#define PPE_SPIN_WORKER_NS	200000
-#define PPE_SPIN_WAITER_NS	100000
+#define PPE_SPIN_DEFAULT_NS	100000ULL
+#define PPE_YIELD_DEFAULT_NS	10000000ULL
+
+struct ppe_wait_policy {
+	uint64_t spin_ns;
+	uint64_t yield_ns;
+};
+extern struct ppe_wait_policy ppe_wait;
 
 /* A futex word and the number of threads asleep on it. */
 struct ppe_event {
@@ -43,6 +52,8 @@ struct ppe_worker {
 	int started;
 	int quit;
 	int init_err;
+	int shared;			/* its CPU hosts another partition */
+	struct ppe_event *ev;		/* the generation it waits on */
 	struct vgc_ppe_part part;
 	/* measurements of the last run */
 	int cpu_seen;
@@ -62,8 +73,17 @@ struct vgc_ppe {
 	pid_t owner;			/* the only process with the workers */
 	pthread_mutex_t lock;
 
+	/*
+	 * Workers 1..P-1 wait on gen, worker 0 on gen0: partition 0 runs on
+	 * the calling thread, and its worker is woken only when the caller
+	 * cannot run it (ppe_caller_enter()).  One FUTEX_WAKE wakes them all.
+	 */
 	struct ppe_event gen;
-	struct ppe_event pending;
+	struct ppe_event gen0;
+	struct ppe_event pending;	/* workers not done with the run */
+	int caller_shared;		/* another partition on partition 0's CPU */
+	/* where the caller was when it dispatched: a worker there yields */
+	_Atomic int caller_cpu;
 
 	/* the current run, read by workers after gen changes */
 	struct vgc_ppe_job *job __attribute__((aligned(64)));
@@ -96,12 +116,20 @@ void ppe_reset_frac(struct vgc_ppe *ppe);
 int ppe_place(const struct vgc_ppe_topology *t, unsigned int nr,
 	      unsigned int flags, int *cpu, int *node, unsigned int *ratio);
 
+/* Reads VGC_PPE_SPIN and VGC_PPE_YIELD once. */
+void ppe_wait_policy_init(void);
+
 /* ---- ppe_worker.c ---------------------------------------------------------- */
 
 /* Wakes the sleepers of ev; no system call when nobody sleeps. */
 void ppe_ev_wake(struct ppe_event *ev);
-/* Waits until every worker of the current generation is done. */
-void ppe_wait_pending(struct vgc_ppe *ppe);
+/*
+ * Waits until every worker of the current generation is done; shared: the
+ * caller's CPU may host one of them, so yield rather than pause.
+ */
+void ppe_wait_pending(struct vgc_ppe *ppe, int shared);
+/* Runs w's partition of the current job on the calling thread. */
+void ppe_run_part(struct vgc_ppe *ppe, struct ppe_worker *w);
 /* Starts the workers in mask; the caller has set pending to their count. */
 int ppe_spawn(struct vgc_ppe *ppe, const unsigned char *mask);
 /* Stops the workers in mask (all started ones when mask is NULL). */

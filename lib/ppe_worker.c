@@ -2,8 +2,11 @@
 /*
  * PPE workers: one thread per partition, pinned to its CPU, registered in
  * the arena and offline between runs.  Workers wait on a generation
- * counter (spin briefly, then futex); the dispatcher waits the same way
- * on a pending counter.
+ * counter, the caller on a pending counter, both the same way: poll with
+ * pause, then poll with sched_yield(), then sleep on the futex (the
+ * phases' lengths are ppe_wait, from VGC_PPE_SPIN and VGC_PPE_YIELD).
+ * Partition 0 normally runs on the calling thread (ppe_run.c); its worker
+ * waits on a generation of its own and is woken only when it must run.
  */
 #include <limits.h>
 #include <linux/futex.h>
@@ -48,27 +51,39 @@ void ppe_ev_wake(struct ppe_event *ev)
 			NULL, NULL, 0);
 }
 
-/* Waits until ev->word != val: spin for spin_ns, then sleep. */
-static void ev_wait(struct ppe_event *ev, unsigned int val, double spin_ns,
-		    int yield)
+/*
+ * Waits until ev->word != val: polls with pause for ppe_wait.spin_ns
+ * (skipped when shared: the CPU has other work of ours to run), then
+ * with sched_yield() for ppe_wait.yield_ns, then sleeps.  The clock is
+ * read every 64 pauses, so the phases last the same time on every CPU
+ * whatever a pause costs there.
+ */
+static void ev_wait(struct ppe_event *ev, unsigned int val, int shared)
 {
-	double t0 = 0;
+	uint64_t t0, spin = shared ? 0 : ppe_wait.spin_ns;
 	unsigned int i;
 
-	for (i = 0;; i++) {
-		if (atomic_load_explicit(&ev->word, memory_order_acquire) != val)
-			return;
-		if (!(i & 63)) {
-			double t = (double)vgcu_now_ns();
-
-			if (!t0)
-				t0 = t;
-			else if (t - t0 > spin_ns)
+	if (spin) {
+		t0 = vgcu_now_ns();
+		for (i = 1;; i++) {
+			if (atomic_load_explicit(&ev->word,
+						 memory_order_acquire) != val)
+				return;
+			cpu_relax();
+			if (!(i & 63) && vgcu_now_ns() - t0 >= spin)
 				break;
-			if (yield)
-				sched_yield();
 		}
-		cpu_relax();
+	}
+	if (ppe_wait.yield_ns) {
+		t0 = vgcu_now_ns();
+		for (;;) {
+			if (atomic_load_explicit(&ev->word,
+						 memory_order_acquire) != val)
+				return;
+			sched_yield();
+			if (vgcu_now_ns() - t0 >= ppe_wait.yield_ns)
+				break;
+		}
 	}
 	/* seq_cst pairs with the waker's update-then-check of sleepers */
 	atomic_fetch_add(&ev->sleepers, 1);
@@ -86,10 +101,11 @@ static void ev_done(struct ppe_event *ev)
 
 /* ---- workers ------------------------------------------------------------ */
 
-static void run_part(struct vgc_ppe *ppe, struct ppe_worker *w)
+void ppe_run_part(struct vgc_ppe *ppe, struct ppe_worker *w)
 {
 	struct vgc_ppe_job *job = ppe->job;
 	uint64_t b = ppe->bounds[w->index], e = ppe->bounds[w->index + 1];
+	int cpu_clock = !(ppe->flags & VGC_PPE_F_NO_CPU_TIME);
 	double t0, c0;
 	int err = 0;
 
@@ -100,7 +116,7 @@ static void run_part(struct vgc_ppe *ppe, struct ppe_worker *w)
 	w->part.nr_allocs = 0;
 	w->part.error = 0;
 	t0 = (double)vgcu_now_ns();
-	c0 = thread_cpu_ns();
+	c0 = cpu_clock ? thread_cpu_ns() : 0;
 	if (b < e && !job->block) {
 		if (job->result_size)
 			memcpy(w->slot, job->result, job->result_size);
@@ -117,8 +133,8 @@ static void run_part(struct vgc_ppe *ppe, struct ppe_worker *w)
 			err = job->body(&w->part, b, be, slot, job->arg);
 		}
 	}
-	w->cpu_ns = thread_cpu_ns() - c0;
 	w->wall_ns = (double)vgcu_now_ns() - t0;
+	w->cpu_ns = cpu_clock ? thread_cpu_ns() - c0 : w->wall_ns;
 	if (err && !w->part.error)
 		w->part.error = err;
 }
@@ -142,24 +158,31 @@ static void *worker_main(void *arg)
 		if (r < 0) {
 			w->init_err = r;
 		} else {
+			struct vgcu_tctx *t = vgcu_tctx(ppe->arena, false);
+
+			/* the partition it got: the caller registers the same */
+			if (t && t->partition >= 0)
+				w->arena_part = t->partition;
 			w->part.arena = ppe->arena;
 			vgc_thread_offline(ppe->arena);
 		}
 	}
-	seen = atomic_load_explicit(&ppe->gen.word, memory_order_acquire);
+	seen = atomic_load_explicit(&w->ev->word, memory_order_acquire);
 	ev_done(&ppe->pending);
 	if (w->init_err)
 		return NULL;
 	for (;;) {
-		ev_wait(&ppe->gen, seen, PPE_SPIN_WORKER_NS, 0);
-		seen = atomic_load_explicit(&ppe->gen.word,
-					    memory_order_acquire);
+		/* pausing on the caller's CPU would keep the caller off it */
+		ev_wait(w->ev, seen, w->shared ||
+			atomic_load_explicit(&ppe->caller_cpu,
+					     memory_order_relaxed) == w->cpu);
+		seen = atomic_load_explicit(&w->ev->word, memory_order_acquire);
 		if (w->quit)
 			break;
 		if (ppe->job) {
 			if (w->part.arena)
 				vgc_thread_online(ppe->arena);
-			run_part(ppe, w);
+			ppe_run_part(ppe, w);
 			if (w->part.arena) {
 				vgc_quiescent(ppe->arena);
 				vgc_thread_offline(ppe->arena);
@@ -175,13 +198,13 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-void ppe_wait_pending(struct vgc_ppe *ppe)
+void ppe_wait_pending(struct vgc_ppe *ppe, int shared)
 {
 	unsigned int v;
 
 	while ((v = atomic_load_explicit(&ppe->pending.word,
 					 memory_order_acquire)) != 0)
-		ev_wait(&ppe->pending, v, PPE_SPIN_WAITER_NS, 1);
+		ev_wait(&ppe->pending, v, shared);
 }
 
 /* Starts the workers in mask; the caller has set pending to their count. */
@@ -219,7 +242,7 @@ int ppe_spawn(struct vgc_ppe *ppe, const unsigned char *mask)
 		w->started = 1;
 		started++;
 	}
-	ppe_wait_pending(ppe);
+	ppe_wait_pending(ppe, 1);
 	for (i = 0; i < ppe->nr; i++) {
 		struct ppe_worker *w = &ppe->w[i];
 
@@ -256,9 +279,11 @@ void ppe_stop(struct vgc_ppe *ppe, const unsigned char *mask)
 		return;
 	ppe->job = NULL;
 	atomic_store(&ppe->pending.word, n);
+	atomic_fetch_add(&ppe->gen0.word, 1);
 	atomic_fetch_add(&ppe->gen.word, 1);
+	ppe_ev_wake(&ppe->gen0);
 	ppe_ev_wake(&ppe->gen);
-	ppe_wait_pending(ppe);
+	ppe_wait_pending(ppe, 1);
 	for (i = 0; i < ppe->nr; i++) {
 		if (ppe->w[i].started && ppe->w[i].quit) {
 			pthread_join(ppe->w[i].thread, NULL);

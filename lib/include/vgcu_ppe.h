@@ -7,7 +7,15 @@
  * VGC arena.  vgc_ppe_run() splits an index range into the pool's
  * partitions, runs the body on every partition at once, then folds the
  * per-partition results in partition order (the Sub-Allocator Aggregator).
- * The same threads serve every run.
+ * The same threads serve every run; the calling thread runs partition 0
+ * itself.
+ *
+ * Waiting: between runs a worker polls with pause for VGC_PPE_SPIN
+ * microseconds (default 100), then polls with sched_yield() for
+ * VGC_PPE_YIELD microseconds (default 10000), then sleeps on a futex; the
+ * caller waits for the workers the same way.  Either variable may be 0 or
+ * "inf".  A thread whose CPU also hosts another partition skips the pause
+ * phase.  The variables are read once, at the first vgc_ppe_create().
  *
  * Determinism: the fold always starts from the job's initial result and
  * combines partitions (or blocks, see vgc_ppe_job.block) from the lowest
@@ -51,8 +59,21 @@ struct vgc_ppe;
 #define VGC_PPE_F_REBALANCE	(1U << 1)
 /* No arena at all: workers are pinned but allocate nothing from VGC. */
 #define VGC_PPE_F_NO_ARENA	(1U << 2)
+/*
+ * Partition 0 always runs on its worker; the calling thread only waits
+ * (see vgc_ppe_run() for what the caller does without this flag).
+ */
+#define VGC_PPE_F_NO_CALLER	(1U << 3)
+/*
+ * Do not read the thread CPU clock around bodies (a system call before and
+ * after each, about 1.5 us apiece on a virtual machine with page-table
+ * isolation, most of an empty run): vgc_ppe_stats cpu_ns then reports the
+ * body's wall time, and rebalancing by time uses that.
+ */
+#define VGC_PPE_F_NO_CPU_TIME	(1U << 4)
 #define VGC_PPE_F_ALL		(VGC_PPE_F_CLUSTER | VGC_PPE_F_REBALANCE | \
-				 VGC_PPE_F_NO_ARENA)
+				 VGC_PPE_F_NO_ARENA | VGC_PPE_F_NO_CALLER | \
+				 VGC_PPE_F_NO_CPU_TIME)
 
 /* What rebalancing equalises: time, memory, or the sum of both shares. */
 enum vgc_ppe_balance {
@@ -231,7 +252,8 @@ struct vgc_ppe_stats {
 	struct {
 		uint64_t begin, end;
 		int cpu, cpu_seen;	/* pinned CPU, sched_getcpu() */
-		double cpu_ns;		/* thread CPU time of the body */
+		double cpu_ns;		/* thread CPU time of the body
+					 * (wall time with NO_CPU_TIME) */
 		double wall_ns;
 		uint64_t mem_bytes;
 		uint64_t nr_allocs;
@@ -248,9 +270,19 @@ struct vgc_ppe_stats {
  * empty ranges and their body is not called.  With %VGC_PPE_F_REBALANCE
  * the boundaries are rebalanced after the run.
  *
+ * The calling thread runs partition 0 itself, registered in partition 0's
+ * arena partition (the pool's own arena registers it there at its first
+ * run, offline between runs; in a given arena the thread must already be
+ * registered there) and on partition 0's CPU: when it runs elsewhere its
+ * affinity is narrowed to that CPU for the body and restored after.
+ * Partition 0's worker runs it instead, and the caller only waits, with
+ * %VGC_PPE_F_NO_CALLER, when the caller's affinity excludes that CPU, when
+ * it is registered in another partition of the arena, or when its stack
+ * has less room than the job's stack_per_index asks for.
+ *
  * Return: 0; -ENODATA: empty range; -EINVAL: @ppe, @job or the body NULL,
- * result_size above 4096, result missing; -EBUSY: called from a PPE worker
- * (pools do not nest); -ESRCH: the pool was created by another process
+ * result_size above 4096, result missing; -EBUSY: called from a PPE body,
+ * on a worker or on the caller (pools do not nest); -ESRCH: the pool was created by another process
  * (used after fork()); -E2BIG: block results or a stack beyond memory;
  * -ENOMEM: no memory for block results; an error of respawning a worker;
  * or a body's error, returned after every partition has finished.

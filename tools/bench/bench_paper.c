@@ -9,9 +9,10 @@
  * malloc) and yields the same 64-bit checksum; a mismatch is reported and
  * fails the run.  Each attempt is timed around the whole parallel region,
  * dispatch and aggregation included; one untimed warm-up precedes them.
- * Attempts of the five variants interleave in a rotating order with a 5 ms
- * pause between runs, so that no variant runs while another one's idle
- * threads still spin.  PPE's checkpoints between attempts (reclaiming what
+ * Attempts of the five variants interleave in a rotating order with a
+ * 12 ms pause between runs (--quiesce-ms), so that no variant runs while
+ * another one's idle threads still spin: libgomp spins about 5.7 ms, PPE
+ * polls 10.1 ms by default (VGC_PPE_SPIN + VGC_PPE_YIELD).  PPE's checkpoints between attempts (reclaiming what
  * the attempt released) are not timed; malloc/free are inside the timing
  * for the others, as vgc_alloc/vgc_release are for PPE.
  *
@@ -20,6 +21,15 @@
  *
  * Ratios use medians (robust to a noisy neighbour); means and standard
  * deviations are printed as in the paper's tables.
+ *
+ * The dispatch table (alone with --dispatch, after the workloads unless
+ * --no-dispatch) times empty runs: PPE with 1 and P partitions (also with
+ * VGC_PPE_F_NO_CPU_TIME, no thread CPU clock read around bodies, and with
+ * VGC_PPE_F_NO_CALLER, partition 0 on its worker) against an empty OpenMP
+ * "parallel for" of 1 and P threads, back to back, after 5 ms idle (libgomp
+ * still spins then) and after 50 ms idle (everyone sleeps), with the CPU
+ * time the whole process spent per run, gaps included, beside the wall
+ * time: a waiting thread that spins shows there.
  */
 #include <errno.h>
 #include <math.h>
@@ -40,7 +50,7 @@
 #include "paper_workloads.h"
 
 #define PB_MAX_ATTEMPTS	32
-#define PB_QUIESCE_NS	5000000
+#define PB_QUIESCE_MS	12	/* default --quiesce-ms */
 #define PB_MAIN_STACK	(512UL << 20)	/* virtual; 400k deep frames touch ~64 MiB */
 
 enum { V_SERIAL, V_OMP1, V_OMPP, V_PPE1, V_PPEP, V_NR };
@@ -64,6 +74,9 @@ struct pb_opts {
 	int rebalance;
 	uint64_t matrix_max;
 	const char *plot;		/* --plot DIR */
+	int quiesce_ms;			/* pause before every run */
+	int dispatch_only;		/* --dispatch */
+	int no_dispatch;		/* --no-dispatch */
 };
 
 /* ---- the OpenMP variants ------------------------------------------------ */
@@ -173,9 +186,11 @@ static double cpu_seconds(void)
 }
 
 /* Longer than PPE's worker spin and libgomp's default spin. */
+static int quiesce_ms = PB_QUIESCE_MS;
+
 static void quiesce(void)
 {
-	struct timespec ts = { 0, PB_QUIESCE_NS };
+	struct timespec ts = { quiesce_ms / 1000, (quiesce_ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
 }
@@ -453,6 +468,237 @@ static void json_series(const struct pb_series *s, const char *name, int last)
 	printf("], \"error\": %d}%s\n", s->err, last ? "" : ",");
 }
 
+/* ---- empty dispatch ------------------------------------------------------ */
+
+enum { D_OMP1, D_PPE1, D_PPE1_NT, D_PPE1_NC, D_OMPP, D_PPEP, D_PPEP_NT,
+       D_PPEP_NC, D_NR };
+enum { G_B2B, G_5MS, G_50MS, G_NR };
+
+static const long dgap_ns[G_NR] = { 0, 5000000, 50000000 };
+static const int druns[G_NR] = { 2000, 100, 20 };
+static const char *const dgap_name[G_NR] = {
+	"back to back", "after 5 ms idle", "after 50 ms idle"
+};
+
+struct pd_cell {
+	double med_us, p90_us, cpu_us;
+	int err;
+};
+
+struct pd_ctx {
+	unsigned int parts;
+	struct vgc_ppe *pool[D_NR];	/* PPE variants only */
+	struct pd_cell cell[D_NR][G_NR];
+	double load_start, load_end;
+};
+
+static int empty_body(struct vgc_ppe_part *part, uint64_t b, uint64_t e,
+		      void *result, void *arg)
+{
+	(void)part;
+	(void)b;
+	(void)e;
+	(void)result;
+	(void)arg;
+	return 0;
+}
+
+static void __attribute__((noinline)) omp_empty(int threads)
+{
+	int i;
+
+#pragma omp parallel for schedule(static) num_threads(threads)
+	for (i = 0; i < threads; i++)
+		__asm__ __volatile__("" : : "r"(i) : "memory");
+}
+
+static int dispatch_once(struct pd_ctx *d, int v)
+{
+	struct vgc_ppe_job job = { .begin = 0, .body = empty_body };
+
+	switch (v) {
+	case D_OMP1:
+		omp_empty(1);
+		return 0;
+	case D_OMPP:
+		omp_empty((int)d->parts);
+		return 0;
+	default:
+		job.end = vgc_ppe_partitions(d->pool[v]);
+		return vgc_ppe_run(d->pool[v], &job);
+	}
+}
+
+static void sleep_ns(long ns)
+{
+	struct timespec ts = { ns / 1000000000L, ns % 1000000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void pd_measure(struct pd_ctx *d, int v, int g)
+{
+	struct pd_cell *c = &d->cell[v][g];
+	double v_us[2000] = { 0 }, cpu0;
+	int n = druns[g], i, r;
+
+	for (i = 0; i < 20; i++)	/* warm: threads exist, code is hot */
+		dispatch_once(d, v);
+	cpu0 = (double)bu_process_cpu_ns();
+	for (i = 0; i < n; i++) {
+		uint64_t t0;
+
+		if (dgap_ns[g])
+			sleep_ns(dgap_ns[g]);
+		t0 = bu_now_ns();
+		r = dispatch_once(d, v);
+		v_us[i] = (double)(bu_now_ns() - t0) / 1e3;
+		if (r < 0 && !c->err)
+			c->err = r;
+	}
+	c->cpu_us = ((double)bu_process_cpu_ns() - cpu0) / 1e3 / n;
+	qsort(v_us, n, sizeof(double), cmp_double);
+	c->med_us = n % 2 ? v_us[n / 2] : (v_us[n / 2 - 1] + v_us[n / 2]) / 2;
+	c->p90_us = v_us[n * 9 / 10];
+}
+
+static const char *dname(const struct pd_ctx *d, int v, char *buf, size_t len)
+{
+	switch (v) {
+	case D_OMP1:
+		return "OpenMP parallel for, 1 thread";
+	case D_OMPP:
+		snprintf(buf, len, "OpenMP parallel for, %u threads", d->parts);
+		return buf;
+	case D_PPE1:
+		return "PPE(1)";
+	case D_PPEP:
+		snprintf(buf, len, "PPE(%u)", d->parts);
+		return buf;
+	case D_PPE1_NT:
+		return "PPE(1), VGC_PPE_F_NO_CPU_TIME";
+	case D_PPEP_NT:
+		snprintf(buf, len, "PPE(%u), VGC_PPE_F_NO_CPU_TIME", d->parts);
+		return buf;
+	case D_PPE1_NC:
+		return "PPE(1), VGC_PPE_F_NO_CALLER";
+	default:
+		snprintf(buf, len, "PPE(%u), VGC_PPE_F_NO_CALLER", d->parts);
+		return buf;
+	}
+}
+
+/*
+ * Every variant in turn, each gap in turn; 30 ms between variants let the
+ * previous one's waiting threads (libgomp spins about 5.7 ms, PPE polls
+ * VGC_PPE_SPIN + VGC_PPE_YIELD, 10.1 ms by default) fall asleep first.
+ */
+static int run_dispatch(unsigned int parts, int json)
+{
+	struct pd_ctx *d = calloc(1, sizeof(*d));
+	struct vgc_ppe_config pc;
+	char b1[64];
+	int v, g, r = 0;
+
+	if (!d)
+		return -ENOMEM;
+	d->parts = parts;
+	for (v = 0; v < D_NR && !r; v++) {
+		if (v == D_OMP1 || v == D_OMPP)
+			continue;
+		vgc_ppe_config_init(&pc);
+		pc.nr_partitions = v < D_OMPP ? 1 : parts;
+		pc.flags = VGC_PPE_F_CLUSTER |
+			   (v == D_PPE1_NC || v == D_PPEP_NC ?
+			    VGC_PPE_F_NO_CALLER : 0) |
+			   (v == D_PPE1_NT || v == D_PPEP_NT ?
+			    VGC_PPE_F_NO_CPU_TIME : 0);
+		r = vgc_ppe_create(&pc, &d->pool[v]);
+		if (r < 0)
+			fprintf(stderr, "paper: dispatch pool: %s (%s)\n",
+				vgc_strerror(r), vgc_ppe_errmsg());
+	}
+	d->load_start = loadavg();
+	for (g = 0; g < G_NR && !r; g++)
+		for (v = 0; v < D_NR; v++) {
+			sleep_ns(30000000);
+			pd_measure(d, v, g);
+		}
+	d->load_end = loadavg();
+	if (r < 0) {
+		/* nothing measured */
+	} else if (json) {
+		printf("  \"dispatch\": {\"partitions\": %u, \"loadavg_start\": %.2f, \"loadavg_end\": %.2f, \"variants\": [\n",
+		       parts, d->load_start, d->load_end);
+		for (v = 0; v < D_NR; v++) {
+			printf("    {\"variant\": \"%s\"", dname(d, v, b1, sizeof(b1)));
+			for (g = 0; g < G_NR; g++)
+				printf(", \"%s\": {\"median_us\": %.3f, \"p90_us\": %.3f, \"cpu_us\": %.3f, \"error\": %d}",
+				       g == G_B2B ? "back_to_back" :
+				       g == G_5MS ? "idle_5ms" : "idle_50ms",
+				       d->cell[v][g].med_us, d->cell[v][g].p90_us,
+				       d->cell[v][g].cpu_us, d->cell[v][g].err);
+			printf("}%s\n", v == D_NR - 1 ? "" : ",");
+		}
+		printf("  ]},\n");
+	} else {
+		printf("\nEmpty dispatch: median wall time per run in us (p90), and the CPU time of the whole process per run\n");
+		printf("(every thread, waiting and the idle gap included); %d / %d / %d runs\n",
+		       druns[G_B2B], druns[G_5MS], druns[G_50MS]);
+		printf("| variant |");
+		for (g = 0; g < G_NR; g++)
+			printf(" %s | CPU |", dgap_name[g]);
+		printf("\n|---|---|---|---|---|---|---|\n");
+		for (v = 0; v < D_NR; v++) {
+			printf("| %s |", dname(d, v, b1, sizeof(b1)));
+			for (g = 0; g < G_NR; g++) {
+				const struct pd_cell *c = &d->cell[v][g];
+
+				if (c->err)
+					printf(" ERROR %s | |", vgc_strerror(c->err));
+				else
+					printf(" %.2f (%.2f) | %.2f |", c->med_us,
+					       c->p90_us, c->cpu_us);
+			}
+			printf("\n");
+		}
+		printf("| PPE(1) / OpenMP(1) |");
+		for (g = 0; g < G_NR; g++)
+			printf(" %.3gx %s | |",
+			       d->cell[D_PPE1][g].med_us / d->cell[D_OMP1][g].med_us,
+			       d->cell[D_PPE1][g].med_us <= d->cell[D_OMP1][g].med_us ?
+			       "met" : "NOT MET");
+		printf("\n| PPE(%u) / OpenMP(%u) |", parts, parts);
+		for (g = 0; g < G_NR; g++)
+			printf(" %.3gx %s | |",
+			       d->cell[D_PPEP][g].med_us / d->cell[D_OMPP][g].med_us,
+			       d->cell[D_PPEP][g].med_us <= d->cell[D_OMPP][g].med_us ?
+			       "met" : "NOT MET");
+		printf("\n| PPE(1) NO_CPU_TIME / OpenMP(1) |");
+		for (g = 0; g < G_NR; g++)
+			printf(" %.3gx %s | |",
+			       d->cell[D_PPE1_NT][g].med_us / d->cell[D_OMP1][g].med_us,
+			       d->cell[D_PPE1_NT][g].med_us <= d->cell[D_OMP1][g].med_us ?
+			       "met" : "NOT MET");
+		printf("\n| PPE(%u) NO_CPU_TIME / OpenMP(%u) |", parts, parts);
+		for (g = 0; g < G_NR; g++)
+			printf(" %.3gx %s | |",
+			       d->cell[D_PPEP_NT][g].med_us / d->cell[D_OMPP][g].med_us,
+			       d->cell[D_PPEP_NT][g].med_us <= d->cell[D_OMPP][g].med_us ?
+			       "met" : "NOT MET");
+		printf("\nTarget: an empty PPE run costs no more than OpenMP's; VGC_PPE_SPIN %s us, VGC_PPE_YIELD %s us (unset: 100, 10000)\n",
+		       getenv("VGC_PPE_SPIN") ? getenv("VGC_PPE_SPIN") : "unset",
+		       getenv("VGC_PPE_YIELD") ? getenv("VGC_PPE_YIELD") : "unset");
+		printf("load average %.2f at start, %.2f at end, on %ld online CPUs\n",
+		       d->load_start, d->load_end, sysconf(_SC_NPROCESSORS_ONLN));
+	}
+	for (v = 0; v < D_NR; v++)
+		vgc_ppe_destroy(d->pool[v]);
+	free(d);
+	return r;
+}
+
 /* ---- driver -------------------------------------------------------------- */
 
 static void usage(void)
@@ -461,13 +707,18 @@ static void usage(void)
 		"usage: vgc-bench paper [--json] [--full] [--attempts N] [-P N]\n"
 		"                       [--workload loop|rec|deep|matrix]... [--tables]\n"
 		"                       [--rebalance] [--omp-for] [--matrix-max N]\n"
+		"                       [--quiesce-ms N] [--dispatch | --no-dispatch]\n"
 		"  --full        the paper's whole sweep (matrix up to 4096: minutes)\n"
 		"  --matrix-max N  leave out matrices above N x N\n"
 		"  -P N          partitions / OpenMP threads of the parallel variants (default 2)\n"
 		"  --tables      paper-format tables for serial and OpenMP too\n"
 		"  --rebalance   let PPE move boundaries between attempts\n"
 		"  --omp-for     loop and matrix as plain 'omp for' over indices\n"
-		"  --plot DIR    also write an SVG chart (gnuplot) of the speedups to DIR\n");
+		"  --plot DIR    also write an SVG chart (gnuplot) of the speedups to DIR\n"
+		"  --quiesce-ms N  idle time before every timed run (default 12)\n"
+		"  --dispatch    only the empty-dispatch table (PPE against OpenMP)\n"
+		"  --no-dispatch leave the empty-dispatch table out\n"
+		"  env VGC_PPE_SPIN, VGC_PPE_YIELD: PPE's pause and yield phases in us\n");
 }
 
 /* --workload NAME, repeatable: adds NAME to the mask. */
@@ -491,6 +742,9 @@ static int parse(int argc, char **argv, struct pb_opts *o, int *omp_for)
 		BU_FLAG("tables", &o->tables),
 		BU_FLAG("rebalance", &o->rebalance),
 		BU_FLAG("omp-for", omp_for),
+		BU_FLAG("dispatch", &o->dispatch_only),
+		BU_INT("quiesce-ms", &o->quiesce_ms, 0, 1000),
+		BU_FLAG("no-dispatch", &o->no_dispatch),
 		BU_U64("matrix-max", &o->matrix_max, 0, 0),
 		BU_STR("plot", &o->plot),
 		BU_INT("attempts", &o->attempts, 1, PB_MAX_ATTEMPTS),
@@ -504,6 +758,7 @@ static int parse(int argc, char **argv, struct pb_opts *o, int *omp_for)
 	memset(o, 0, sizeof(*o));
 	o->attempts = 5;
 	o->parts = 2;
+	o->quiesce_ms = PB_QUIESCE_MS;
 	switch (bu_parse_opts("paper", argc, argv, opts, NULL, 0, NULL)) {
 	case 0:
 		break;
@@ -584,7 +839,17 @@ static int paper_main(int argc, char **argv)
 		return 1;
 	c->o = &o;
 	c->omp_for = omp_for;
+	quiesce_ms = o.quiesce_ms;
 	omp_set_dynamic(0);
+	if (o.dispatch_only) {
+		if (o.json)
+			printf("{\n  \"bench\": \"paper\",\n");
+		r = run_dispatch(o.parts, o.json);
+		if (o.json)
+			printf("  \"done\": true\n}\n");
+		free(c);
+		return r < 0 ? 1 : 0;
+	}
 	vgc_ppe_topology(&topo);
 	if (o.wmask & (1U << PW_MATRIX)) {
 		const uint64_t *v;
@@ -614,8 +879,8 @@ static int paper_main(int argc, char **argv)
 		       vgc_ppe_arena(c->ppeP) ?
 		       vgc_backend_name(vgc_arena_backend(vgc_ppe_arena(c->ppeP))) :
 		       "none");
-		printf("%d attempts after one warm-up; ratios from medians; Time = whole run incl. dispatch and aggregation\n",
-		       o.attempts);
+		printf("%d attempts after one warm-up, %d ms idle before each; ratios from medians; Time = whole run incl. dispatch and aggregation\n",
+		       o.attempts, o.quiesce_ms);
 	} else {
 		printf("{\n  \"bench\": \"paper\",\n  \"partitions\": %u,\n  \"attempts\": %d,\n  \"cpus\": %u,\n  \"cores\": %u,\n  \"nodes\": %u,\n  \"backend\": \"%s\",\n  \"runs\": [\n",
 		       o.parts, o.attempts, topo.nr_cpus, topo.nr_cores,
@@ -781,6 +1046,8 @@ static int paper_main(int argc, char **argv)
 			       rs->cpu[V_PPEP] / rs->cpu[V_OMPP]);
 		}
 	}
+	if (!o.json && !o.no_dispatch)
+		run_dispatch(o.parts, 0);
 	load_end = loadavg();
 	if (o.json) {
 		printf("    {\"summary\": {\"targets\": %d, \"met\": %d, \"checksum_mismatches\": %d, \"seconds\": %.1f,\n",
