@@ -15,6 +15,7 @@
 #include <linux/topology.h>
 #include <linux/nodemask.h>
 #include "vgc_internal.h"
+#include "vgc_trace.h"
 
 static DEFINE_SPINLOCK(vgc_arenas_lock);
 static LIST_HEAD(vgc_arenas);
@@ -268,6 +269,7 @@ int vgc_arena_create(struct vgc_file *vf, const void __user *arg)
 	list_add_tail(&arena->node, &vgc_arenas);
 	spin_unlock(&vgc_arenas_lock);
 	atomic64_inc(&vgc_nr_arenas);
+	trace_vgc_arena_create(arena);
 	vgc_debugfs_add(arena);
 	/* Pairs with the acquire in vgc_file_arena(). */
 	smp_store_release(&vf->arena, arena);
@@ -280,6 +282,7 @@ static void vgc_arena_release(struct kref *ref)
 {
 	struct vgc_arena *arena = container_of(ref, struct vgc_arena, ref);
 
+	trace_vgc_arena_destroy(arena);
 	spin_lock(&vgc_arenas_lock);
 	list_del(&arena->node);
 	spin_unlock(&vgc_arenas_lock);
@@ -411,6 +414,7 @@ int vgc_arena_grow(struct vgc_arena *arena, void __user *arg)
 	vgc_region_refresh(arena, r);
 	WRITE_ONCE(arena->ctrl->committed_bytes, arena->committed_bytes);
 	gr.committed_granules = r->committed_granules;
+	trace_vgc_grow(arena, r, gr.granules);
 out:
 	mutex_unlock(&arena->lock);
 	if (!ret)

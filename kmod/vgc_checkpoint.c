@@ -24,6 +24,7 @@
 #include <linux/workqueue.h>
 #include <linux/vgc_state.h>
 #include "vgc_internal.h"
+#include "vgc_trace.h"
 
 /* Per-CPU sweeps; orchestration of async checkpoints runs unbound. */
 static struct workqueue_struct *vgc_sweep_wq;
@@ -164,6 +165,7 @@ static void vgc_sweep_work(struct work_struct *work)
 						 work);
 	struct vgc_ckpt_batch *b = job->batch;
 	struct vgc_arena *arena = b->arena;
+	u64 t0 = ktime_get_ns();
 	unsigned int z;
 
 	for (z = 0; z < VGC_NR_ZONES; z++) {
@@ -175,6 +177,9 @@ static void vgc_sweep_work(struct work_struct *work)
 			continue;
 		vgc_sweep_region(arena, r, b->gens, &job->counts);
 	}
+	/* Before the last reference to b (and arena) may go. */
+	trace_vgc_sweep(arena, job->partition, &job->counts,
+			ktime_get_ns() - t0);
 	if (atomic_dec_and_test(&b->pending))
 		complete(&b->done);
 }
@@ -209,7 +214,7 @@ long vgc_checkpoint_run(struct vgc_arena *arena, struct vgc_checkpoint *ck)
 	struct vgc_ckpt_batch *b;
 	u32 slot = 0, tid = 0;
 	unsigned int p;
-	u64 n, t0;
+	u64 n, t0, start;
 	long ret;
 
 	memset(&ck->counts, 0, sizeof(ck->counts));
@@ -227,6 +232,14 @@ long vgc_checkpoint_run(struct vgc_arena *arena, struct vgc_checkpoint *ck)
 		return -ENOMEM;
 
 	mutex_lock(&arena->lock);
+	start = ktime_get_ns();
+	/*
+	 * What this checkpoint sweeps if its grace period is complete: it is
+	 * then number checkpoints + 1, and the lock keeps it so.
+	 */
+	vgc_core_activation(&arena->cadence, arena->checkpoints + 1, ck->flags,
+			    &b->zones, &b->gens);
+	trace_vgc_checkpoint_begin(arena, ck, mask, b->zones, b->gens);
 	vgc_threads_drop_dead(arena);
 	ret = vgc_threads_blocker(arena, &slot, &tid);
 	if (ret) {
@@ -247,8 +260,6 @@ long vgc_checkpoint_run(struct vgc_arena *arena, struct vgc_checkpoint *ck)
 	WRITE_ONCE(arena->ctrl->checkpoints, n);
 
 	b->arena = arena;
-	vgc_core_activation(&arena->cadence, n, ck->flags, &b->zones,
-			    &b->gens);
 	init_completion(&b->done);
 	atomic_set(&b->pending, 1);
 
@@ -285,6 +296,7 @@ long vgc_checkpoint_run(struct vgc_arena *arena, struct vgc_checkpoint *ck)
 	ck->zones_evaluated = b->zones;
 	ck->gens_evaluated = b->gens;
 out:
+	trace_vgc_checkpoint_end(arena, ck, ret, ktime_get_ns() - start);
 	mutex_unlock(&arena->lock);
 	kfree(b);
 	return ret;

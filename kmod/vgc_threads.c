@@ -18,6 +18,7 @@
 #include <linux/sched/signal.h>
 #include <linux/string.h>
 #include "vgc_internal.h"
+#include "vgc_trace.h"
 
 static void vgc_slot_clear(struct vgc_arena *arena, unsigned int i)
 {
@@ -53,6 +54,7 @@ void vgc_threads_drop_dead(struct vgc_arena *arena)
 
 	for (i = 0; i < VGC_MAX_THREADS; i++) {
 		if (arena->threads[i].pid && vgc_pid_dead(arena->threads[i].pid)) {
+			trace_vgc_thread_drop(arena, i, VGC_TRACE_DROP_EXITED);
 			vgc_slot_clear(arena, i);
 			arena->dead_threads_dropped++;
 		}
@@ -64,9 +66,12 @@ void vgc_threads_release_all(struct vgc_arena *arena)
 	unsigned int i;
 
 	mutex_lock(&arena->lock);
-	for (i = 0; i < VGC_MAX_THREADS; i++)
-		if (arena->threads[i].pid)
+	for (i = 0; i < VGC_MAX_THREADS; i++) {
+		if (arena->threads[i].pid) {
+			trace_vgc_thread_drop(arena, i, VGC_TRACE_DROP_CLOSED);
 			vgc_slot_clear(arena, i);
+		}
+	}
 	mutex_unlock(&arena->lock);
 }
 
@@ -149,6 +154,7 @@ int vgc_thread_register(struct vgc_arena *arena, void __user *arg)
 	WRITE_ONCE(arena->slots[free].online, 1);
 	WRITE_ONCE(arena->slots[free].in_use, 1);
 	WRITE_ONCE(arena->ctrl->nr_threads, arena->nr_threads);
+	trace_vgc_thread_register(arena, free);
 	reg.slot = free;
 out:
 	mutex_unlock(&arena->lock);
@@ -170,10 +176,12 @@ int vgc_thread_unregister(struct vgc_arena *arena, void __user *arg)
 	if (reg.slot >= VGC_MAX_THREADS)
 		return -EINVAL;
 	mutex_lock(&arena->lock);
-	if (arena->threads[reg.slot].pid)
+	if (arena->threads[reg.slot].pid) {
+		trace_vgc_thread_unregister(arena, reg.slot);
 		vgc_slot_clear(arena, reg.slot);
-	else
+	} else {
 		ret = -EINVAL;
+	}
 	mutex_unlock(&arena->lock);
 	return ret;
 }
