@@ -90,7 +90,7 @@ int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 		   struct vgc_checkpoint *result)
 {
 	struct vgc_ckpt_opts o = { 0 };
-	struct vgc_checkpoint local;
+	struct vgc_checkpoint local, *res = result ? result : &local;
 	int err;
 
 	if (opts)
@@ -99,7 +99,9 @@ int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 	if (err)
 		return err;
 	vgcu_policy_before_checkpoint(a, &o);
-	return a->ops->checkpoint(a, &o, result ? result : &local);
+	err = a->ops->checkpoint(a, &o, res);
+	vgcu_pacer_seen(a, err, res);	/* the pacer sees every result */
+	return err;
 }
 
 int vgc_arena_stats(const struct vgc_arena *a, struct vgc_stats *st)
