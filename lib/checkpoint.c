@@ -90,7 +90,7 @@ int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 		   struct vgc_checkpoint *result)
 {
 	struct vgc_ckpt_opts o = { 0 };
-	struct vgc_checkpoint local, *res = result ? result : &local;
+	struct vgc_checkpoint local;
 	int err;
 
 	if (opts)
@@ -99,8 +99,10 @@ int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 	if (err)
 		return err;
 	vgcu_policy_before_checkpoint(a, &o);
-	err = a->ops->checkpoint(a, &o, res);
-	vgcu_pacer_seen(a, err, res);	/* the pacer sees every result */
+	if (!result)
+		result = &local;
+	err = a->ops->checkpoint(a, &o, result);
+	vgcu_pacer_seen(a, err, result);	/* the pacer sees every result */
 	return err;
 }
 
