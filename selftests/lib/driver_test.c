@@ -37,6 +37,21 @@ static int nr_tasks(void)
 	return n;
 }
 
+/*
+ * pthread_join() returns when the kernel clears the thread's tid, a little
+ * before the task leaves /proc/self/task: wait up to 2 s for n tasks.
+ */
+static int nr_tasks_settled(int n)
+{
+	int i, k = nr_tasks();
+
+	for (i = 0; k != n && i < 200; i++) {
+		usleep(10000);
+		k = nr_tasks();
+	}
+	return k;
+}
+
 static uint64_t live_objects(struct vgc_arena *a)
 {
 	struct vgc_usage u;
@@ -213,7 +228,7 @@ TEST(stops_at_stop_and_close)
 	EXPECT_EQ(-EALREADY, vgc_driver_start(a, NULL));
 	EXPECT_EQ(before + 1, nr_tasks());
 	ASSERT_EQ(0, vgc_driver_stop(a));
-	EXPECT_EQ(before, nr_tasks());
+	EXPECT_EQ(before, nr_tasks_settled(before));
 	ASSERT_EQ(0, vgc_driver_stats(a, &st));
 	EXPECT_EQ(0, st.running);
 	EXPECT_EQ(-ESRCH, vgc_driver_stop(a));
@@ -221,7 +236,7 @@ TEST(stops_at_stop_and_close)
 	ASSERT_EQ(0, vgc_driver_start(a, NULL));
 	EXPECT_EQ(before + 1, nr_tasks());
 	vgc_arena_close(a);
-	EXPECT_EQ(before, nr_tasks());
+	EXPECT_EQ(before, nr_tasks_settled(before));
 }
 
 TEST(bad_config)
@@ -255,7 +270,7 @@ TEST(environment_starts_it)
 	ASSERT_EQ(0, vgc_pacer_get(a, &pc));
 	EXPECT_EQ(100, pc.percent);
 	vgc_arena_close(a);
-	EXPECT_EQ(before, nr_tasks());
+	EXPECT_EQ(before, nr_tasks_settled(before));
 }
 
 /* The child: no driver thread, told so, and the arena works. */
@@ -299,7 +314,7 @@ static int child_main(struct vgc_arena *a)
 	if (nr_tasks() != 2)
 		return 18;
 	vgc_arena_close(a);
-	if (nr_tasks() != 1)
+	if (nr_tasks_settled(1) != 1)
 		return 19;
 	return 0;
 }
