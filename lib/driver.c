@@ -101,14 +101,15 @@ static void atfork_init(void)
 
 bool vgcu_driver_active(const struct vgc_arena *a)
 {
-	const struct vgcu_driver *d = a->driver;
+	const struct vgcu_driver *d = __atomic_load_n(&a->driver,
+						      __ATOMIC_ACQUIRE);
 
 	return d && __atomic_load_n(&d->running, __ATOMIC_RELAXED);
 }
 
 void vgcu_driver_kick(struct vgc_arena *a)
 {
-	struct vgcu_driver *d = a->driver;
+	struct vgcu_driver *d = __atomic_load_n(&a->driver, __ATOMIC_ACQUIRE);
 
 	if (__atomic_exchange_n(&d->kicked, 1, __ATOMIC_ACQ_REL))
 		return;
@@ -289,13 +290,14 @@ int vgc_driver_start(struct vgc_arena *a, const struct vgc_driver_cfg *cfg)
 	d = own_driver(a);
 	if (d && d->running)
 		return -EALREADY;
+	/* a stopped driver of ours, or the parent's copy: unpublish, free */
+	d = a->driver;
+	__atomic_store_n(&a->driver, NULL, __ATOMIC_RELEASE);
 	if (d) {
-		list_del(d);
+		if (d->pid == getpid())
+			list_del(d);
 		driver_free(d);
-	} else if (a->driver) {
-		driver_free(a->driver);		/* the parent's copy */
 	}
-	a->driver = NULL;
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -328,7 +330,8 @@ int vgc_driver_start(struct vgc_arena *a, const struct vgc_driver_cfg *cfg)
 		drivers = d;
 		d->running = 1;
 		d->st.running = 1;
-		a->driver = d;
+		/* allocating threads read it without a lock */
+		__atomic_store_n(&a->driver, d, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&drivers_lock);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

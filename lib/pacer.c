@@ -39,11 +39,13 @@
  * next fold, after its next vgc_quiescent().  An -EAGAIN caused by another
  * thread is counted and retried at the next fold: never an error for the
  * allocating caller.  One thread at a time runs pacer checkpoints (a flag,
- * exchanged on this slow path only).
+ * taken by CAS on this slow path only, holding the owner's pid so that a
+ * fork()ed child never inherits it taken).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "vgcu_int.h"
 
 #define PACE_MIN_DEFAULT	(4ULL << 20)
@@ -62,7 +64,12 @@ struct vgcu_pacer {
 	uint64_t in_flight;
 	uint64_t seen;
 
-	uint32_t busy;		/* a thread runs a pacer checkpoint */
+	/*
+	 * pid of the process one of whose threads runs a pacer checkpoint,
+	 * 0: none.  A fork()ed child finds its parent's pid there, which is
+	 * not its own, and may take the flag.
+	 */
+	int32_t busy;
 	uint64_t ckpts, eagain, deferred, growth, pressure;
 };
 
@@ -247,13 +254,18 @@ static int pacer_run(struct vgc_arena *a, struct vgcu_tctx *t,
 	struct vgcu_pacer *pc = a->pacer;
 	struct vgc_ckpt_opts o = { .partition_mask = 0, .flags = flags };
 	struct vgc_checkpoint res;
+	int32_t me, cur;
 	int err;
 
 	if (self_blocks(a, t)) {
 		INC(&pc->deferred);
 		return -EAGAIN;
 	}
-	if (__atomic_exchange_n(&pc->busy, 1, __ATOMIC_ACQUIRE))
+	me = getpid();
+	cur = LD(&pc->busy);
+	if (cur == me || !__atomic_compare_exchange_n(&pc->busy, &cur, me, false,
+						      __ATOMIC_ACQUIRE,
+						      __ATOMIC_RELAXED))
 		return -EBUSY;		/* another thread is on it */
 	memset(&res, 0, sizeof(res));
 	res.size = sizeof(res);
