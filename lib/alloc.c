@@ -12,6 +12,8 @@
  * one plain load and one locked OR.  Slots reclaimed by a sweep (VALID
  * cleared after S was reset to 001) are found again when the cursor comes
  * round, since the slow path walks the generation's spans cyclically.
+ * Each allocation is counted for the pacer in the thread's context, and
+ * folded into the arena's count every 16 KiB (pacer.c).
  */
 #include <errno.h>
 #include <sched.h>
@@ -224,10 +226,14 @@ void *alloc_full(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 				cur);
 	if (idx < 0)
 		idx = alloc_slow(a, first, n, (unsigned int)cls, cur);
+	/* full: what the pacer can reclaim now, then one more look */
+	if (idx < 0 && vgcu_pacer_oom(a, t))
+		idx = alloc_slow(a, first, n, (unsigned int)cls, cur);
 	if (idx < 0) {
 		errno = ENOMEM;
 		return NULL;
 	}
+	vgcu_pacer_count(a, t, vgcu_class_gran[cls]);
 	if (flags & VGC_ALLOC_F_PERSISTENT)
 		__atomic_fetch_or(&a->planes[VGC_PLANE_PIN][idx >> 6],
 				  1ULL << (idx & 63), __ATOMIC_RELEASE);
@@ -259,6 +265,8 @@ void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 	idx = span_take(a, cur->span - 1, cls, cur->word, cur);
 	if (__builtin_expect(idx < 0, 0))
 		return alloc_full(a, size, zone, gen, flags);
+	/* the pacer's count: a subtraction, a fold every 16 KiB */
+	vgcu_pacer_count(a, t, vgcu_class_gran[cls]);
 	return a->data + ((uint64_t)idx << VGC_GRANULE_SHIFT);
 }
 

@@ -188,6 +188,8 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 	err = a->ops->open(a, &prm);
 	if (!err)
 		err = vgcu_policy_open(a, prm.flags);
+	if (!err)
+		err = vgcu_pacer_open(a);	/* $VGC_PACE*, $VGC_DRIVER */
 	if (err) {
 		vgc_arena_close(a);
 		return err;
@@ -202,6 +204,7 @@ void vgc_arena_close(struct vgc_arena *a)
 {
 	if (!a)
 		return;
+	vgcu_pacer_close(a);		/* the driver's thread first */
 	vgcu_policy_close(a);
 	vgcu_statfile_remove(a);
 	vgcu_arena_registry_del(a);

@@ -99,7 +99,11 @@ int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 	if (err)
 		return err;
 	vgcu_policy_before_checkpoint(a, &o);
-	return a->ops->checkpoint(a, &o, result ? result : &local);
+	if (!result)
+		result = &local;
+	err = a->ops->checkpoint(a, &o, result);
+	vgcu_pacer_seen(a, err, result);	/* the pacer sees every result */
+	return err;
 }
 
 int vgc_arena_stats(const struct vgc_arena *a, struct vgc_stats *st)

@@ -155,23 +155,36 @@ int vgc_mutate(struct vgc_arena *a, const void *p)
  * A request that the shared core judges on the object's state, the same
  * checks as VGC_IOC_BATCH in the module (vgc_core_request()).
  */
-static int request(struct vgc_arena *a, const void *p, __u32 op)
+static int request_obj(struct vgc_arena *a, const void *p, __u32 op,
+		       struct obj *o)
 {
 	unsigned int plane;
-	struct obj o;
-	int err = obj_get(a, p, &o);
+	int err = obj_get(a, p, o);
 
 	if (err)
 		return err;
-	err = vgc_core_request(op, obj_code(a, &o), &plane);
+	err = vgc_core_request(op, obj_code(a, o), &plane);
 	if (err)
 		return err;
-	return vgc_core_request_done(op, plane_set(a, plane, &o));
+	return vgc_core_request_done(op, plane_set(a, plane, o));
 }
 
+static int request(struct vgc_arena *a, const void *p, __u32 op)
+{
+	struct obj o;
+
+	return request_obj(a, p, op, &o);
+}
+
+/* counted for the pacer: released bytes it has yet to see reclaimed */
 int vgc_release(struct vgc_arena *a, const void *p)
 {
-	return request(a, p, VGC_BATCH_RELEASE);
+	struct obj o;
+	int err = request_obj(a, p, VGC_BATCH_RELEASE, &o);
+
+	if (!err)
+		vgcu_pacer_released(a, (uint64_t)o.cls << VGC_GRANULE_SHIFT);
+	return err;
 }
 
 /* a pin on a released object is dropped (and counted) by the sweep */

@@ -134,6 +134,10 @@ struct vgc_arena {
 	/* policy hooks (policy.c): mechanism calls them, never a policy */
 	struct vgcu_policy policy[VGCU_MAX_POLICIES];
 	unsigned int nr_policies;
+
+	/* pacer.c and driver.c: when checkpoints run without being asked */
+	struct vgcu_pacer *pacer;
+	struct vgcu_driver *driver;
 };
 
 /* Per-thread allocation cursor of one (zone, gen, class). */
@@ -153,6 +157,14 @@ struct vgcu_tctx {
 	int slot;			/* thread slot, -1: unregistered */
 	int partition;			/* registered partition, -1: none */
 	struct vgc_thread_slot *ts;
+	/*
+	 * pacer.c: granules this thread may allocate before it folds its
+	 * count into the arena's (pace_quota when it last folded), and
+	 * bytes it released since its last fold.  Plain fields: only the
+	 * owning thread touches them.
+	 */
+	int64_t pace_left, pace_quota;
+	uint64_t pace_rel;
 	struct vgcu_cursor cur[VGC_NR_ZONES][VGC_NR_GENS][VGC_NR_CLASSES];
 };
 
@@ -233,6 +245,57 @@ extern uint16_t vgcu_class_gran[VGC_NR_CLASSES];
 extern uint8_t vgcu_class_words[VGC_NR_CLASSES];
 void vgcu_classes_init(void);
 int vgcu_partition_of_thread(struct vgc_arena *a, struct vgcu_tctx *t);
+
+/*
+ * pacer.c.  Allocation and release are counted per thread and folded into
+ * the arena's counters every VGCU_PACE_FOLD bytes; a fold asks the pacer
+ * whether a checkpoint is due.  vgcu_pacer_seen() sees every checkpoint's
+ * result; vgcu_pacer_oom() runs checkpoints for an allocation that found
+ * no slot (true when one completed).
+ */
+#define VGCU_PACE_FOLD		16384	/* bytes */
+int vgcu_pacer_open(struct vgc_arena *a);
+void vgcu_pacer_close(struct vgc_arena *a);
+void vgcu_pacer_fold(struct vgc_arena *a, struct vgcu_tctx *t);
+void vgcu_pacer_release_slow(struct vgc_arena *a, uint64_t bytes);
+void vgcu_pacer_seen(struct vgc_arena *a, int err,
+		     const struct vgc_checkpoint *res);
+bool vgcu_pacer_oom(struct vgc_arena *a, struct vgcu_tctx *t);
+/* pacer.c, for the driver: a checkpoint is due; *flags: VGC_CKPT_F_* */
+bool vgcu_pacer_due(struct vgc_arena *a, unsigned int *flags);
+bool vgcu_pacer_idle_work(struct vgc_arena *a);
+void vgcu_pacer_enable_default(struct vgc_arena *a);
+
+/* One allocation of gran granules by t: a subtraction, a rare fold. */
+static inline void vgcu_pacer_count(struct vgc_arena *a, struct vgcu_tctx *t,
+				    unsigned int gran)
+{
+	t->pace_left -= gran;
+	if (__builtin_expect(t->pace_left <= 0, 0))
+		vgcu_pacer_fold(a, t);
+}
+
+/* One release of bytes by the calling thread. */
+static inline void vgcu_pacer_released(struct vgc_arena *a, uint64_t bytes)
+{
+	struct vgcu_tctx *t = vgcu_tctx(a, false);
+
+	if (__builtin_expect(!t, 0)) {
+		vgcu_pacer_release_slow(a, bytes);
+		return;
+	}
+	t->pace_rel += bytes;
+	if (__builtin_expect(t->pace_rel >= VGCU_PACE_FOLD, 0))
+		vgcu_pacer_fold(a, t);
+}
+
+/*
+ * driver.c: the background checkpoint thread.  vgcu_driver_active() is
+ * false in a fork()ed child (an atfork handler clears it).
+ */
+bool vgcu_driver_active(const struct vgc_arena *a);
+void vgcu_driver_kick(struct vgc_arena *a);
+void vgcu_driver_close(struct vgc_arena *a);
 
 /* sweep.c */
 int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,

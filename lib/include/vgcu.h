@@ -592,6 +592,145 @@ int vgc_region_usage(const struct vgc_arena *a, unsigned int zone,
  */
 int vgc_arena_stats(const struct vgc_arena *a, struct vgc_stats *st);
 
+/* ---- the pacer and the background driver ------------------------------ */
+
+/*
+ * The pacer decides when checkpoints run without the runtime asking, in
+ * the spirit of Go's GOGC: a checkpoint is due when the bytes allocated
+ * since the last one reach percent % of the live bytes (never less than
+ * min_bytes), or when the bytes released but not yet reclaimed approach
+ * pending_max.  Each checkpoint then pays for about percent % of the live
+ * heap of allocation, so its amortised cost per allocated byte stays
+ * constant as the heap grows.  Without a driver, the allocating (or
+ * releasing) thread runs the due checkpoint itself when it has announced
+ * a quiescent state in the current grace period, and leaves it for later
+ * otherwise; with a driver (vgc_driver_start()), the driver's thread runs
+ * it.  Off by default; $VGC_PACE=percent and $VGC_PACE_PENDING_MAX=bytes
+ * (k, m, g suffixes) set it at vgc_arena_open(), $VGC_DRIVER=1 starts a
+ * driver there.  docs/design.md, Checkpoints, has the invariants.
+ */
+struct vgc_pacer_cfg {
+	unsigned int percent;	/* 0: pacer off; 100 is GOGC's default */
+	unsigned int flags;	/* must be 0 */
+	uint64_t min_bytes;	/* floor of the allocation trigger; 0: 4 MiB */
+	uint64_t pending_max;	/* released, unreclaimed bytes; 0: no bound */
+};
+
+struct vgc_pacer_stats {
+	uint64_t allocated_bytes;	/* size classes allocated, folded */
+	uint64_t released_bytes;	/* released by vgc_release(), folded */
+	uint64_t reclaimed_bytes;	/* reported by the checkpoints seen */
+	uint64_t live_bytes;		/* allocated - max(released, reclaimed) */
+	uint64_t pending_bytes;		/* released - reclaimed, at least 0 */
+	uint64_t since_bytes;		/* allocated since the last checkpoint */
+	uint64_t trigger_bytes;		/* the allocation trigger now */
+	uint64_t checkpoints_seen;	/* completed checkpoints, anyone's */
+	uint64_t checkpoints;		/* run by the pacer in callers' threads */
+	uint64_t eagain;		/* of those, -EAGAIN: retried later */
+	uint64_t deferred;		/* due, caller not quiescent: later */
+	uint64_t growth_triggers;	/* due by allocation volume */
+	uint64_t pending_triggers;	/* due by pending released bytes */
+};
+
+/**
+ * vgc_pacer_set() - configure an arena's pacer
+ * @a: the arena
+ * @cfg: the configuration; NULL or percent 0 turns the pacer off
+ *
+ * Takes effect at the next fold of a thread's counts (every 16 KiB
+ * allocated or released by that thread).
+ *
+ * Return: 0, or -EINVAL for flags other than 0 or a percent above 10000.
+ */
+int vgc_pacer_set(struct vgc_arena *a, const struct vgc_pacer_cfg *cfg);
+/**
+ * vgc_pacer_get() - an arena's pacer configuration
+ * @a: the arena
+ * @cfg: receives it, the defaults resolved (min_bytes never 0)
+ *
+ * Return: 0, or -EINVAL for @cfg NULL.
+ */
+int vgc_pacer_get(const struct vgc_arena *a, struct vgc_pacer_cfg *cfg);
+/**
+ * vgc_pacer_stats() - what the pacer counts and did
+ * @a: the arena
+ * @st: receives the counters
+ *
+ * The byte counts are estimates: each thread folds its counts every
+ * 16 KiB, releases other than vgc_release() (VGC_IOC_BATCH, io_uring) are
+ * not counted, and checkpoints other than vgc_checkpoint()'s (queued
+ * through io_uring) are not seen.
+ *
+ * Return: 0, or -EINVAL for @st NULL.
+ */
+int vgc_pacer_stats(const struct vgc_arena *a, struct vgc_pacer_stats *st);
+
+#define VGC_DRIVER_F_QUIET	(1U << 0)	/* no warnings on stderr */
+
+struct vgc_driver_cfg {
+	unsigned int period_ms;	/* longest sleep; 0: 100 */
+	unsigned int stall_ms;	/* a blocker this long is a stall; 0: 1000 */
+	unsigned int flags;	/* VGC_DRIVER_F_* */
+	unsigned int reserved;	/* must be 0 */
+};
+
+struct vgc_driver_stats {
+	uint64_t checkpoints;		/* completed by the driver */
+	uint64_t eagain;		/* -EAGAIN, retried */
+	uint64_t errors;		/* other errors */
+	uint64_t stalls;		/* threads that blocked >= stall_ms */
+	uint64_t wakeups;		/* by the pacer or the period */
+	unsigned int last_blocker_slot;	/* of the last -EAGAIN */
+	unsigned int last_blocker_tid;	/* 0: no -EAGAIN yet */
+	int last_error;			/* last error other than -EAGAIN */
+	int running;			/* 1 while the thread runs */
+};
+
+/**
+ * vgc_driver_start() - run the pacer's checkpoints on a library thread
+ * @a: the arena
+ * @cfg: periods and flags, or NULL for the defaults
+ *
+ * Starts one thread (named "vgc-driver", all signals blocked, never
+ * registered in the quorum) that sleeps until the pacer finds a
+ * checkpoint due, or at most @cfg->period_ms, and then runs it with
+ * vgc_checkpoint(): on the module backend the kernel sweeps each partition
+ * on its own CPU.  It also runs a checkpoint after a period when released
+ * objects are still on their way to reclamation, so that a program that
+ * never calls vgc_checkpoint() gets its memory back.  A checkpoint that
+ * fails with -EAGAIN is retried with a backoff (1 ms doubling up to the
+ * period); a registered online thread that holds it up for @cfg->stall_ms
+ * counts as a stall and, once per thread, gets a line on stderr: "vgc:
+ * thread TID (slot S) has held reclamation up for N ms: call
+ * vgc_quiescent() or vgc_thread_offline()".  The pacer is turned on with
+ * its defaults (100 %) when it is off.  vgc_arena_close() stops the
+ * driver.  A fork()ed child has no driver (the thread is not copied and an
+ * atfork handler forgets it): its pacer runs checkpoints in its own
+ * threads until it starts one.
+ *
+ * Return: 0, -EALREADY when a driver runs, -EINVAL for unknown flags or
+ * reserved not 0, -ENOMEM, or the error of pthread_create().
+ */
+int vgc_driver_start(struct vgc_arena *a, const struct vgc_driver_cfg *cfg);
+/**
+ * vgc_driver_stop() - stop an arena's driver and join its thread
+ * @a: the arena
+ *
+ * Waits for a checkpoint in progress.  The statistics stay readable.
+ *
+ * Return: 0, or -ESRCH when no driver runs in this process.
+ */
+int vgc_driver_stop(struct vgc_arena *a);
+/**
+ * vgc_driver_stats() - what the driver did
+ * @a: the arena
+ * @st: receives the counters, the last blocker and whether it runs
+ *
+ * Return: 0, -EINVAL for @st NULL, -ESRCH when this process never started
+ * a driver on @a (a fork()ed child before its own vgc_driver_start()).
+ */
+int vgc_driver_stats(const struct vgc_arena *a, struct vgc_driver_stats *st);
+
 /* ---- sweeps, below the checkpoint ------------------------------------- */
 
 enum vgc_sweep_impl {

@@ -68,6 +68,8 @@ struct params {
 	unsigned int reps;
 	uint64_t zone_bytes;
 	enum vgc_backend backend;
+	unsigned int pace;	/* VGC: 0 fixed cadence, else pacer percent */
+	uint64_t warm;		/* warm-up ops; 0: ops / 10 + window */
 };
 
 /* ---- the workload, for either allocator family ------------------------- */
@@ -204,7 +206,8 @@ static void ticker_init(struct ticker *k, const struct params *pa)
 
 static inline void vgc_tick(struct tstate *t, struct ticker *k)
 {
-	if (!--k->ckpt_left) {
+	/* with the pacer, the library decides when checkpoints run */
+	if (!t->pa->pace && !--k->ckpt_left) {
 		k->ckpt_left = t->pa->ckpt_every;
 		k->ckpt_due = 1;
 	}
@@ -252,6 +255,15 @@ static void run_local(struct tstate *t, void **slots, uint64_t seed,
 	}
 }
 
+/* The timed phase alone, for callgrind's --toggle-collect. */
+__attribute__((noinline))
+static void timed_local(struct tstate *t, void **slots, uint64_t seed,
+			uint64_t ops)
+{
+	run_local(t, slots, seed, ops);
+	__asm__ volatile("" ::: "memory");
+}
+
 static void drain_local(struct tstate *t, void **slots)
 {
 	unsigned int j;
@@ -282,12 +294,13 @@ static void *local_thread(void *arg)
 		}
 	}
 	/* warm-up: fill the window and run a tenth of the work untimed */
-	run_local(t, slots, (uint64_t)t->partition + 1, t->ops / 10 + t->pa->window);
+	run_local(t, slots, (uint64_t)t->partition + 1,
+		  t->pa->warm ? t->pa->warm : t->ops / 10 + t->pa->window);
 	t->sum = 0;
 	barrier(t);
 	t0 = bu_now_ns();
 	t->cpu_ns = bu_thread_cpu_ns();
-	run_local(t, slots, (uint64_t)t->partition + 1001, t->ops);
+	timed_local(t, slots, (uint64_t)t->partition + 1001, t->ops);
 	t->cpu_ns = bu_thread_cpu_ns() - t->cpu_ns;
 	t->ns = bu_now_ns() - t0;
 	barrier(t);
@@ -411,6 +424,7 @@ struct child_result {
 static int open_arena(const struct params *pa, struct vgc_arena **a)
 {
 	struct vgc_config cfg;
+	int err;
 
 	vgc_config_init(&cfg);
 	cfg.backend = pa->backend;
@@ -422,7 +436,13 @@ static int open_arena(const struct params *pa, struct vgc_arena **a)
 	cfg.zone_bytes[VGC_ZONE_BLUE] = 0;
 	/* the whole Green region is the nursery the workload allocates from */
 	cfg.gen_permille[0] = 1000;
-	return vgc_arena_open(&cfg, a);
+	err = vgc_arena_open(&cfg, a);
+	if (!err && pa->pace) {
+		struct vgc_pacer_cfg pc = { .percent = pa->pace };
+
+		err = vgc_pacer_set(*a, &pc);
+	}
+	return err;
 }
 
 static void run_workload(const struct params *pa, int vgc, const char *wl,
@@ -480,6 +500,15 @@ static void run_workload(const struct params *pa, int vgc, const char *wl,
 	cr->ops = strcmp(wl, "2t") ? pa->ops : 2 * pa->ops;
 	pthread_barrier_destroy(&bar);
 	free(ring);
+	if (vgc && pa->pace) {
+		struct vgc_pacer_stats ps;
+
+		/* the pacer's checkpoints, in the allocating threads */
+		if (!vgc_pacer_stats(im.arena, &ps)) {
+			cr->ckpts += ps.checkpoints;
+			cr->ckpt_again += ps.eagain;
+		}
+	}
 	if (vgc)
 		vgc_arena_close(im.arena);
 }
@@ -565,6 +594,12 @@ static void params_argv(const struct params *pa, char **v, char buf[][32],
 	snprintf(buf[3], 32, "%u", pa->qs_every);
 	snprintf(buf[4], 32, "%llu", (unsigned long long)pa->zone_bytes);
 	snprintf(buf[5], 32, "%d", (int)pa->backend);
+	snprintf(buf[6], 32, "%u", pa->pace);
+	v[(*k)++] = "--pace";
+	v[(*k)++] = buf[6];
+	snprintf(buf[7], 32, "%llu", (unsigned long long)pa->warm);
+	v[(*k)++] = "--warm";
+	v[(*k)++] = buf[7];
 	v[(*k)++] = "--ops";
 	v[(*k)++] = buf[0];
 	v[(*k)++] = "--window";
@@ -580,6 +615,8 @@ static void params_argv(const struct params *pa, char **v, char buf[][32],
 }
 
 static char self_exe[PATH_MAX];
+/* what callgrind counts: run_local (warm-up and timed) or timed_local */
+static const char *cg_toggle = "run_local";
 
 static int spawn(const struct params *pa, const struct contender *c,
 		 const char *wl, const char *callgrind_out,
@@ -591,7 +628,7 @@ static int spawn(const struct params *pa, const struct contender *c,
 	unsigned long long f[8];
 
 	if (callgrind_out) {
-		static char outopt[PATH_MAX + 32];
+		static char outopt[PATH_MAX + 32], toggle[64];
 
 		snprintf(outopt, sizeof(outopt), "--callgrind-out-file=%s",
 			 callgrind_out);
@@ -599,7 +636,8 @@ static int spawn(const struct params *pa, const struct contender *c,
 		argv[k++] = "--tool=callgrind";
 		argv[k++] = "-q";
 		argv[k++] = outopt;
-		argv[k++] = "--toggle-collect=run_local";
+		snprintf(toggle, sizeof(toggle), "--toggle-collect=%s", cg_toggle);
+		argv[k++] = toggle;
 	}
 	argv[k++] = self_exe;
 	argv[k++] = "alloc";
@@ -639,13 +677,198 @@ static int spawn(const struct params *pa, const struct contender *c,
 	return 0;
 }
 
+/*
+ * --live-table: VGC alone, one thread, at growing live sets, with the
+ * fixed cadence (--ckpt-every) and with the pacer (--pace, default 100):
+ * CPU ns per operation of the timed phase (median of the runs) and, with
+ * --callgrind, instructions per operation of the timed phase alone.  The
+ * pacer's runs are long enough for about eight checkpoint intervals
+ * (8 x live operations); the fixed cadence's cost per operation is
+ * stationary after the warm-up, so its runs stay short.  The Green zone
+ * is sized for each live set and mode.
+ */
+#define LT_SIZES	4
+#define LT_AVG_BYTES	136	/* mean of 16..256 B in 16 B steps */
+
+static const unsigned int lt_sizes[LT_SIZES] = {
+	4096, 131072, 1048576, 8388608,
+};
+
+struct lt_cell {
+	double cpu_op, ir_op;
+	uint64_t ckpts, again, ops;
+	int failed;
+	char why[128];
+};
+
+static void lt_run(const struct params *base, unsigned int live, int pacer,
+		   int callgrind, struct lt_cell *c)
+{
+	struct params p = *base;
+	double v[64];
+	unsigned int r, n = 0, reps;
+	uint64_t heap_mult;
+
+	memset(c, 0, sizeof(*c));
+	c->ir_op = NAN;
+	p.window = live;
+	p.pace = pacer ? (base->pace ? base->pace : 100) : 0;
+	/* a release's slot comes back at the fourth checkpoint after it */
+	heap_mult = pacer ? 2 + 5ULL * p.pace / 100 : 2;
+	p.zone_bytes = (uint64_t)live * LT_AVG_BYTES * heap_mult + (64ULL << 20);
+	p.ops = pacer ? 8ULL * live : 262144;
+	if (p.ops < 262144)
+		p.ops = 262144;
+	/*
+	 * Warm-up to the steady heap: a release's slot comes back four
+	 * checkpoints later, so the pacer's heap reaches live + ~5 triggers
+	 * (4 MiB at least) before it recycles; first touches of the shared
+	 * mapping are page faults that would otherwise land in the timed
+	 * phase.
+	 */
+	p.warm = pacer ? live + 6 * ((4ULL << 20) / LT_AVG_BYTES > live ?
+				     (4ULL << 20) / LT_AVG_BYTES : live) * p.pace / 100
+		       : live + 65536;
+	reps = live >= 1048576 && base->reps > 3 ? 3 : base->reps;
+	c->ops = p.ops;
+	for (r = 0; r < reps; r++) {
+		struct child_result cr;
+
+		if (spawn(&p, &contenders[0], "1t", NULL, &cr, c->why,
+			  sizeof(c->why))) {
+			c->failed = 1;
+			return;
+		}
+		v[n++] = (double)cr.cpu_ns / (double)cr.ops;
+		c->ckpts += cr.ckpts;
+		c->again += cr.ckpt_again;
+	}
+	c->cpu_op = bu_median(v, n);
+	c->ckpts /= n;
+	c->again /= n;
+	if (callgrind) {
+		struct child_result cr;
+		char path[64], why[128];
+
+		/* instructions are exact: the fixed cadence needs few ops */
+		if (!pacer)
+			p.ops = 65536;
+		snprintf(path, sizeof(path), "/tmp/vgc-bench-cg.%d.lt",
+			 (int)getpid());
+		cg_toggle = "timed_local";
+		if (!spawn(&p, &contenders[0], "1t", path, &cr, why, sizeof(why)))
+			c->ir_op = bu_callgrind_ir(path) / (double)p.ops;
+		cg_toggle = "run_local";
+		unlink(path);
+	}
+}
+
+static int live_table(const struct params *base, int callgrind, int full,
+		      int json)
+{
+	static struct lt_cell cells[LT_SIZES][2];
+	unsigned int n = full ? LT_SIZES : LT_SIZES - 1, i, m;
+	double ref_c, ref_i, worst_c = 0, worst_i = 0;
+	int ok_c, ok_i;
+	struct bj j;
+
+	for (i = 0; i < n; i++)
+		for (m = 0; m < 2; m++) {
+			if (!json)
+				fprintf(stderr, "vgc-bench alloc: live %u, %s...\n",
+					lt_sizes[i], m ? "pacer" : "fixed cadence");
+			lt_run(base, lt_sizes[i], (int)m, callgrind, &cells[i][m]);
+		}
+	ref_c = cells[0][1].cpu_op;
+	ref_i = cells[0][1].ir_op;
+	for (i = 2; i < n; i++) {
+		if (cells[i][1].cpu_op / ref_c > worst_c)
+			worst_c = cells[i][1].cpu_op / ref_c;
+		if (cells[i][1].ir_op / ref_i > worst_i)
+			worst_i = cells[i][1].ir_op / ref_i;
+	}
+	ok_c = worst_c <= 1.3;
+	ok_i = callgrind && !isnan(worst_i) && worst_i <= 1.3;
+	if (json) {
+		bj_init(&j, stdout);
+		bj_obj_begin(&j, NULL);
+		bj_str(&j, "benchmark", "alloc-live-table");
+		bj_u64(&j, "ckpt_every", base->ckpt_every);
+		bj_u64(&j, "pace", base->pace ? base->pace : 100);
+		bj_arr_begin(&j, "rows");
+		for (i = 0; i < n; i++) {
+			bj_obj_begin(&j, NULL);
+			bj_u64(&j, "live", lt_sizes[i]);
+			for (m = 0; m < 2; m++) {
+				const struct lt_cell *c = &cells[i][m];
+
+				bj_obj_begin(&j, m ? "pacer" : "fixed");
+				if (c->failed) {
+					bj_str(&j, "error", c->why);
+				} else {
+					bj_num(&j, "cpu_ns_per_op", c->cpu_op);
+					bj_num(&j, "instr_per_op", c->ir_op);
+					bj_u64(&j, "ops", c->ops);
+					bj_u64(&j, "checkpoints", c->ckpts);
+					bj_u64(&j, "checkpoints_eagain", c->again);
+				}
+				bj_obj_end(&j);
+			}
+			bj_obj_end(&j);
+		}
+		bj_arr_end(&j);
+		bj_obj_begin(&j, "targets");
+		bj_num(&j, "pacer_worst_instr_ratio_vs_4096", worst_i);
+		bj_bool(&j, "instr_le_1_3", ok_i);
+		bj_num(&j, "pacer_worst_cpu_ratio_vs_4096", worst_c);
+		bj_bool(&j, "cpu_le_1_3", ok_c);
+		bj_obj_end(&j);
+		bj_obj_end(&j);
+		bj_finish(&j);
+		return 0;
+	}
+	printf("alloc --live-table: one thread, 16..256 B, quiescent every %u ops; fixed cadence:\n"
+	       "  a checkpoint every %u ops; pacer: %u %% of the live bytes (floor 4 MiB);\n"
+	       "  CPU ns per op of the timed phase (median), instructions per op (callgrind,\n"
+	       "  timed phase only), checkpoints per run\n\n",
+	       base->qs_every, base->ckpt_every, base->pace ? base->pace : 100);
+	printf("%10s | %10s %10s %8s | %10s %10s %8s\n", "live", "fixed", "fixed",
+	       "fixed", "pacer", "pacer", "pacer");
+	printf("%10s | %10s %10s %8s | %10s %10s %8s\n", "objects", "cpu ns/op",
+	       "instr/op", "ckpts", "cpu ns/op", "instr/op", "ckpts");
+	for (i = 0; i < n; i++) {
+		printf("%10u |", lt_sizes[i]);
+		for (m = 0; m < 2; m++) {
+			const struct lt_cell *c = &cells[i][m];
+
+			if (c->failed)
+				printf(" %-30.30s |", c->why);
+			else
+				printf(" %10.1f %10.1f %8llu%s", c->cpu_op, c->ir_op,
+				       (unsigned long long)c->ckpts, m ? "" : " |");
+		}
+		printf("\n");
+	}
+	printf("\n");
+	for (i = 1; i < n; i++)
+		printf("live %u / 4096: fixed %.2fx cpu, %.2fx instr; pacer %.2fx cpu, %.2fx instr\n",
+		       lt_sizes[i], cells[i][0].cpu_op / cells[0][0].cpu_op,
+		       cells[i][0].ir_op / cells[0][0].ir_op,
+		       cells[i][1].cpu_op / ref_c, cells[i][1].ir_op / ref_i);
+	printf("target: pacer instructions/op at >= 1,048,576 live <= 1.3x the figure at 4,096: %.2fx -> %s\n",
+	       worst_i, callgrind ? bu_met(ok_i) : "not measured (--callgrind)");
+	printf("        (CPU time, which adds the cache misses of a larger heap: %.2fx -> %s)\n",
+	       worst_c, bu_met(ok_c));
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vgc-bench alloc [--json] [--ops N] [--reps R] [--window W]\n"
 "                       [--ckpt-every N] [--qs-every N] [--zone-mib M]\n"
 "                       [--backend anon|module|auto] [--only LIST]\n"
-"                       [--callgrind]\n"
+"                       [--callgrind] [--pace PCT] [--live-table [--full]]\n"
 "  --ops N         alloc+release pairs per thread per run (default 1000000)\n"
 "  --reps R        runs per contender and workload, median reported (5)\n"
 "  --window W      live objects per thread, power of two (4096)\n"
@@ -654,7 +877,11 @@ static void usage(FILE *f)
 "  --zone-mib M    VGC: Green zone per partition in MiB (16)\n"
 "  --only LIST     comma separated contenders (vgc,glibc,jemalloc,mimalloc,tcmalloc)\n"
 "  --plot DIR      also write an SVG chart (gnuplot) of the allocators to DIR\n"
-"  --callgrind     also count instructions per operation (1t) under callgrind\n");
+"  --callgrind     also count instructions per operation (1t) under callgrind\n"
+"  --pace PCT      VGC: no fixed cadence, the library's pacer at PCT %% of the\n"
+"                  live bytes (vgc_pacer_set()); 0: fixed cadence (default)\n"
+"  --live-table    VGC alone at 4,096 / 131,072 / 1,048,576 live objects (and\n"
+"                  8,388,608 with --full), fixed cadence vs the pacer\n");
 }
 
 /* --zone-mib M: the Green zone in MiB. */
@@ -688,7 +915,7 @@ int bench_alloc(int argc, char **argv)
 	};
 	static struct cell cells[NR_CONTENDERS][NR_WORKLOADS];
 	const char *child = NULL, *only = NULL, *plot_dir = NULL;
-	int json = 0, callgrind = 0, ret = 0, npos;
+	int json = 0, callgrind = 0, ret = 0, npos, ltable = 0, full = 0;
 	unsigned int ci, wi, rep;
 	uint64_t checksum = BU_FNV_SEED, total_bad = 0;
 	int enabled[NR_CONTENDERS];
@@ -708,6 +935,10 @@ int bench_alloc(int argc, char **argv)
 		BU_STR("only", &only),
 		BU_STR("plot", &plot_dir),
 		BU_FLAG("callgrind", &callgrind),
+		BU_UINT("pace", &pa.pace, 0, 10000),
+		BU_U64("warm", &pa.warm, 0, 0),
+		BU_FLAG("live-table", &ltable),
+		BU_FLAG("full", &full),
 		BU_STR("child", &child),
 		BU_OPT_END
 	};
@@ -740,6 +971,8 @@ int bench_alloc(int argc, char **argv)
 		return 1;
 	}
 	self_exe[n] = 0;
+	if (ltable)
+		return live_table(&pa, callgrind, full, json);
 	for (ci = 0; ci < NR_CONTENDERS; ci++) {
 		const struct contender *k = &contenders[ci];
 

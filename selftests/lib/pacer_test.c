@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The pacer: a loop that only allocates and releases, and never calls
+ * vgc_checkpoint(), runs through many times the arena's capacity without
+ * ENOMEM, with the released-but-unreclaimed bytes (measured in the planes
+ * by vgc_region_usage(), not the pacer's own estimate) under the
+ * configured bound; the growth trigger alone keeps the heap bounded; a
+ * registered thread that holds grace periods up turns the pacer's
+ * checkpoints into -EAGAIN, which the allocating caller never sees; the
+ * environment and the API configure it.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "kselftest_harness.h"
+#include "vgcu_test.h"
+
+#define OBJ		64
+#define ZONE		(1ULL << 20)		/* capacity per zone */
+#define WINDOW		1024			/* live objects */
+
+struct loop_out {
+	uint64_t ops, max_pending_bytes, max_valid;
+	int err;
+};
+
+/*
+ * ops times: release a random slot of the window, allocate a new one; a
+ * quiescent state every 32 operations; usage measured every 1024.
+ */
+static void churn(struct vgc_arena *a, uint64_t ops, struct loop_out *out)
+{
+	void **win = calloc(WINDOW, sizeof(void *));
+	uint64_t i, seed = 12345;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < ops; i++) {
+		unsigned int j;
+		void *p;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		j = (unsigned int)(seed >> 40) % WINDOW;
+		if (win[j] && vgc_release(a, win[j])) {
+			out->err = -EINVAL;
+			break;
+		}
+		p = vgc_alloc(a, OBJ, VGC_ZONE_GREEN);
+		if (!p) {
+			out->err = -errno;
+			break;
+		}
+		win[j] = p;
+		if (i % 32 == 31)
+			vgc_quiescent(a);
+		if (i % 1024 == 1023) {
+			struct vgc_usage u;
+
+			vgc_region_usage(a, VGC_ZONE_GREEN, 0, 0, &u);
+			if (u.pending * OBJ > out->max_pending_bytes)
+				out->max_pending_bytes = u.pending * OBJ;
+			if (u.live > out->max_valid)
+				out->max_valid = u.live;
+		}
+	}
+	out->ops = i;
+	free(win);
+}
+
+static int open1(struct vgc_arena **a)
+{
+	return vgct_open(a, 1, ZONE);
+}
+
+/* Pending released bytes stay under pending_max; no ENOMEM at 25x. */
+TEST(pending_bound)
+{
+	struct vgc_pacer_cfg c = {
+		.percent = 100, .min_bytes = 256 << 10, .pending_max = 256 << 10,
+	};
+	struct vgc_pacer_stats ps;
+	struct vgc_arena *a;
+	struct loop_out o;
+	uint64_t ops = 25 * ZONE / OBJ;
+
+	ASSERT_EQ(0, open1(&a));
+	ASSERT_EQ(0, vgc_pacer_set(a, &c));
+	ASSERT_EQ(0, vgc_thread_register(a, 0));
+	churn(a, ops, &o);
+	EXPECT_EQ(0, o.err);
+	EXPECT_EQ(ops, o.ops);
+	EXPECT_LE(o.max_pending_bytes, c.pending_max);
+	ASSERT_EQ(0, vgc_pacer_stats(a, &ps));
+	EXPECT_GT(ps.checkpoints, 0);
+	EXPECT_GT(ps.pending_triggers, 0);
+	EXPECT_GE(ps.allocated_bytes, 24 * ZONE);
+	EXPECT_LE(ps.pending_bytes, c.pending_max);
+	TH_LOG("%llu ops, max pending %llu B (bound %llu), max valid %llu, %llu pacer checkpoints, %llu deferred, %llu -EAGAIN",
+	       (unsigned long long)o.ops, (unsigned long long)o.max_pending_bytes,
+	       (unsigned long long)c.pending_max, (unsigned long long)o.max_valid,
+	       (unsigned long long)ps.checkpoints,
+	       (unsigned long long)ps.deferred, (unsigned long long)ps.eagain);
+	vgc_thread_unregister(a);
+	vgc_arena_close(a);
+}
+
+/* Growth trigger only: the heap stays bounded by live * (1 + ~4 * 100 %). */
+TEST(growth_bounds_heap)
+{
+	struct vgc_pacer_cfg c = { .percent = 100, .min_bytes = 64 << 10 };
+	struct vgc_pacer_stats ps;
+	struct vgc_arena *a;
+	struct loop_out o;
+	uint64_t ops = 25 * ZONE / OBJ;
+
+	ASSERT_EQ(0, open1(&a));
+	ASSERT_EQ(0, vgc_pacer_set(a, &c));
+	ASSERT_EQ(0, vgc_thread_register(a, 0));
+	churn(a, ops, &o);
+	EXPECT_EQ(0, o.err);
+	EXPECT_EQ(ops, o.ops);
+	ASSERT_EQ(0, vgc_pacer_stats(a, &ps));
+	EXPECT_GT(ps.growth_triggers, 0);
+	/* a checkpoint per 64 KiB .. 1.x live: at least one per 128 KiB */
+	EXPECT_GE(ps.checkpoints_seen, ps.allocated_bytes / (128 << 10));
+	/* live window 64 KiB, trigger 64 KiB, 4 checkpoints a release: < 8x */
+	EXPECT_LE(o.max_valid, 8 * WINDOW);
+	TH_LOG("max valid %llu (window %u), %llu checkpoints for %llu KiB",
+	       (unsigned long long)o.max_valid, WINDOW,
+	       (unsigned long long)ps.checkpoints_seen,
+	       (unsigned long long)(ps.allocated_bytes >> 10));
+	vgc_thread_unregister(a);
+	vgc_arena_close(a);
+}
+
+/* Without the pacer the same loop runs out of memory: it is needed. */
+TEST(off_runs_out)
+{
+	struct vgc_arena *a;
+	struct vgc_pacer_cfg c;
+	struct loop_out o;
+
+	ASSERT_EQ(0, open1(&a));
+	ASSERT_EQ(0, vgc_pacer_set(a, NULL));
+	ASSERT_EQ(0, vgc_pacer_get(a, &c));
+	EXPECT_EQ(0, c.percent);
+	ASSERT_EQ(0, vgc_thread_register(a, 0));
+	churn(a, 4 * ZONE / OBJ, &o);
+	EXPECT_EQ(-ENOMEM, o.err);
+	vgc_thread_unregister(a);
+	vgc_arena_close(a);
+}
+
+struct holder {
+	struct vgc_arena *a;
+	volatile int go_offline, ready, done;
+};
+
+static void *holder_main(void *arg)
+{
+	struct holder *h = arg;
+
+	vgc_thread_register(h->a, 0);
+	h->ready = 1;
+	while (!h->go_offline)
+		usleep(1000);
+	vgc_thread_offline(h->a);
+	h->done = 1;
+	return NULL;
+}
+
+/* -EAGAIN from a thread that holds grace periods up is not the caller's. */
+TEST(eagain_is_retried)
+{
+	struct vgc_pacer_cfg c = {
+		.percent = 100, .min_bytes = 32 << 10, .pending_max = 128 << 10,
+	};
+	struct vgc_pacer_stats ps;
+	struct vgc_arena *a;
+	struct holder h = { 0 };
+	struct loop_out o;
+	pthread_t th;
+
+	ASSERT_EQ(0, open1(&a));
+	ASSERT_EQ(0, vgc_pacer_set(a, &c));
+	ASSERT_EQ(0, vgc_thread_register(a, 0));
+	h.a = a;
+	pthread_create(&th, NULL, holder_main, &h);
+	while (!h.ready)
+		usleep(1000);
+	/* half the capacity: fits without reclamation */
+	churn(a, ZONE / 2 / OBJ - WINDOW, &o);
+	EXPECT_EQ(0, o.err);
+	ASSERT_EQ(0, vgc_pacer_stats(a, &ps));
+	EXPECT_GT(ps.eagain, 0);
+	h.go_offline = 1;
+	while (!h.done)
+		usleep(1000);
+	/* the holder is offline: the pacer catches up, 10x capacity */
+	churn(a, 10 * ZONE / OBJ, &o);
+	EXPECT_EQ(0, o.err);
+	EXPECT_LE(o.max_pending_bytes, c.pending_max);
+	pthread_join(th, NULL);
+	vgc_thread_unregister(a);
+	vgc_arena_close(a);
+}
+
+TEST(environment)
+{
+	struct vgc_pacer_cfg c;
+	struct vgc_arena *a;
+
+	setenv("VGC_PACE", "50", 1);
+	setenv("VGC_PACE_PENDING_MAX", "2m", 1);
+	ASSERT_EQ(0, open1(&a));
+	ASSERT_EQ(0, vgc_pacer_get(a, &c));
+	EXPECT_EQ(50, c.percent);
+	EXPECT_EQ(2ULL << 20, c.pending_max);
+	EXPECT_EQ(4ULL << 20, c.min_bytes);
+	vgc_arena_close(a);
+	setenv("VGC_PACE", "off", 1);
+	unsetenv("VGC_PACE_PENDING_MAX");
+	ASSERT_EQ(0, open1(&a));
+	ASSERT_EQ(0, vgc_pacer_get(a, &c));
+	EXPECT_EQ(0, c.percent);
+	vgc_arena_close(a);
+	unsetenv("VGC_PACE");
+}
+
+TEST(api_checks)
+{
+	struct vgc_pacer_cfg c = { .percent = 100, .flags = 1 };
+	struct vgc_arena *a;
+
+	ASSERT_EQ(0, open1(&a));
+	EXPECT_EQ(-EINVAL, vgc_pacer_set(a, &c));
+	c.flags = 0;
+	c.percent = 10001;
+	EXPECT_EQ(-EINVAL, vgc_pacer_set(a, &c));
+	EXPECT_EQ(-EINVAL, vgc_pacer_get(a, NULL));
+	EXPECT_EQ(-EINVAL, vgc_pacer_stats(a, NULL));
+	vgc_arena_close(a);
+}
+
+TEST_HARNESS_MAIN
