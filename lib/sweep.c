@@ -255,14 +255,14 @@ int vgc_sweep_partition(struct vgc_arena *a, unsigned int partition,
 	if (!gens)
 		gens = (1U << VGC_NR_GENS) - 1;
 	memset(&c, 0, sizeof(c));
-	vgcu_sweep_lock(a);
+	vgcu_part_lock(a, partition);
 	for (z = 0; z < VGC_NR_ZONES; z++)
 		if ((zones & (1U << z)) &&
 		    vgcu_region(a, z, partition)->committed_granules)
 			vgcu_sweep_region(a, z, partition, gens, impl, &c, NULL);
 	/* allocators that found their spans full look again */
 	__atomic_fetch_add(&a->lib_sweeps, 1, __ATOMIC_RELEASE);
-	vgcu_sweep_unlock(a);
+	vgcu_part_unlock(a, partition);
 	if (counts)
 		*counts = c;
 	return 0;
