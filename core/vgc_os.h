@@ -18,6 +18,7 @@
 #include <linux/math64.h>
 #include <linux/bitops.h>
 #include <linux/kernel.h>
+#include <linux/atomic.h>
 
 #define VGC_READ_ONCE(x)		READ_ONCE(x)
 #define VGC_WRITE_ONCE(x, v)		WRITE_ONCE(x, v)
@@ -25,6 +26,14 @@
 #define VGC_LOAD_ACQUIRE(p)		smp_load_acquire(p)
 #define vgc_div_u64(n, d)		div_u64(n, d)
 #define vgc_fls64(x)			fls64(x)
+/* Sweep word operations (core/vgc_sweep.h); p is a __u64 *. */
+#define VGC_XCHG(p, v)			xchg(p, v)
+#define VGC_ANDNOT(p, m)		atomic64_andnot(m, (atomic64_t *)(p))
+#define VGC_OR(p, m)			atomic64_or(m, (atomic64_t *)(p))
+/* Orders the request takes before the VALID load, see vgc_sweep.h. */
+#define VGC_RMB()			smp_rmb()
+/* Orders the S stores before the VALID AND-NOT, see vgc_sweep.h. */
+#define VGC_MB_BEFORE_ATOMIC()		smp_mb__before_atomic()
 #else
 #include <errno.h>
 #include <stdbool.h>
@@ -35,6 +44,11 @@
 #define VGC_LOAD_ACQUIRE(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define vgc_div_u64(n, d)		((__u64)(n) / (__u32)(d))
 #define vgc_fls64(x)			((x) ? 64 - __builtin_clzll(x) : 0)
+#define VGC_XCHG(p, v)			__atomic_exchange_n(p, v, __ATOMIC_ACQ_REL)
+#define VGC_ANDNOT(p, m)		__atomic_fetch_and(p, ~(m), __ATOMIC_RELEASE)
+#define VGC_OR(p, m)			__atomic_fetch_or(p, m, __ATOMIC_RELEASE)
+#define VGC_RMB()			__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VGC_MB_BEFORE_ATOMIC()		__atomic_thread_fence(__ATOMIC_RELEASE)
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)			(sizeof(a) / sizeof((a)[0]))
 #endif

@@ -4,8 +4,9 @@
  * partitions, each on its partition's own CPU so that it reads the plane
  * words that vgc_meta_alloc() placed on that CPU's node.
  *
- * The state logic is vgc_sweep_word() of <linux/vgc_state.h>, the one the
- * library runs too.  Ownership (see <linux/vgc.h>): the sweep is the only
+ * The state logic is vgc_sweep_word() of <linux/vgc_state.h>, and the loop
+ * around it the shared core's lean span sweep (core/vgc_sweep.h), both the
+ * ones the library runs too.  Ownership (see <linux/vgc.h>): the sweep is the only
  * writer of S0..S2, checkpoints of an arena are serialised by arena->lock,
  * and partitions own disjoint words, so S0..S2 take plain stores.  ACCESS
  * and the request planes are taken with one exchange per non-zero word;
@@ -24,13 +25,15 @@
 #include <linux/workqueue.h>
 #include <linux/vgc_state.h>
 #include "vgc_internal.h"
+#include "vgc_sweep.h"
 #include "vgc_trace.h"
 
 /* Per-CPU sweeps; orchestration of async checkpoints runs unbound. */
 static struct workqueue_struct *vgc_sweep_wq;
 static struct workqueue_struct *vgc_ckpt_wq;
 
-#define VGC_SWEEP_RESCHED_WORDS	1024
+/* 1024 plane words between two cond_resched() */
+#define VGC_SWEEP_RESCHED_SPANS	16
 
 struct vgc_ckpt_batch;
 
@@ -50,84 +53,20 @@ struct vgc_ckpt_batch {
 	struct vgc_sweep_job jobs[VGC_MAX_PARTITIONS];
 };
 
-static inline u64 vgc_take(u64 *word)
-{
-	/* Most request words are zero: skip the locked exchange for them. */
-	if (!READ_ONCE(*word))
-		return 0;
-	return xchg(word, 0);
-}
-
-static inline void vgc_put_back(u64 *word, u64 bits)
-{
-	if (bits)
-		atomic64_or(bits, (atomic64_t *)word);
-}
-
+/*
+ * The words [w0, w1) of one generation segment, whole spans: the lean sweep
+ * of the shared core (core/vgc_sweep.h), the loop the library runs too.
+ */
 static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1,
 			    struct vgc_sweep_counts *c, u64 hist[VGC_NR_STATES])
 {
-	u64 **pl = arena->plane;
-	struct vgc_sweep_in in;
-	struct vgc_sweep_out out;
-	u64 w;
+	u64 s, s0 = w0 / VGC_SPAN_WORDS, s1 = w1 / VGC_SPAN_WORDS;
 
-	for (w = w0; w < w1; w++) {
-		in.a = vgc_take(&pl[VGC_PLANE_ACCESS][w]);
-		in.r = vgc_take(&pl[VGC_PLANE_RELEASE][w]);
-		in.p = vgc_take(&pl[VGC_PLANE_PIN][w]);
-		in.k = vgc_take(&pl[VGC_PLANE_KEEP][w]);
-		in.promote = vgc_take(&pl[VGC_PLANE_PROMOTE][w]);
-		in.demote = vgc_take(&pl[VGC_PLANE_DEMOTE][w]);
-		/*
-		 * VALID after the requests: an object is allocated before
-		 * anyone can release or touch it, so every request taken
-		 * above finds its object valid.  Read the other way round, a
-		 * release of an object allocated in between would be dropped
-		 * as a request on a free slot, and the object leaked.
-		 */
-		smp_rmb();
-		in.v = READ_ONCE(pl[VGC_PLANE_VALID][w]);
-		in.s0 = READ_ONCE(pl[VGC_PLANE_S0][w]);
-		in.s1 = READ_ONCE(pl[VGC_PLANE_S1][w]);
-		in.s2 = READ_ONCE(pl[VGC_PLANE_S2][w]);
-		/* Gen segments are whole spans: z is all-ones per word. */
-		in.z = ~0ULL;
-
-		vgc_sweep_word(&in, &out);
-
-		if (out.s0 != in.s0)
-			WRITE_ONCE(pl[VGC_PLANE_S0][w], out.s0);
-		if (out.s1 != in.s1)
-			WRITE_ONCE(pl[VGC_PLANE_S1][w], out.s1);
-		if (out.s2 != in.s2)
-			WRITE_ONCE(pl[VGC_PLANE_S2][w], out.s2);
-		if (out.reclaimed) {
-			/* S = 001 of the freed slots before they look free. */
-			smp_mb__before_atomic();
-			atomic64_andnot(out.reclaimed,
-					(atomic64_t *)&pl[VGC_PLANE_VALID][w]);
-		}
-		vgc_put_back(&pl[VGC_PLANE_ACCESS][w],
-			     in.a & ~in.z);
-		vgc_put_back(&pl[VGC_PLANE_RELEASE][w], out.r_left);
-		vgc_put_back(&pl[VGC_PLANE_PIN][w], out.p_left);
-		vgc_put_back(&pl[VGC_PLANE_KEEP][w], out.k_left);
-		vgc_put_back(&pl[VGC_PLANE_PROMOTE][w], out.promote_left);
-		vgc_put_back(&pl[VGC_PLANE_DEMOTE][w], out.demote_left);
-
-		vgc_sweep_count(&out, c);
+	for (s = s0; s < s1; s++) {
 		/* The span table is user-writable: the core checks the class. */
-		if (out.reclaimed) {
-			u16 cls = READ_ONCE(arena->spans[w / VGC_SPAN_WORDS]);
-
-			c->reclaimed_bytes +=
-				vgc_core_reclaimed_bytes(cls,
-							 hweight64(out.reclaimed));
-		}
-		vgc_state_hist_word(out.v, out.s0, out.s1, out.s2, hist);
-
-		if (!((w - w0 + 1) % VGC_SWEEP_RESCHED_WORDS))
+		vgc_core_sweep_span(arena->plane, s, READ_ONCE(arena->spans[s]),
+				    c, hist);
+		if (!((s - s0 + 1) % VGC_SWEEP_RESCHED_SPANS))
 			cond_resched();
 	}
 }

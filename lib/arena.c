@@ -169,8 +169,8 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 	a->id = __atomic_fetch_add(&vgcu_next_id, 1, __ATOMIC_RELAXED);
 	a->fd = fd >= 0 ? fd : -1;
 	vgc_core_cadence(&prm, &a->cadence);
-	pthread_mutex_init(&a->ckpt_lock_private, NULL);
-	a->ckpt_lock = &a->ckpt_lock_private;
+	vgcu_sweep_locks_init(&a->locks_private, false);
+	a->locks = &a->locks_private;
 
 	if (fd >= 0) {
 		a->ops = &vgcu_module_ops;
@@ -213,7 +213,7 @@ void vgc_arena_close(struct vgc_arena *a)
 	if (a->fd >= 0)
 		close(a->fd);
 	free(a->span_info);
-	pthread_mutex_destroy(&a->ckpt_lock_private);
+	vgcu_sweep_locks_destroy(&a->locks_private);
 	free(a);
 }
 

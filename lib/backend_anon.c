@@ -57,21 +57,35 @@ static void anon_bind_regions(struct vgc_arena *a)
 			 failed + bound, strerror(last_err));
 }
 
-/* The sweep lock lives in the ctrl page's tail, past struct vgc_ctrl. */
+/*
+ * The sweep locks live in a shared anonymous mapping of their own (65
+ * mutexes do not fit the ctrl page's tail), which a fork()ed child shares
+ * with the arena; robust, so a process killed holding one does not stop
+ * the others.  Without it the private set serialises only this process.
+ */
 static void anon_shared_lock(struct vgc_arena *a)
 {
-	size_t off = (sizeof(struct vgc_ctrl) + 63) & ~(size_t)63;
-	pthread_mutex_t *m = (pthread_mutex_t *)((char *)a->ctrl + off);
-	pthread_mutexattr_t at;
+	size_t len = (sizeof(struct vgcu_sweep_locks) + 4095) & ~(size_t)4095;
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
-	if (off + sizeof(*m) > a->layout.ctrl_size)
+	if (m == MAP_FAILED)
 		return;
-	pthread_mutexattr_init(&at);
-	pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
-	if (!pthread_mutex_init(m, &at))
-		a->ckpt_lock = m;
-	pthread_mutexattr_destroy(&at);
+	if (vgcu_sweep_locks_init(m, true)) {
+		munmap(m, len);
+		return;
+	}
+	a->locks = m;
+}
+
+static void anon_shared_unlock_map(struct vgc_arena *a)
+{
+	size_t len = (sizeof(struct vgcu_sweep_locks) + 4095) & ~(size_t)4095;
+
+	if (a->locks && a->locks != &a->locks_private) {
+		munmap(a->locks, len);
+		a->locks = &a->locks_private;
+	}
 }
 
 static int anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
@@ -110,6 +124,7 @@ static void anon_close(struct vgc_arena *a)
 	if (a->map)
 		munmap(a->map, a->map_size);
 	a->map = NULL;
+	anon_shared_unlock_map(a);
 }
 
 static int anon_register(struct vgc_arena *a, unsigned int part)
@@ -147,7 +162,9 @@ static int anon_grow(struct vgc_arena *a, unsigned int zone, unsigned int part,
 {
 	(void)zone;
 	(void)part;
-	a->ctrl->committed_bytes += granules << VGC_GRANULE_SHIFT;
+	/* atomic: a fork()ed child's arena grows under its own locks */
+	__atomic_fetch_add(&a->ctrl->committed_bytes,
+			   granules << VGC_GRANULE_SHIFT, __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -8,10 +8,48 @@
  * of checkpoint n, then a sweep of every selected (zone, partition).  The
  * blocker scan, the mask and the statistics are the shared core's
  * (core/vgc_ckpt.c), the same code the module runs.
+ *
+ * Per-partition checkpoints (docs/design.md, Checkpoints): the anonymous
+ * backend takes the locks of the checkpoint's partitions (ascending), then
+ * the gp lock for the quorum check and the gp_seq/checkpoint-count update
+ * only, and sweeps holding just its partitions' locks.  Two threads that
+ * checkpoint different partitions sweep in parallel; for every partition,
+ * the grace period of a checkpoint completes after the previous sweep of
+ * that partition ended and before its own sweep starts, which is the
+ * order the safety argument of Grace periods needs, per partition.
  */
 #include <errno.h>
 #include <string.h>
 #include "vgcu_int.h"
+
+int vgcu_sweep_locks_init(struct vgcu_sweep_locks *l, bool pshared)
+{
+	pthread_mutexattr_t at;
+	unsigned int i;
+	int err;
+
+	err = pthread_mutexattr_init(&at);
+	if (err)
+		return -err;
+	if (pshared) {
+		pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
+		pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+	}
+	err = pthread_mutex_init(&l->gp, &at);
+	for (i = 0; !err && i < VGC_MAX_PARTITIONS; i++)
+		err = pthread_mutex_init(&l->part[i], &at);
+	pthread_mutexattr_destroy(&at);
+	return -err;
+}
+
+void vgcu_sweep_locks_destroy(struct vgcu_sweep_locks *l)
+{
+	unsigned int i;
+
+	pthread_mutex_destroy(&l->gp);
+	for (i = 0; i < VGC_MAX_PARTITIONS; i++)
+		pthread_mutex_destroy(&l->part[i]);
+}
 
 static bool slot_in_use(const void *ctx, unsigned int slot)
 {
@@ -36,7 +74,8 @@ int vgcu_checkpoint_local(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 	res->flags = o->flags;
 	res->partition_mask = mask;
 
-	vgcu_sweep_lock(a);
+	vgcu_parts_lock(a, mask);
+	vgcu_gp_lock(a);
 	gp = vgcu_load(&ctrl->gp_seq);
 	blk = vgc_core_blocker(a->threads, a->nr_slots, gp, slot_in_use,
 			       a->threads);
@@ -46,13 +85,16 @@ int vgcu_checkpoint_local(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 		res->blocker_slot = a->blocker_slot;
 		res->blocker_tid = a->blocker_tid;
 		res->gp_seq = gp;
-		vgcu_sweep_unlock(a);
+		vgcu_gp_unlock(a);
+		vgcu_parts_unlock(a, mask);
 		return -EAGAIN;
 	}
 	/* every reader has passed a quiescent state: a grace period ended */
 	vgcu_store(&ctrl->gp_seq, gp + 1);
 	n = vgcu_load(&ctrl->checkpoints) + 1;
 	vgcu_store(&ctrl->checkpoints, n);
+	/* the sweeps need only their partitions' locks */
+	vgcu_gp_unlock(a);
 
 	vgc_core_activation(&a->cadence, n, o->flags, &zones, &gens);
 
@@ -82,7 +124,7 @@ int vgcu_checkpoint_local(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 	res->gp_seq = gp + 1;
 	res->zones_evaluated = zones;
 	res->gens_evaluated = gens;
-	vgcu_sweep_unlock(a);
+	vgcu_parts_unlock(a, mask);
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <linux/vgc_state.h>
 #include "vgcu_int.h"
+#include "vgc_sweep.h"
 
 uint64_t vgcu_now_ns(void)
 {
@@ -162,72 +163,29 @@ int vgc_sweep_block_run(enum vgc_sweep_impl impl, struct vgc_sweep_block *b)
 	return 0;
 }
 
-static inline uint64_t take_word(uint64_t *w)
+/*
+ * The lean sweep of the shared core (core/vgc_sweep.h), the loop vgc.ko
+ * runs too, cloned here with POPCNT and BMI1 (ANDN): the generic build has
+ * no POPCNT instruction and would call libgcc for every population count.
+ */
+__attribute__((target("popcnt,bmi"), flatten))
+static void sweep_span_popcnt(__u64 *const *pl, __u64 span, __u32 cls,
+			      struct vgc_sweep_counts *c, __u64 *hist)
 {
-	if (!vgcu_load_relaxed(w))
-		return 0;
-	return __atomic_exchange_n(w, 0, __ATOMIC_ACQ_REL);
+	vgc_core_sweep_span_body(pl, span, cls, c, hist);
 }
 
-static inline void put_back(uint64_t *w, uint64_t left)
+static void (*sweep_span_fn(void))(__u64 *const *, __u64, __u32,
+				   struct vgc_sweep_counts *, __u64 *)
 {
-	if (left)
-		__atomic_fetch_or(w, left, __ATOMIC_RELEASE);
-}
+	static int popcnt = -1;
 
-/* One span: take the shared words, evaluate, publish. */
-static void sweep_span(struct vgc_arena *a, uint64_t span, uint16_t cls,
-		       void (*fn)(struct vgc_sweep_block *),
-		       struct vgc_sweep_counts *c, uint64_t *hist)
-{
-	enum { N = VGCU_WORDS_PER_SPAN };
-	uint64_t v[N], acc[N], r[N], p[N], k[N], pr[N], dm[N], rec[N];
-	uint64_t w0 = span * N, nrec = 0;
-	uint64_t **pl = a->planes;
-	struct vgc_sweep_block b = {
-		.n = N, .z = ~0ULL, .v = v, .a = acc,
-		.s0 = pl[VGC_PLANE_S0] + w0, .s1 = pl[VGC_PLANE_S1] + w0,
-		.s2 = pl[VGC_PLANE_S2] + w0, .r = r, .p = p, .k = k,
-		.promote = pr, .demote = dm, .reclaimed = rec,
-		.counts = c, .hist = hist,
-	};
-	unsigned int i;
-
-	for (i = 0; i < N; i++) {
-		acc[i] = take_word(&pl[VGC_PLANE_ACCESS][w0 + i]);
-		r[i] = take_word(&pl[VGC_PLANE_RELEASE][w0 + i]);
-		p[i] = take_word(&pl[VGC_PLANE_PIN][w0 + i]);
-		k[i] = take_word(&pl[VGC_PLANE_KEEP][w0 + i]);
-		pr[i] = take_word(&pl[VGC_PLANE_PROMOTE][w0 + i]);
-		dm[i] = take_word(&pl[VGC_PLANE_DEMOTE][w0 + i]);
+	if (popcnt < 0) {
+		__builtin_cpu_init();
+		popcnt = __builtin_cpu_supports("popcnt") &&
+			 __builtin_cpu_supports("bmi") ? 1 : 0;
 	}
-	/* after the exchanges: see the allocation behind every request */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	for (i = 0; i < N; i++)
-		v[i] = vgcu_load(&pl[VGC_PLANE_VALID][w0 + i]);
-	nrec = c->reclaimed;
-	fn(&b);
-	/*
-	 * Requests outside z are put back; a span is swept whole (z all
-	 * ones), so there are none and the five loads per word are skipped.
-	 */
-	if (b.z != ~0ULL) {
-		for (i = 0; i < N; i++) {
-			put_back(&pl[VGC_PLANE_RELEASE][w0 + i], r[i]);
-			put_back(&pl[VGC_PLANE_PIN][w0 + i], p[i]);
-			put_back(&pl[VGC_PLANE_KEEP][w0 + i], k[i]);
-			put_back(&pl[VGC_PLANE_PROMOTE][w0 + i], pr[i]);
-			put_back(&pl[VGC_PLANE_DEMOTE][w0 + i], dm[i]);
-		}
-	}
-	for (i = 0; i < N; i++)
-		if (rec[i])
-			/* S = 001 is stored: hand the slots to allocators */
-			__atomic_fetch_and(&pl[VGC_PLANE_VALID][w0 + i], ~rec[i],
-					   __ATOMIC_RELEASE);
-	/* the block counted the reclaimed objects already */
-	nrec = c->reclaimed - nrec;
-	c->reclaimed_bytes += vgc_core_reclaimed_bytes(cls, nrec);
+	return popcnt ? sweep_span_popcnt : vgc_core_sweep_span;
 }
 
 int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
@@ -236,18 +194,24 @@ int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
 		      struct vgc_region_stats *rs)
 {
 	const struct vgc_region *r = &a->regions[zone * a->nr_parts + part];
-	void (*fn)(struct vgc_sweep_block *);
+	void (*fn)(__u64 *const *, __u64, __u32, struct vgc_sweep_counts *,
+		   __u64 *) = sweep_span_fn();
+	__u64 *const *pl = (__u64 *const *)a->planes;
 	unsigned int g;
 	int err = resolve_impl(&impl);
 
+	/*
+	 * impl chose the block function of the old sweep; checkpoints now
+	 * run the core's lean sweep whatever it says (the block functions
+	 * remain, for vgc_sweep_block_run()).
+	 */
 	if (err)
 		return err;
-	fn = impl == VGC_SWEEP_AVX2 ? vgcu_sweep_block_avx2 :
-				      vgcu_sweep_block_scalar;
 	for (g = 0; g < VGC_NR_GENS; g++) {
 		uint64_t f = r->gen_first[g] >> VGCU_SPAN_SHIFT_G;
 		uint64_t n = r->gen_granules[g] >> VGCU_SPAN_SHIFT_G;
-		uint64_t hist[VGC_NR_STATES] = { 0 }, s;
+		__u64 hist[VGC_NR_STATES] = { 0 };
+		uint64_t s;
 
 		if (!(gens & (1U << g)))
 			continue;
@@ -262,7 +226,8 @@ int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
 				c->words += VGCU_WORDS_PER_SPAN;
 				continue;
 			}
-			sweep_span(a, s, cls, fn, c, hist);
+			/* the histogram only when asked: for the ctrl page */
+			fn(pl, s, cls, c, rs ? hist : NULL);
 		}
 		if (rs)
 			memcpy(rs->states[g], hist, sizeof(hist));
@@ -290,14 +255,14 @@ int vgc_sweep_partition(struct vgc_arena *a, unsigned int partition,
 	if (!gens)
 		gens = (1U << VGC_NR_GENS) - 1;
 	memset(&c, 0, sizeof(c));
-	vgcu_sweep_lock(a);
+	vgcu_part_lock(a, partition);
 	for (z = 0; z < VGC_NR_ZONES; z++)
 		if ((zones & (1U << z)) &&
 		    vgcu_region(a, z, partition)->committed_granules)
 			vgcu_sweep_region(a, z, partition, gens, impl, &c, NULL);
 	/* allocators that found their spans full look again */
 	__atomic_fetch_add(&a->lib_sweeps, 1, __ATOMIC_RELEASE);
-	vgcu_sweep_unlock(a);
+	vgcu_part_unlock(a, partition);
 	if (counts)
 		*counts = c;
 	return 0;

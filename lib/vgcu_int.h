@@ -94,6 +94,22 @@ struct vgcu_policy {
 };
 #define VGCU_MAX_POLICIES	4
 
+/*
+ * The locks of library checkpoints and sweeps (docs/design.md,
+ * Checkpoints, "Per-partition checkpoints").  part[p] serialises the
+ * sweeps (and growth) of partition p; gp serialises the quorum check and
+ * the gp_seq and checkpoint-count updates.  A checkpoint takes the locks of
+ * its partitions in ascending order, then gp for the grace period only,
+ * and sweeps holding only the partitions' locks: checkpoints of disjoint
+ * partitions sweep in parallel, and each partition's sweeps still follow
+ * the grace periods that licensed them, in order.  Order: part[] ascending,
+ * then gp; nobody takes a part[] lock while holding gp.
+ */
+struct vgcu_sweep_locks {
+	pthread_mutex_t gp;
+	pthread_mutex_t part[VGC_MAX_PARTITIONS];
+};
+
 struct vgc_arena {
 	uint64_t id;			/* never reused: keys thread contexts */
 	const struct vgcu_backend_ops *ops;
@@ -121,13 +137,13 @@ struct vgc_arena {
 	int16_t cpu_part[VGCU_MAX_CPUS];
 
 	/*
-	 * Serialises library sweeps: ckpt_lock points at the private mutex
-	 * on the module backend, and at a robust process-shared one in the
-	 * ctrl page's tail on the anonymous backend, whose mapping a fork()ed
-	 * child shares.
+	 * Library sweeps and checkpoints (see struct vgcu_sweep_locks):
+	 * locks points at the private set on the module backend, and at a
+	 * robust process-shared set in a shared anonymous mapping of its own
+	 * on the anonymous backend, which a fork()ed child shares.
 	 */
-	pthread_mutex_t ckpt_lock_private;
-	pthread_mutex_t *ckpt_lock;
+	struct vgcu_sweep_locks locks_private;
+	struct vgcu_sweep_locks *locks;
 	unsigned int blocker_slot, blocker_tid;
 	uint64_t lib_sweeps;		/* vgc_sweep_partition() calls */
 
@@ -307,17 +323,67 @@ void vgcu_sweep_block_avx2(struct vgc_sweep_block *b);
 
 uint64_t vgcu_now_ns(void);
 
-static inline void vgcu_sweep_lock(struct vgc_arena *a)
+/* The locks of struct vgcu_sweep_locks; init and destroy: checkpoint.c */
+static inline void vgcu_mutex_lock(pthread_mutex_t *m)
 {
 	/* a process died holding it: its sweep state is plain words, and
 	 * the next sweep recomputes everything from the planes */
-	if (pthread_mutex_lock(a->ckpt_lock) == EOWNERDEAD)
-		pthread_mutex_consistent(a->ckpt_lock);
+	if (pthread_mutex_lock(m) == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+}
+
+/* Initialises a set: process-shared and robust when pshared. */
+int vgcu_sweep_locks_init(struct vgcu_sweep_locks *l, bool pshared);
+void vgcu_sweep_locks_destroy(struct vgcu_sweep_locks *l);
+
+static inline void vgcu_gp_lock(struct vgc_arena *a)
+{
+	vgcu_mutex_lock(&a->locks->gp);
+}
+
+static inline void vgcu_gp_unlock(struct vgc_arena *a)
+{
+	pthread_mutex_unlock(&a->locks->gp);
+}
+
+static inline void vgcu_part_lock(struct vgc_arena *a, unsigned int part)
+{
+	vgcu_mutex_lock(&a->locks->part[part]);
+}
+
+static inline void vgcu_part_unlock(struct vgc_arena *a, unsigned int part)
+{
+	pthread_mutex_unlock(&a->locks->part[part]);
+}
+
+/* The partitions of mask, in ascending order (the lock order). */
+static inline void vgcu_parts_lock(struct vgc_arena *a, uint64_t mask)
+{
+	unsigned int p;
+
+	for (p = 0; p < a->nr_parts; p++)
+		if (mask & (1ULL << p))
+			vgcu_part_lock(a, p);
+}
+
+static inline void vgcu_parts_unlock(struct vgc_arena *a, uint64_t mask)
+{
+	unsigned int p;
+
+	for (p = a->nr_parts; p-- > 0;)
+		if (mask & (1ULL << p))
+			vgcu_part_unlock(a, p);
+}
+
+/* Every partition: what growth takes (it moves region boundaries). */
+static inline void vgcu_sweep_lock(struct vgc_arena *a)
+{
+	vgcu_parts_lock(a, vgc_core_all_parts(a->nr_parts));
 }
 
 static inline void vgcu_sweep_unlock(struct vgc_arena *a)
 {
-	pthread_mutex_unlock(a->ckpt_lock);
+	vgcu_parts_unlock(a, vgc_core_all_parts(a->nr_parts));
 }
 
 #endif /* VGCU_INT_H */

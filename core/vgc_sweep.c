@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0 OR LGPL-2.1-or-later
+/*
+ * The lean sweep of one span, compiled into vgc.ko and libvgcu from the one
+ * body in vgc_sweep.h.  The library also builds a POPCNT clone of the same
+ * body (lib/sweep.c), since its generic build has no POPCNT instruction.
+ */
+#include "vgc_sweep.h"
+
+void vgc_core_sweep_span(__u64 *const *pl, __u64 span, __u32 cls,
+			 struct vgc_sweep_counts *c, __u64 *hist)
+{
+	vgc_core_sweep_span_body(pl, span, cls, c, hist);
+}
