@@ -31,8 +31,8 @@ fi
 accel=$(sed -n 's/^vgc-vm: kernel [^,]*, \([a-z]*\),.*/\1/p' "$log/vm" | tail -n 1)
 demos=$(grep -c '^=== numactl --cpunodebind' "$log/vm")
 vfail=$(grep -c '^=== FAILED' "$log/vm")
-met=$(sed -n 's/^targets met \([0-9]* of [0-9]*\); checksum mismatches \([0-9]*\).*/\1, checksum mismatches \2/p' "$log/paper")
-load=$(sed -n 's/^load average \([0-9.]*\) at start.*/\1/p' "$log/paper")
+met=$(sed -n 's/^targets met \([0-9]* of [0-9]*\); checksum mismatches \([0-9]*\).*/\1, checksum mismatches \2/p' "$log/paper" | head -n 1)
+load=$(sed -n 's/^load average \([0-9.]*\) at start.*/\1/p' "$log/paper" | head -n 1)
 
 echo
 echo "=== summary"
