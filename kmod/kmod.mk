@@ -84,17 +84,9 @@ $(CHECKPATCH):
 		'*/scripts/const_structs.checkpatch'
 
 # BIT()/BIT_ULL() do not exist for user space: uapi headers cannot use them.
-# The trace header has the layout of include/trace/events/*.h: TRACE_EVENT's
-# arguments one per line, each block opened by "TP_fast_assign(" and the
-# like at the end of a line, not aligned with the macro's parenthesis; only
-# those two checks are off, and only for that file.
-KMOD_TRACE_H	:= $(TOP)/kmod/vgc_trace.h
 lint-kmod: $(CHECKPATCH)
 	$(CHECKPATCH) --strict --no-tree --terse --show-types --quiet -f \
-		$(filter-out $(KMOD_TRACE_H),$(wildcard $(TOP)/kmod/*.c $(TOP)/kmod/*.h)) \
-		$(TOP)/core/*.c $(TOP)/core/*.h
-	$(CHECKPATCH) --strict --no-tree --terse --show-types --quiet \
-		--ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT -f $(KMOD_TRACE_H)
+		$(TOP)/kmod/*.c $(TOP)/kmod/*.h $(TOP)/core/*.c $(TOP)/core/*.h
 	$(CHECKPATCH) --strict --no-tree --terse --show-types --quiet \
 		--ignore BIT_MACRO -f $(TOP)/uapi/linux/*.h
 
