@@ -360,28 +360,26 @@ static void vgc_reaper_fn(struct work_struct *work)
 {
 	struct vgc_acct *acct, *tmp;
 	unsigned long delay;
-	LIST_HEAD(todo);
-	bool held = false;
+	LIST_HEAD(zombies);
 
 	spin_lock(&vgc_zombies_lock);
-	list_splice_init(&vgc_zombies, &todo);
+	list_splice_init(&vgc_zombies, &zombies);
 	spin_unlock(&vgc_zombies_lock);
 
-	list_for_each_entry_safe(acct, tmp, &todo, node) {
+	list_for_each_entry_safe(acct, tmp, &zombies, node) {
 		vgc_acct_reap(acct);
-		if (acct->nr_pages) {
-			held = true;
+		if (acct->nr_pages)
 			continue;
-		}
 		list_del(&acct->node);
 		vgc_acct_free(acct);
 	}
-	if (!held)
+	/* What is left has pages that others still hold. */
+	if (list_empty(&zombies))
 		return;
 
 	/* Pinned pages may stay for long: back off up to a second. */
 	spin_lock(&vgc_zombies_lock);
-	list_splice(&todo, &vgc_zombies);
+	list_splice(&zombies, &vgc_zombies);
 	delay = vgc_reaper_delay;
 	vgc_reaper_delay = min_t(unsigned long, delay * 2, VGC_REAP_MAX_DELAY);
 	spin_unlock(&vgc_zombies_lock);
