@@ -27,7 +27,8 @@ kver_of		= $(if $(findstring -,$(1)),$(1),$(notdir $(lastword $(sort $(wildcard 
 KVERS_FULL	= $(foreach k,$(KVERS),$(call kver_of,$(k)))
 # Kernels of KVERS with no headers to build against.
 KVERS_MISSING	= $(foreach k,$(KVERS),$(if $(wildcard $(MODULES_ROOT)/$(call kver_of,$(k))/build/Makefile),,$(k)))
-# The dependency installer; tests replace it with a stub.
+# The dependency installer; make_fresh_test.sh points it at a script that
+# installs a fake kernel, to prove that make run resolves kernels after it.
 DEPS		?= $(TOP)/tools/deps.sh
 
 CC		?= gcc
