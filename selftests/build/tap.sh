@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Sourced by selftests/build/*_test.sh: TAP results and a make of our own.
-# Sets $top (the source tree); tap_ok RC DESCRIPTION counts one case;
-# tap_done prints the harness's Totals line and returns the verdict.
+# Sets $top (the source tree); tap_ok RC DESCRIPTION counts one case,
+# tap_skip DESCRIPTION WHY one skipped case; tap_done prints the harness's
+# Totals line and returns the verdict.
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tap_n=0
 tap_fails=0
+tap_skips=0
 
 tap_ok() {
 	tap_n=$((tap_n + 1))
@@ -18,8 +21,14 @@ tap_ok() {
 	fi
 }
 
+tap_skip() {
+	tap_n=$((tap_n + 1))
+	tap_skips=$((tap_skips + 1))
+	echo "ok $tap_n $1 # SKIP $2"
+}
+
 tap_done() {
-	echo "# Totals: pass:$((tap_n - tap_fails)) fail:$tap_fails xfail:0 xpass:0 skip:0 error:0"
+	echo "# Totals: pass:$((tap_n - tap_fails - tap_skips)) fail:$tap_fails xfail:0 xpass:0 skip:$tap_skips error:0"
 	[ $tap_fails = 0 ]
 }
 

@@ -8,7 +8,8 @@
 # file of a killed process removed, "vgcctl top" under tmux showing the
 # arena, and the manual page rendering without warnings.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=selftests/build/tap.sh
+. "$(dirname "$0")/tap.sh"
 vgcctl=$top/build/tools/vgcctl
 statdir=$(mktemp -d)
 pids=()
@@ -20,31 +21,12 @@ cleanup() {
 }
 trap cleanup EXIT
 export VGC_STATDIR=$statdir VGC_BACKEND=anon
-n=0
-fails=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
-}
-
-skip() {
-	n=$((n + 1))
-	echo "ok $n $1 # SKIP $2"
-}
-
 echo "TAP version 13"
 echo "1..27"
-out=$(env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
-	make -C "$top" --no-print-directory "$vgcctl" 2>&1)
+out=$(mk "$vgcctl" 2>&1)
 rc=$?
 [ $rc = 0 ] || echo "$out" | tail -n 20 | sed 's/^/# /'
-ok $rc "vgcctl builds"
+tap_ok $rc "vgcctl builds"
 
 # 11 bad numbers: exit 2, the option and "accepted" in the message.
 bad() {
@@ -54,7 +36,7 @@ bad() {
 	rc=$?
 	echo "# vgcctl $*: exit $rc: $err"
 	[ $rc = 2 ] && [[ $err == *"$opt"*accepted* ]]
-	ok $? "vgcctl $* is rejected with exit 2 naming $opt"
+	tap_ok $? "vgcctl $* is rejected with exit 2 naming $opt"
 }
 bad --objects demo --objects abc
 bad --objects demo --objects 999999999
@@ -76,7 +58,7 @@ json() {
 	python3 -m json.tool <<<"$out" >/dev/null 2>&1
 	rc=$?
 	[ $rc = 0 ] || echo "$out" | head -n 5 | sed 's/^/# /'
-	ok $rc "vgcctl $* prints valid JSON ($what)"
+	tap_ok $rc "vgcctl $* prints valid JSON ($what)"
 }
 json version version --json
 json stats stats --json
@@ -106,10 +88,10 @@ assert a["live_stats"] and a["live"] > 0, a
 assert sum(z["bytes"] for z in a["zones"]) > 0, a
 assert sum(a["node_bytes"].values()) > 0, a
 ' "$demo" <<<"$out"
-ok $? "vgcctl list --json shows the anon arena of pid $demo with live figures"
+tap_ok $? "vgcctl list --json shows the anon arena of pid $demo with live figures"
 "$vgcctl" list | sed 's/^/# /'
 "$vgcctl" list | grep -q "^anon:$demo-1 .* anon "
-ok $? "vgcctl list shows anon:$demo-1"
+tap_ok $? "vgcctl list shows anon:$demo-1"
 
 # top under tmux: the screen shows the arena
 if command -v tmux >/dev/null; then
@@ -125,9 +107,9 @@ if command -v tmux >/dev/null; then
 	echo "$screen" | grep -v '^$' | sed 's/^/# screen: /'
 	grep -q "^anon:$demo-1 .*checkpoints [0-9]* ([0-9.]*/s)" <<<"$screen" &&
 		grep -qE '^  green +[0-9.]+[KMG] +[0-9]+ +[0-9]+' <<<"$screen"
-	ok $? "vgcctl top under tmux shows anon:$demo-1 with checkpoints/s and zones"
+	tap_ok $? "vgcctl top under tmux shows anon:$demo-1 with checkpoints/s and zones"
 	grep -q 'vgcctl-top-exit=0' <<<"$screen"
-	ok $? "vgcctl top --iterations 3 exits 0 by itself"
+	tap_ok $? "vgcctl top --iterations 3 exits 0 by itself"
 	tmux kill-session -t "$s" 2>/dev/null
 	# q quits a top without --iterations
 	tmux new-session -d -s "$s" -x 180 -y 40 \
@@ -142,12 +124,12 @@ if command -v tmux >/dev/null; then
 	grep -q 'vgcctl-top-exit=0' <<<"$screen" &&
 		grep -qE '(^| )icanon( |$)' <<<"$screen" &&
 		grep -qE '(^| )echo( |$)' <<<"$screen"
-	ok $? "q quits vgcctl top and the terminal is back in canonical mode"
+	tap_ok $? "q quits vgcctl top and the terminal is back in canonical mode"
 	tmux kill-session -t "$s" 2>/dev/null
 else
-	skip "vgcctl top under tmux" "tmux is not installed (tools/deps.sh)"
-	skip "vgcctl top --iterations exits" "tmux is not installed"
-	skip "q quits vgcctl top" "tmux is not installed"
+	tap_skip "vgcctl top under tmux" "tmux is not installed (tools/deps.sh)"
+	tap_skip "vgcctl top --iterations exits" "tmux is not installed"
+	tap_skip "q quits vgcctl top" "tmux is not installed"
 fi
 
 kill "$demo" 2>/dev/null
@@ -155,28 +137,28 @@ wait "$demo" 2>/dev/null
 # SIGTERM kills it without vgc_arena_close: its file is now stale
 "$vgcctl" list | sed 's/^/# /'
 ! "$vgcctl" list | grep -q "^anon:$demo-"
-ok $? "vgcctl list no longer shows anon:$demo-1 after the process is gone"
+tap_ok $? "vgcctl list no longer shows anon:$demo-1 after the process is gone"
 [ ! -e "$statdir/$demo-1" ]
-ok $? "vgcctl list removed the stale statistics file of pid $demo"
+tap_ok $? "vgcctl list removed the stale statistics file of pid $demo"
 
 # a clean exit removes its own file
 "$vgcctl" demo --objects 10 --checkpoints 1 >/dev/null 2>&1
 left=$(find "$statdir" -name '[0-9]*-*' | wc -l)
 [ "$left" = 0 ]
-ok $? "vgc_arena_close removes the statistics file ($left left)"
+tap_ok $? "vgc_arena_close removes the statistics file ($left left)"
 VGC_STATFILE=0 "$vgcctl" demo --objects 10 --hold 2 >"$statdir/demo2.out" 2>&1 &
 pids+=($!)
 sleep 1
 out=$("$vgcctl" list --json --pid $!)
 python3 -c 'import json,sys; assert not json.load(sys.stdin)["arenas"]' <<<"$out"
-ok $? "VGC_STATFILE=0 publishes no statistics file"
+tap_ok $? "VGC_STATFILE=0 publishes no statistics file"
 
 if command -v man >/dev/null; then
 	w=$(LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l "$top/man/vgcctl.8" 2>&1 >/dev/null)
 	[ -z "$w" ] || echo "$w" | sed 's/^/# /'
 	[ -z "$w" ]
-	ok $? "man/vgcctl.8 renders without warnings"
+	tap_ok $? "man/vgcctl.8 renders without warnings"
 else
-	skip "man/vgcctl.8 renders" "man is not installed"
+	tap_skip "man/vgcctl.8 renders" "man is not installed"
 fi
-[ $fails = 0 ]
+tap_done
