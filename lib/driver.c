@@ -48,6 +48,11 @@ struct slot_track {
 struct vgcu_driver {
 	struct vgc_arena *arena;
 	struct vgcu_driver *next;	/* list of this process's drivers */
+	/*
+	 * The driver this one replaced: an allocating thread may still hold
+	 * it (vgcu_driver_active(), then kick), so it lives until close.
+	 */
+	struct vgcu_driver *older;
 	pid_t pid;
 	pthread_t th;
 	pthread_mutex_t lock;
@@ -111,7 +116,7 @@ void vgcu_driver_kick(struct vgc_arena *a)
 {
 	struct vgcu_driver *d = __atomic_load_n(&a->driver, __ATOMIC_ACQUIRE);
 
-	if (__atomic_exchange_n(&d->kicked, 1, __ATOMIC_ACQ_REL))
+	if (!d || __atomic_exchange_n(&d->kicked, 1, __ATOMIC_ACQ_REL))
 		return;
 	pthread_mutex_lock(&d->lock);
 	pthread_cond_signal(&d->cond);
@@ -249,6 +254,17 @@ static void driver_free(struct vgcu_driver *d)
 	free(d);
 }
 
+/* A driver and every driver it replaced. */
+static void driver_free_chain(struct vgcu_driver *d)
+{
+	while (d) {
+		struct vgcu_driver *older = d->older;
+
+		driver_free(d);
+		d = older;
+	}
+}
+
 /* This process's driver of a, or NULL (after fork(): the parent's). */
 static struct vgcu_driver *own_driver(const struct vgc_arena *a)
 {
@@ -290,15 +306,6 @@ int vgc_driver_start(struct vgc_arena *a, const struct vgc_driver_cfg *cfg)
 	d = own_driver(a);
 	if (d && d->running)
 		return -EALREADY;
-	/* a stopped driver of ours, or the parent's copy: unpublish, free */
-	d = a->driver;
-	__atomic_store_n(&a->driver, NULL, __ATOMIC_RELEASE);
-	if (d) {
-		if (d->pid == getpid())
-			list_del(d);
-		driver_free(d);
-	}
-
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -313,13 +320,13 @@ int vgc_driver_start(struct vgc_arena *a, const struct vgc_driver_cfg *cfg)
 	d->arena = a;
 	d->cfg = c;
 	d->pid = getpid();
+	/* a stopped driver of ours, or the parent's copy: kept, see older */
+	d->older = a->driver;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	vgcu_pacer_enable_default(a);
-
 	/* the thread starts with every signal blocked */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -330,6 +337,7 @@ int vgc_driver_start(struct vgc_arena *a, const struct vgc_driver_cfg *cfg)
 		drivers = d;
 		d->running = 1;
 		d->st.running = 1;
+		vgcu_pacer_enable_default(a);
 		/* allocating threads read it without a lock */
 		__atomic_store_n(&a->driver, d, __ATOMIC_RELEASE);
 	}
@@ -382,11 +390,8 @@ void vgcu_driver_close(struct vgc_arena *a)
 {
 	struct vgcu_driver *d = own_driver(a);
 
-	if (d) {
+	if (d)
 		vgc_driver_stop(a);
-		driver_free(d);
-	} else if (a->driver) {
-		driver_free(a->driver);
-	}
+	driver_free_chain(a->driver);
 	a->driver = NULL;
 }
