@@ -233,10 +233,11 @@ void *alloc_full(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 		errno = ENOMEM;
 		return NULL;
 	}
-	vgcu_pacer_count(a, t, vgcu_class_gran[cls]);
+	/* pinned first: the count may run a whole checkpoint inline */
 	if (flags & VGC_ALLOC_F_PERSISTENT)
 		__atomic_fetch_or(&a->planes[VGC_PLANE_PIN][idx >> 6],
 				  1ULL << (idx & 63), __ATOMIC_RELEASE);
+	vgcu_pacer_count(a, t, vgcu_class_gran[cls]);
 	return a->data + ((uint64_t)idx << VGC_GRANULE_SHIFT);
 }
 
