@@ -51,13 +51,6 @@ void vgcu_sweep_locks_destroy(struct vgcu_sweep_locks *l)
 		pthread_mutex_destroy(&l->part[i]);
 }
 
-static bool slot_in_use(const void *ctx, unsigned int slot)
-{
-	const struct vgc_thread_slot *ts = ctx;
-
-	return vgcu_load(&ts[slot].in_use);
-}
-
 int vgcu_checkpoint_local(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 			  struct vgc_checkpoint *res)
 {
@@ -77,8 +70,8 @@ int vgcu_checkpoint_local(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 	vgcu_parts_lock(a, mask);
 	vgcu_gp_lock(a);
 	gp = vgcu_load(&ctrl->gp_seq);
-	blk = vgc_core_blocker(a->threads, a->nr_slots, gp, slot_in_use,
-			       a->threads);
+	/* NULL: the anonymous backend's slots say themselves who is in */
+	blk = vgc_core_blocker(a->threads, a->nr_slots, gp, NULL, NULL);
 	if (blk >= 0) {
 		a->blocker_slot = (unsigned int)blk;
 		a->blocker_tid = vgcu_load(&a->threads[blk].tid);
