@@ -209,9 +209,7 @@ void vgc_arena_close(struct vgc_arena *a)
 	vgcu_statfile_remove(a);
 	vgcu_arena_registry_del(a);
 	vgcu_tctx_drop(a);
-	a->ops->close(a);
-	if (a->fd >= 0)
-		close(a->fd);
+	a->ops->close(a);		/* closes the module's fd too */
 	free(a->span_info);
 	vgcu_sweep_locks_destroy(&a->locks_private);
 	free(a);
