@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Per-arena statistics files for vgcctl (format: statfile.h and
  * docs/vgcctl.md).  $VGC_STATFILE=0 turns them off; $VGC_STATDIR picks the

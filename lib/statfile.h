@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Per-arena statistics files: how "vgcctl list" and "vgcctl top" find
  * arenas of every backend, the anonymous one included, which the module
