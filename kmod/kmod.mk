@@ -62,7 +62,11 @@ define kmod_tree
 	for f in $(TOP)/kmod/*.c $(TOP)/kmod/*.h; do ln -sf $$f $(1)/kmod/; done
 endef
 
-$(BUILD)/kmod/%/vgc.ko: $(KMOD_SRCS)
+# Kbuild runs every time: it alone knows when the flags (WERROR=1, C=2)
+# changed since the last build, from its .cmd files, and it is a no-op
+# otherwise.
+.PHONY: kmod-force
+$(BUILD)/kmod/%/vgc.ko: $(KMOD_SRCS) kmod-force
 	$(call kmod_tree,$(BUILD)/kmod/$*)
 	$(MAKE) -C $(call kmod_kdir,$*) M=$(BUILD)/kmod/$* $(KMOD_FLAGS) modules
 
