@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Shared helpers of the vgc-bench subcommands, see bench_util.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -65,7 +66,14 @@ int bu_parse_u64(const char *s, uint64_t *out)
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ' || *s == '\t')
 		return -1;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	/* decimal, or 0x hexadecimal: a leading 0 is not octal */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!isxdigit((unsigned char)s[2]))
+			return -1;
+		v = strtoull(s + 2, &end, 16);
+	} else {
+		v = strtoull(s, &end, 10);
+	}
 	if (end == s || errno)
 		return -1;
 	if (*end)
@@ -137,7 +145,7 @@ static int opt_value(const char *cmd, const struct bu_opt *o,
 		fprintf(stderr, "vgc-bench %s: %s: '%s' is not %s\n", cmd, spelt,
 			arg, o->type == BU_OPT_INT ? "an integer" :
 			"a non-negative integer");
-	else if (o->type != BU_OPT_INT && !o->max)
+	else if (o->type != BU_OPT_INT && !o->max && u < (uint64_t)lo)
 		fprintf(stderr, "vgc-bench %s: %s: %s is below %lld\n", cmd, spelt,
 			arg, (long long)lo);
 	else
