@@ -40,8 +40,8 @@ $(LIBVGCU_SO): $(LIB_OBJS) $(TOP)/lib/libvgcu.map $(TOP)/lib/lib.mk
 
 # The exported ABI (lib/check-symbols.sh): the public headers, the map and
 # the .so name the same functions.  Part of check-host, counted as one test
-# (skipped when TESTS= names other tests); a mismatch stops check-host
-# before the unit tests, like a build error.
+# (skipped when TESTS= names other tests); a mismatch fails check-host after
+# the unit tests have run and counted themselves.
 .PHONY: check-symbols
 check-host: check-symbols
 check-symbols: $(LIBVGCU_SO)
@@ -50,7 +50,7 @@ check-symbols: $(LIBVGCU_SO)
 	if CC='$(CC)' $(TOP)/lib/check-symbols.sh $(LIBVGCU_SO); then \
 		echo "1 0 0" >$(CHECK_DIR)/symbols.counts; \
 	else \
-		echo "0 1 0" >$(CHECK_DIR)/symbols.counts; exit 1; \
+		echo "0 1 0" >$(CHECK_DIR)/symbols.counts; \
 	fi
 
 # pkg-config file and installation: the library, its public headers and the
