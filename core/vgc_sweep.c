@@ -9,5 +9,16 @@
 void vgc_core_sweep_span(__u64 *const *pl, __u64 span, __u32 cls,
 			 struct vgc_sweep_counts *c, __u64 *hist)
 {
+	/*
+	 * Markers above the largest class (a large object's continuation, a
+	 * span being retired or decommitted) hold no object heads, and bits
+	 * an allocator sets there for an instant and takes back must not age
+	 * (docs/design.md, "Span lifecycle").  Counted as evaluated, as the
+	 * library counts them.
+	 */
+	if (cls > VGC_SPAN_GRANULES) {
+		c->words += VGC_SPAN_WORDS;
+		return;
+	}
 	vgc_core_sweep_span_body(pl, span, cls, c, hist);
 }

@@ -366,8 +366,13 @@ struct vgc_layout {
 
 /* Span table values. */
 #define VGC_SPAN_FREE		0	/* not carved yet */
-#define VGC_SPAN_CONT		0xffff	/* reserved */
-/* any other value: the span's size class in granules (1..4096) */
+#define VGC_SPAN_CONT		0xffff	/* continuation of a large object */
+#define VGC_SPAN_RETIRING	0xfffe	/* empty, waiting to be re-carved */
+#define VGC_SPAN_DECOMMITTED	0xfffd	/* pages given back */
+/*
+ * 1..4096: the span's size class in granules.  Values above 4096 are
+ * markers with no object heads: sweeps skip them.
+ */
 
 /* ---- The shared control page (read-only to user space) ---------------- */
 
