@@ -13,8 +13,8 @@
 #   make check-vm            per kernel of KVERS: one VM, kmod + lib tests
 #                            against vgc.ko, dmesg and leak checks, rmmod
 #   make check               deps, W=1 build, check-host, check-vm, totals
-#   TESTS=substr             only tests whose "kmod/name" or "lib/name"
-#                            contains substr
+#   TESTS=substr[,substr]    only tests whose "kmod/name" or "lib/name"
+#                            contains one of the substrs
 #   VM_TIMEOUT=s             time limit of one VM (default 1800)
 #   TEST_TIMEOUT=s           time limit of one test binary (default 300)
 

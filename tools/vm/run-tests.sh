@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-tests.sh [--host] [--timeout S] [--filter SUBSTR] [--counts FILE]
+# run-tests.sh [--host] [--timeout S] [--filter SUBSTR[,SUBSTR...]] [--counts FILE]
 #              [--label NAME] [--build DIR]
 #
 # Runs the selftests and reports TAP.  In the VM (default): every
@@ -46,14 +46,22 @@ fi
 # not build and fails, rather than silently vanishing from the count.
 src=$(cd "$here/../.." && pwd)/selftests
 tests=()
+# A filter "a,b" picks the tests that contain a or b.
+matches() {
+	local alt
+	[ -n "$filter" ] || return 0
+	IFS=, read -ra alts <<<"$filter"
+	for alt in "${alts[@]}"; do
+		[[ "$1" == *"$alt"* ]] && return 0
+	done
+	return 1
+}
 add_tests() {
 	local f name
 	for f in "$src/$1"/*_test.c; do
 		[ -f "$f" ] || continue
 		name=$1/$(basename "$f" .c)
-		if [ -n "$filter" ] && [[ "$name" != *"$filter"* ]]; then
-			continue
-		fi
+		matches "$name" || continue
 		tests+=("$name")
 	done
 }
