@@ -160,6 +160,7 @@ enum vgc_plane {
 #define VGC_FEAT_BATCH		_BITULL(5)	/* VGC_IOC_BATCH */
 #define VGC_FEAT_STATS		_BITULL(6)	/* VGC_IOC_GET_STATS */
 #define VGC_FEAT_URING_CMD	_BITULL(7)	/* IORING_OP_URING_CMD */
+#define VGC_FEAT_DECOMMIT	_BITULL(8)	/* VGC_IOC_DECOMMIT/_COMMIT */
 
 /* ---- VGC_IOC_GET_VERSION ---------------------------------------------- */
 /**
@@ -693,6 +694,48 @@ struct vgc_stats {
 
 #define VGC_STATS_SIZE_VER0	96
 
+/* ---- VGC_IOC_DECOMMIT / VGC_IOC_COMMIT --------------------------------- */
+/**
+ * struct vgc_span_range - argument of VGC_IOC_DECOMMIT and VGC_IOC_COMMIT
+ * @size: in: sizeof() of the caller's struct, at least
+ *	%VGC_SPAN_RANGE_SIZE_VER0
+ * @flags: in: none defined, must be 0 (-EINVAL)
+ * @first_span: in: the first span, an index of the whole index space
+ *	(granule >> 12, i.e. (addr - data_base) >> 16)
+ * @nr_spans: in: spans from @first_span on, at least 1; all of them inside
+ *	the committed part of one region (-EINVAL otherwise, and on overflow)
+ * @changed: out: spans of the range that changed state (decommitted by
+ *	DECOMMIT, committed again by COMMIT); the others already were
+ * @reserved: must be zero (-EINVAL)
+ *
+ * VGC_IOC_DECOMMIT frees the data pages of the spans and unmaps them from
+ * every mapping of the arena (a fork()ed child's too): until VGC_IOC_COMMIT
+ * a touch raises SIGBUS.  The spans stay committed granules of their
+ * region (sweeps, GET_LAYOUT and GROW do not change) and their plane
+ * words stay: resetting them is the caller's business.  The module's used
+ * bytes, the user's and the memory cgroup's charges and committed_bytes
+ * (VGC_IOC_GET_STATS, the ctrl page) drop by 64 KiB a span.  -EBUSY (and
+ * nothing changes) when a page of the range is still referenced elsewhere
+ * (get_user_pages() pins, an io_uring fixed buffer, a pipe).
+ *
+ * VGC_IOC_COMMIT gives decommitted spans of the range fresh zeroed pages
+ * on the node of the region's partition, charged as VGC_IOC_GROW charges:
+ * all or nothing, -ENOSPC past limit_mb or node_limit_mb, -EDQUOT past
+ * user_limit_mb, -EPERM past RLIMIT_MEMLOCK, -ENOMEM when the kernel has
+ * no pages.  Spans that are committed are left alone: both commands are
+ * idempotent.
+ */
+struct vgc_span_range {
+	__u32 size;
+	__u32 flags;			/* none: 0 */
+	__u64 first_span;
+	__u64 nr_spans;
+	__u64 changed;			/* out */
+	__u64 reserved[2];
+};
+
+#define VGC_SPAN_RANGE_SIZE_VER0	48
+
 /* ---- Commands ---------------------------------------------------------- */
 #define VGC_IOC_MAGIC		'V'
 #define VGC_IOC_GET_VERSION	_IOWR(VGC_IOC_MAGIC, 0x00, struct vgc_version)
@@ -704,6 +747,8 @@ struct vgc_stats {
 #define VGC_IOC_CHECKPOINT	_IOWR(VGC_IOC_MAGIC, 0x06, struct vgc_checkpoint)
 #define VGC_IOC_BATCH		_IOWR(VGC_IOC_MAGIC, 0x07, struct vgc_batch)
 #define VGC_IOC_GET_STATS	_IOWR(VGC_IOC_MAGIC, 0x08, struct vgc_stats)
+#define VGC_IOC_DECOMMIT	_IOWR(VGC_IOC_MAGIC, 0x09, struct vgc_span_range)
+#define VGC_IOC_COMMIT		_IOWR(VGC_IOC_MAGIC, 0x0a, struct vgc_span_range)
 
 /*
  * io_uring passthrough (IORING_OP_URING_CMD on the /dev/vgc fd).  The SQE's
