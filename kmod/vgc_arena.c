@@ -8,6 +8,7 @@
  */
 #include <linux/slab.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/vmalloc.h>
 #include <linux/overflow.h>
 #include <linux/uaccess.h>
@@ -56,65 +57,155 @@ static unsigned long vgc_region_first_page(struct vgc_arena *arena,
 }
 
 /*
- * Metadata pages.  ctrl, threads and spans are small and go to the first
- * partition's node.  Each plane page covers 32768 granules (512 KiB of data,
- * eight spans): it goes to the node of the region owning its first granule,
- * so that a partition's sweep mostly reads local plane words.
+ * Metadata pages.  ctrl, threads and spans (the head) are small, allocated
+ * at creation on the first partition's node and vmapped.  Plane pages come
+ * with the spans they cover, see vgc_planes_commit().
  */
 static int vgc_meta_alloc(struct vgc_arena *arena)
 {
 	int node0 = cpu_to_node(arena->params.cpus[0]);
-	unsigned long head = arena->layout.plane_offset[0] >> PAGE_SHIFT;
-	unsigned long plane_pages = arena->layout.plane_size >> PAGE_SHIFT;
-	unsigned long i;
-	unsigned int pl;
 	int ret;
 
-	ret = vgc_pages_alloc(arena, arena->pages, head, node0);
+	ret = vgc_pages_alloc(arena, arena->pages, arena->head_pages, node0);
 	if (ret)
 		return ret;
-	for (pl = 0; pl < VGC_NR_PLANES; pl++) {
-		for (i = 0; i < plane_pages; i++) {
-			u64 g = (u64)i * PAGE_SIZE * 8;
-			struct vgc_region *r = vgc_region_of(arena, g);
-			int node = r ? cpu_to_node(r->cpu) : node0;
-
-			ret = vgc_pages_alloc(arena,
-					      &arena->pages[head + pl * plane_pages + i],
-					      1, node);
-			if (ret)
-				return ret;
-		}
-	}
-	arena->meta = vmap(arena->pages, arena->meta_pages, VM_MAP,
+	arena->meta = vmap(arena->pages, arena->head_pages, VM_MAP,
 			   PAGE_KERNEL);
 	if (!arena->meta)
 		return -ENOMEM;
 	arena->ctrl = arena->meta + arena->layout.ctrl_offset;
 	arena->slots = arena->meta + arena->layout.threads_offset;
 	arena->spans = arena->meta + arena->layout.spans_offset;
-	for (pl = 0; pl < VGC_NR_PLANES; pl++)
-		arena->plane[pl] = arena->meta + arena->layout.plane_offset[pl];
-	/* Free slots read 001, so allocation is one atomic OR of VALID. */
-	memset(arena->plane[VGC_PLANE_S0], 0xff, arena->layout.plane_size);
 	return 0;
 }
 
+static unsigned long vgc_plane_slot(struct vgc_arena *arena, unsigned int pl,
+				    unsigned long i)
+{
+	return arena->head_pages + pl * arena->plane_pages + i;
+}
+
+/**
+ * vgc_planes_commit() - allocate the plane pages granules [g0, g1) need
+ * @arena: the arena, lock held (or not yet published)
+ * @g0: first granule
+ * @g1: end granule, above @g0
+ * @out: the pages, at least VGC_NR_PLANES times the missing plane pages
+ *	of the range; filled from 0 on, NULL-terminated per missing page
+ * @nr: out: how many plane pages (of each plane) were missing
+ *
+ * Charges and allocates, for every plane page index covering the range
+ * that has no page yet, one page of each plane: zeroed, S0 all ones (free
+ * slots read 001), on the node of the region that owns the page's first
+ * granule (a plane page covers eight spans), so that a partition's sweep
+ * reads mostly local words.  Nothing is published: vgc_planes_publish().
+ * All or nothing: on failure what was taken is freed and uncharged.
+ *
+ * Return: 0, or -ENOSPC, -EDQUOT, -EPERM, -ENOMEM, -EINTR.
+ */
+static int vgc_planes_commit(struct vgc_arena *arena, u64 g0, u64 g1,
+			     struct page **out, unsigned long *nr)
+{
+	unsigned long i0 = g0 / VGC_PLANE_PAGE_GRANULES;
+	unsigned long i1 = (g1 - 1) / VGC_PLANE_PAGE_GRANULES;
+	int node0 = cpu_to_node(arena->params.cpus[0]);
+	unsigned long i, n = 0, k = 0;
+	unsigned int pl;
+	u64 bytes;
+	int ret;
+
+	for (i = i0; i <= i1; i++)
+		if (!arena->pages[vgc_plane_slot(arena, 0, i)])
+			n++;
+	*nr = n;
+	if (!n)
+		return 0;
+	bytes = (u64)n * VGC_NR_PLANES << PAGE_SHIFT;
+	ret = vgc_acct_charge(arena->acct, bytes);
+	if (ret)
+		return ret;
+	for (i = i0; i <= i1; i++) {
+		struct vgc_region *r;
+		int node;
+
+		if (arena->pages[vgc_plane_slot(arena, 0, i)])
+			continue;
+		r = vgc_region_of(arena, (u64)i * VGC_PLANE_PAGE_GRANULES);
+		node = r ? cpu_to_node(r->cpu) : node0;
+		for (pl = 0; pl < VGC_NR_PLANES; pl++, k++) {
+			ret = vgc_pages_alloc(arena, &out[k], 1, node);
+			if (ret)
+				goto err;
+		}
+		memset(page_address(out[k - VGC_NR_PLANES + VGC_PLANE_S0]),
+		       0xff, PAGE_SIZE);
+	}
+	arena->charged_bytes += bytes;
+	arena->metadata_bytes += bytes;
+	return 0;
+
+err:
+	vgc_pages_free_array(arena, out, k);
+	vgc_acct_uncharge(arena->acct, bytes);
+	return ret;
+}
+
+/* Publishes what vgc_planes_commit() allocated; VALID's page last. */
+static void vgc_planes_publish(struct vgc_arena *arena, u64 g0, u64 g1,
+			       struct page **pages)
+{
+	unsigned long i0 = g0 / VGC_PLANE_PAGE_GRANULES;
+	unsigned long i1 = (g1 - 1) / VGC_PLANE_PAGE_GRANULES;
+	unsigned long i, k = 0;
+	int pl;
+
+	for (i = i0; i <= i1; i++) {
+		if (arena->pages[vgc_plane_slot(arena, 0, i)])
+			continue;
+		for (pl = VGC_NR_PLANES - 1; pl >= 0; pl--) {
+			/* Pairs with the acquire in vgc_plane_word(). */
+			smp_store_release(&arena->pages[vgc_plane_slot(arena, pl, i)],
+					  pages[k + pl]);
+		}
+		k += VGC_NR_PLANES;
+	}
+}
+
+/*
+ * Commits granules more of r (the caller charged their data bytes): the
+ * data pages and the plane pages they need, all or nothing.  Data pages
+ * come in high-order blocks split into order-0 pages (vgc_pages_alloc()),
+ * so that each has its own refcount and a single span's pages can be
+ * freed again by VGC_IOC_DECOMMIT without knowing the block they came from.
+ */
 static int vgc_region_commit(struct vgc_arena *arena, struct vgc_region *r,
 			     u64 granules)
 {
+	u64 g0 = r->first_granule + r->committed_granules;
 	unsigned long first = vgc_region_first_page(arena, r) +
 			      ((r->committed_granules << VGC_GRANULE_SHIFT) >> PAGE_SHIFT);
 	unsigned long count = (granules << VGC_GRANULE_SHIFT) >> PAGE_SHIFT;
+	unsigned long planes = (granules / VGC_PLANE_PAGE_GRANULES + 2) *
+			       VGC_NR_PLANES;
+	unsigned long nr_planes;
 	struct page **tmp;
 	int ret;
 
-	tmp = kvcalloc(count, sizeof(*tmp), VGC_GFP_ACCOUNT);
+	tmp = kvcalloc(count + planes, sizeof(*tmp), VGC_GFP_ACCOUNT);
 	if (!tmp)
 		return -ENOMEM;
 	ret = vgc_pages_alloc(arena, tmp, count, cpu_to_node(r->cpu));
-	if (!ret)
-		vgc_pages_publish(arena, first, tmp, count);
+	if (ret)
+		goto out;
+	ret = vgc_planes_commit(arena, g0, g0 + granules, tmp + count,
+				&nr_planes);
+	if (ret) {
+		vgc_pages_free_array(arena, tmp, count);
+		goto out;
+	}
+	vgc_planes_publish(arena, g0, g0 + granules, tmp + count);
+	vgc_pages_publish(arena, first, tmp, count);
+out:
 	kvfree(tmp);
 	return ret;
 }
@@ -123,8 +214,16 @@ static void vgc_region_refresh(struct vgc_arena *arena, struct vgc_region *r)
 {
 	unsigned long first = vgc_region_first_page(arena, r);
 	unsigned long count = (r->committed_granules << VGC_GRANULE_SHIFT) >> PAGE_SHIFT;
+	unsigned long i;
 
-	r->node = count ? page_to_nid(arena->pages[first]) : NUMA_NO_NODE;
+	/* Decommitted spans have no pages: the first present one tells. */
+	r->node = NUMA_NO_NODE;
+	for (i = first; i < first + count; i += VGC_SPAN_SIZE >> PAGE_SHIFT) {
+		if (arena->pages[i]) {
+			r->node = page_to_nid(arena->pages[i]);
+			break;
+		}
+	}
 	r->nr_chunks = count ? vgc_pages_chunks(arena, first, count) : 0;
 }
 
@@ -162,6 +261,7 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 	if (!arena)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&arena->lock);
+	rwlock_init(&arena->fault_lock);
 	kref_init(&arena->ref);
 	INIT_LIST_HEAD(&arena->node);
 	spin_lock_init(&arena->async_lock);
@@ -185,17 +285,22 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 		goto err;
 	arena->nr_pages = arena->layout.map_size >> PAGE_SHIFT;
 	arena->meta_pages = arena->layout.data_offset >> PAGE_SHIFT;
+	arena->head_pages = arena->layout.plane_offset[0] >> PAGE_SHIFT;
+	arena->plane_pages = arena->layout.plane_size >> PAGE_SHIFT;
 
 	for (i = 0; i < arena->nr_regions; i++)
 		data += arena->regions[i].committed_granules << VGC_GRANULE_SHIFT;
-	/* Refuse before allocating anything: cheap, and no memcg churn. */
+	/*
+	 * Refuse before allocating anything: cheap, and no memcg churn.  The
+	 * plane pages of the committed part are charged as they are taken.
+	 */
 	ret = vgc_acct_charge(arena->acct,
-			      ((u64)arena->meta_pages << PAGE_SHIFT) + data);
+			      ((u64)arena->head_pages << PAGE_SHIFT) + data);
 	if (ret)
 		goto err;
-	arena->charged_bytes = ((u64)arena->meta_pages << PAGE_SHIFT) + data;
+	arena->charged_bytes = ((u64)arena->head_pages << PAGE_SHIFT) + data;
 	arena->committed_bytes = data;
-	arena->metadata_bytes = (u64)arena->meta_pages << PAGE_SHIFT;
+	arena->metadata_bytes = (u64)arena->head_pages << PAGE_SHIFT;
 
 	ret = -ENOMEM;
 	/* Huge reserves under a raised limit may not fit: fail quietly. */
@@ -419,5 +524,235 @@ out:
 	mutex_unlock(&arena->lock);
 	if (!ret)
 		ret = vgc_copy_out(arg, &gr, sizeof(gr), usize);
+	return ret;
+}
+
+#define VGC_SPAN_PAGES		(VGC_SPAN_SIZE >> PAGE_SHIFT)
+
+/* pages[] index of span s's first data page. */
+static unsigned long vgc_span_page(struct vgc_arena *arena, u64 s)
+{
+	return (arena->layout.data_offset + (s << VGC_SPAN_SHIFT)) >> PAGE_SHIFT;
+}
+
+/*
+ * The region whose committed part holds spans [first, first + nr), or NULL.
+ * Lock held: committed_granules moves with GROW.
+ */
+static struct vgc_region *vgc_span_region(struct vgc_arena *arena, u64 first,
+					  u64 nr)
+{
+	u64 end, total = arena->layout.total_granules / VGC_SPAN_GRANULES;
+	struct vgc_region *r;
+
+	if (!nr || check_add_overflow(first, nr, &end) || end > total)
+		return NULL;
+	r = vgc_region_of(arena, first * VGC_SPAN_GRANULES);
+	if (!r || first * VGC_SPAN_GRANULES < r->first_granule ||
+	    end * VGC_SPAN_GRANULES > r->first_granule + r->committed_granules)
+		return NULL;
+	return r;
+}
+
+/**
+ * vgc_spans_decommit() - free the data pages of committed spans
+ * @arena: the arena, lock held
+ * @file: the arena's file, whose mappings are all the arena's mappings
+ * @first: first span
+ * @nr: spans, checked by vgc_span_region()
+ * @changed: out: spans decommitted (the others had no pages already)
+ *
+ * Takes the pages out of pages[] (new faults raise SIGBUS), waits for
+ * faults that found them to finish (their page lock), unmaps the range
+ * from every mapping, and frees and uncharges the pages.  A page still
+ * referenced elsewhere after the unmap (a pin, a fixed buffer, a pipe)
+ * would stay charged to nobody: then everything is put back, -EBUSY.
+ *
+ * Return: 0, -ENOMEM or -EBUSY.
+ */
+static int vgc_spans_decommit(struct vgc_arena *arena, struct file *file,
+			      u64 first, u64 nr, u64 *changed)
+{
+	unsigned long n = 0, i, j, all;
+	struct page **tmp;
+	u64 s, bytes;
+
+	*changed = 0;
+	for (s = first; s < first + nr; s++)
+		if (arena->pages[vgc_span_page(arena, s)])
+			n++;
+	if (!n)
+		return 0;
+	/* Per span of the range, so that a failure can put them back. */
+	all = nr * VGC_SPAN_PAGES;
+	tmp = kvcalloc(all, sizeof(*tmp), VGC_GFP_ACCOUNT);
+	if (!tmp)
+		return -ENOMEM;
+
+	write_lock(&arena->fault_lock);
+	for (s = first; s < first + nr; s++) {
+		unsigned long p = vgc_span_page(arena, s);
+
+		if (!arena->pages[p])
+			continue;
+		for (j = 0; j < VGC_SPAN_PAGES; j++) {
+			tmp[(s - first) * VGC_SPAN_PAGES + j] = arena->pages[p + j];
+			WRITE_ONCE(arena->pages[p + j], NULL);
+		}
+	}
+	write_unlock(&arena->fault_lock);
+
+	/* A fault past its check installs its PTE before it unlocks. */
+	for (i = 0; i < all; i++) {
+		if (!tmp[i])
+			continue;
+		lock_page(tmp[i]);
+		unlock_page(tmp[i]);
+	}
+	/* Every VMA of the arena maps this file: a fork()ed child's too. */
+	unmap_mapping_range(file->f_mapping,
+			    (loff_t)vgc_span_page(arena, first) << PAGE_SHIFT,
+			    (loff_t)nr << VGC_SPAN_SHIFT, 1);
+
+	for (i = 0; i < all; i++)
+		if (tmp[i] && page_count(tmp[i]) > 1)
+			break;
+	if (i < all) {
+		for (s = first; s < first + nr; s++) {
+			i = (s - first) * VGC_SPAN_PAGES;
+			if (tmp[i])
+				vgc_pages_publish(arena, vgc_span_page(arena, s),
+						  &tmp[i], VGC_SPAN_PAGES);
+		}
+		kvfree(tmp);
+		return -EBUSY;
+	}
+
+	bytes = (u64)n << VGC_SPAN_SHIFT;
+	vgc_pages_free_array(arena, tmp, all);
+	kvfree(tmp);
+	vgc_acct_uncharge(arena->acct, bytes);
+	arena->charged_bytes -= bytes;
+	arena->committed_bytes -= bytes;
+	*changed = n;
+	return 0;
+}
+
+/**
+ * vgc_spans_commit() - give decommitted spans fresh pages again
+ * @arena: the arena, lock held
+ * @r: the region of the spans
+ * @first: first span
+ * @nr: spans, checked by vgc_span_region()
+ * @changed: out: spans committed (the others had their pages)
+ *
+ * Zeroed pages from the node of r's partition, charged as GROW charges,
+ * all or nothing.
+ *
+ * Return: 0, or -ENOSPC, -EDQUOT, -EPERM, -ENOMEM, -EINTR.
+ */
+static int vgc_spans_commit(struct vgc_arena *arena, struct vgc_region *r,
+			    u64 first, u64 nr, u64 *changed)
+{
+	int node = cpu_to_node(r->cpu);
+	unsigned long n = 0, i = 0;
+	struct page **tmp;
+	u64 s, bytes;
+	int ret;
+
+	*changed = 0;
+	for (s = first; s < first + nr; s++)
+		if (!arena->pages[vgc_span_page(arena, s)])
+			n++;
+	if (!n)
+		return 0;
+	bytes = (u64)n << VGC_SPAN_SHIFT;
+	ret = vgc_acct_charge(arena->acct, bytes);
+	if (ret)
+		return ret;
+	tmp = kvcalloc(n * VGC_SPAN_PAGES, sizeof(*tmp), VGC_GFP_ACCOUNT);
+	if (!tmp) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	for (i = 0; i < n; i++) {
+		ret = vgc_pages_alloc(arena, &tmp[i * VGC_SPAN_PAGES],
+				      VGC_SPAN_PAGES, node);
+		if (ret)
+			goto err_free;
+	}
+	i = 0;
+	for (s = first; s < first + nr; s++) {
+		unsigned long p = vgc_span_page(arena, s);
+
+		if (arena->pages[p])
+			continue;
+		vgc_pages_publish(arena, p, &tmp[i], VGC_SPAN_PAGES);
+		i += VGC_SPAN_PAGES;
+	}
+	kvfree(tmp);
+	arena->charged_bytes += bytes;
+	arena->committed_bytes += bytes;
+	*changed = n;
+	return 0;
+
+err_free:
+	vgc_pages_free_array(arena, tmp, i * VGC_SPAN_PAGES);
+	kvfree(tmp);
+err:
+	vgc_acct_uncharge(arena->acct, bytes);
+	return ret;
+}
+
+/**
+ * vgc_arena_span_cmd() - VGC_IOC_DECOMMIT and VGC_IOC_COMMIT
+ * @arena: the file's arena
+ * @file: the file, whose address space holds every mapping of the arena
+ * @arg: user address of struct vgc_span_range
+ * @commit: true for VGC_IOC_COMMIT
+ *
+ * No lock is held across the copies.
+ *
+ * Return: 0 or -errno, see struct vgc_span_range.
+ */
+int vgc_arena_span_cmd(struct vgc_arena *arena, struct file *file,
+		       void __user *arg, bool commit)
+{
+	struct vgc_span_range sr;
+	struct vgc_region *r;
+	u32 usize;
+	int ret;
+
+	ret = vgc_copy_in(&sr, sizeof(sr), VGC_SPAN_RANGE_SIZE_VER0, arg,
+			  &usize);
+	if (ret)
+		return ret;
+	if (sr.flags || memchr_inv(sr.reserved, 0, sizeof(sr.reserved)))
+		return -EINVAL;
+
+	mutex_lock(&arena->lock);
+	r = vgc_span_region(arena, sr.first_span, sr.nr_spans);
+	if (!r) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (commit)
+		ret = vgc_spans_commit(arena, r, sr.first_span, sr.nr_spans,
+				       &sr.changed);
+	else
+		ret = vgc_spans_decommit(arena, file, sr.first_span,
+					 sr.nr_spans, &sr.changed);
+	if (ret || !sr.changed)
+		goto out;
+	vgc_region_refresh(arena, r);
+	WRITE_ONCE(arena->ctrl->committed_bytes, arena->committed_bytes);
+	if (commit)
+		trace_vgc_commit(arena, r, sr.changed * VGC_SPAN_GRANULES);
+	else
+		trace_vgc_decommit(arena, r, sr.changed * VGC_SPAN_GRANULES);
+out:
+	mutex_unlock(&arena->lock);
+	if (!ret)
+		ret = vgc_copy_out(arg, &sr, sizeof(sr), usize);
 	return ret;
 }

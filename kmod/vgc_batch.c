@@ -7,7 +7,8 @@
  * vgc_core_request()); the state change happens at the next checkpoint.
  * Indices are copied in bounded chunks so that a huge batch needs no huge
  * kernel buffer, and no lock is held across the copies: the
- * bit operations are atomic and the planes live as long as the arena.
+ * bit operations are atomic and plane pages, once published, live as
+ * long as the arena.
  */
 #include <linux/bitops.h>
 #include <linux/slab.h>
@@ -17,34 +18,37 @@
 
 #define VGC_BATCH_CHUNK		512
 
-static unsigned int vgc_code(struct vgc_arena *arena, u64 i)
-{
-	u64 w = i / VGC_PLANE_WORD_GRANULES;
-
-	return vgc_code_of(READ_ONCE(arena->plane[VGC_PLANE_S0][w]),
-			   READ_ONCE(arena->plane[VGC_PLANE_S1][w]),
-			   READ_ONCE(arena->plane[VGC_PLANE_S2][w]),
-			   i % VGC_PLANE_WORD_GRANULES);
-}
-
-static unsigned long *vgc_plane_bits(struct vgc_arena *arena, unsigned int pl)
-{
-	return (unsigned long *)arena->plane[pl];
-}
-
 int vgc_batch_one(struct vgc_arena *arena, u32 op, u64 i)
 {
+	u64 w = i / VGC_PLANE_WORD_GRANULES;
+	unsigned int bit = i % VGC_PLANE_WORD_GRANULES;
+	u64 *v, *s0, *s1, *s2, *rq;
 	unsigned int plane;
 	int ret;
 
-	if (i >= arena->layout.total_granules ||
-	    !test_bit(i, vgc_plane_bits(arena, VGC_PLANE_VALID)))
+	if (i >= arena->layout.total_granules)
 		return -EINVAL;
-	ret = vgc_core_request(op, vgc_code(arena, i), &plane);
+	/*
+	 * No plane page: no granule it covers was ever committed, so no
+	 * object lives there.  VALID's page is published last.
+	 */
+	v = vgc_plane_word(arena, VGC_PLANE_VALID, w);
+	if (!v || !test_bit(bit, (unsigned long *)v))
+		return -EINVAL;
+	s0 = vgc_plane_word(arena, VGC_PLANE_S0, w);
+	s1 = vgc_plane_word(arena, VGC_PLANE_S1, w);
+	s2 = vgc_plane_word(arena, VGC_PLANE_S2, w);
+	if (WARN_ON_ONCE(!s0 || !s1 || !s2))
+		return -EINVAL;
+	ret = vgc_core_request(op, vgc_code_of(READ_ONCE(*s0), READ_ONCE(*s1),
+					       READ_ONCE(*s2), bit), &plane);
 	if (ret)
 		return ret;
-	return vgc_core_request_done(op, test_and_set_bit(i,
-				     vgc_plane_bits(arena, plane)));
+	rq = vgc_plane_word(arena, plane, w);
+	if (WARN_ON_ONCE(!rq))
+		return -EINVAL;
+	return vgc_core_request_done(op, test_and_set_bit(bit,
+				     (unsigned long *)rq));
 }
 
 int vgc_batch_ioctl(struct vgc_arena *arena, void __user *arg)

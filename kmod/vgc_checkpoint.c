@@ -63,9 +63,24 @@ static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1,
 	u64 s, s0 = w0 / VGC_SPAN_WORDS, s1 = w1 / VGC_SPAN_WORDS;
 
 	for (s = s0; s < s1; s++) {
+		u64 *pl[VGC_NR_PLANES];
+		unsigned int p;
+
+		/*
+		 * Plane pages are not contiguous in the kernel (they are
+		 * allocated as spans are committed): the core sweeps the
+		 * span through pointers to its own 64 words, as span 0.
+		 */
+		for (p = 0; p < VGC_NR_PLANES; p++) {
+			pl[p] = vgc_plane_word(arena, p, s * VGC_SPAN_WORDS);
+			if (!pl[p])
+				break;
+		}
+		/* Committed spans always have their plane pages. */
+		if (WARN_ON_ONCE(p < VGC_NR_PLANES))
+			continue;
 		/* The span table is user-writable: the core checks the class. */
-		vgc_core_sweep_span(arena->plane, s, READ_ONCE(arena->spans[s]),
-				    c, hist);
+		vgc_core_sweep_span(pl, 0, READ_ONCE(arena->spans[s]), c, hist);
 		if (!((s - s0 + 1) % VGC_SWEEP_RESCHED_SPANS))
 			cond_resched();
 	}

@@ -49,6 +49,7 @@
 #include <linux/spinlock.h>
 #include <linux/list.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/gfp.h>
 #include <linux/sched.h>
@@ -125,12 +126,27 @@ struct vgc_arena {
 	struct page **pages;
 	unsigned long nr_pages;
 	unsigned long meta_pages;	/* pages[0 .. meta_pages) */
-	void *meta;			/* vmap of the metadata pages */
+	/*
+	 * ctrl, threads and spans: pages[0 .. head_pages), allocated at
+	 * creation and vmapped.  Plane pl's pages follow at pages[head_pages
+	 * + pl * plane_pages ...]; each is allocated (all planes at once)
+	 * when a granule it covers is first committed and read through
+	 * vgc_plane_word(), never vmapped.
+	 */
+	unsigned long head_pages;
+	/*
+	 * Taken for read by the fault handler around its look-up and
+	 * get_page(), for write by VGC_IOC_DECOMMIT around taking data
+	 * pages out of pages[]: a fault that found a page holds a reference
+	 * to it before decommit can free it.
+	 */
+	rwlock_t fault_lock;
+	unsigned long plane_pages;	/* per plane */
+	void *meta;			/* vmap of the head pages */
 
 	struct vgc_ctrl *ctrl;
 	struct vgc_thread_slot *slots;
 	u16 *spans;
-	u64 *plane[VGC_NR_PLANES];
 
 	struct vgc_acct *acct;		/* module, user, locked memory */
 	u64 charged_bytes;		/* to acct */
@@ -150,6 +166,37 @@ struct vgc_arena {
 	spinlock_t async_lock;
 	struct list_head async_queued;	/* not started yet */
 };
+
+/* Granules one plane page covers: 32768 with 4 KiB pages, eight spans. */
+#define VGC_PLANE_PAGE_GRANULES	(PAGE_SIZE * BITS_PER_BYTE)
+#define VGC_PLANE_PAGE_WORDS	(PAGE_SIZE / sizeof(u64))
+
+/**
+ * vgc_plane_word() - the kernel address of one word of a plane
+ * @arena: the arena
+ * @pl: the plane, VGC_PLANE_*
+ * @w: word index (granule / 64), below total_granules / 64
+ *
+ * Plane pages are published by vgc_arena_grow() with release semantics
+ * and never freed before the arena, so callers without arena->lock (the
+ * batch requests) may use the word as long as they hold the arena.
+ *
+ * Return: the word, or NULL when no committed granule has needed its page
+ * yet (the granules it covers hold no object).
+ */
+static inline u64 *vgc_plane_word(struct vgc_arena *arena, unsigned int pl,
+				  u64 w)
+{
+	struct page *page;
+
+	/* Pairs with the release in vgc_planes_publish(). */
+	page = smp_load_acquire(&arena->pages[arena->head_pages +
+					      pl * arena->plane_pages +
+					      w / VGC_PLANE_PAGE_WORDS]);
+	if (!page)
+		return NULL;
+	return (u64 *)page_address(page) + w % VGC_PLANE_PAGE_WORDS;
+}
 
 struct vgc_file {
 	struct mutex lock;		/* serialises VGC_IOC_CREATE_ARENA */
@@ -175,6 +222,8 @@ int vgc_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
 int vgc_arena_create(struct vgc_file *vf, const void __user *arg);
 int vgc_arena_layout(struct vgc_arena *arena, void __user *arg);
 int vgc_arena_grow(struct vgc_arena *arena, void __user *arg);
+int vgc_arena_span_cmd(struct vgc_arena *arena, struct file *file,
+		       void __user *arg, bool commit);
 void vgc_arena_get(struct vgc_arena *arena);
 void vgc_arena_put(struct vgc_arena *arena);
 struct vgc_arena *vgc_arena_find(u64 id);

@@ -41,7 +41,7 @@ static int vgc_get_version(void __user *arg)
 	v.abi_version = VGC_ABI_VERSION;
 	v.features = VGC_FEAT_ARENA | VGC_FEAT_NODE_QUERY | VGC_FEAT_GROW |
 		     VGC_FEAT_THREADS | VGC_FEAT_CHECKPOINT | VGC_FEAT_BATCH |
-		     VGC_FEAT_STATS;
+		     VGC_FEAT_STATS | VGC_FEAT_DECOMMIT;
 #ifdef CONFIG_IO_URING
 	v.features |= VGC_FEAT_URING_CMD;
 #endif
@@ -75,7 +75,7 @@ long vgc_cmd_dispatch(struct file *file, unsigned int nr, void __user *arg)
 		return vgc_arena_create(vf, arg);
 	}
 
-	if (nr > _IOC_NR(VGC_IOC_GET_STATS))
+	if (nr > _IOC_NR(VGC_IOC_COMMIT))
 		return -ENOTTY;
 	arena = vgc_file_arena(file);
 	if (!arena)
@@ -96,6 +96,10 @@ long vgc_cmd_dispatch(struct file *file, unsigned int nr, void __user *arg)
 		return vgc_batch_ioctl(arena, arg);
 	case _IOC_NR(VGC_IOC_GET_STATS):
 		return vgc_stats_ioctl(arena, arg);
+	case _IOC_NR(VGC_IOC_DECOMMIT):
+		return vgc_arena_span_cmd(arena, file, arg, false);
+	case _IOC_NR(VGC_IOC_COMMIT):
+		return vgc_arena_span_cmd(arena, file, arg, true);
 	}
 	return -ENOTTY;
 }

@@ -2,7 +2,8 @@
 /*
  * VGC mmap: the arena's pages are served by a fault handler from the flat
  * page array, so that pages are mapped on first touch, uncommitted reserve
- * raises SIGBUS until VGC_IOC_GROW commits it, and the pages stay ordinary
+ * raises SIGBUS until VGC_IOC_GROW commits it (and a decommitted span until
+ * VGC_IOC_COMMIT), and the pages stay ordinary
  * struct-page mappings (numa_maps and move_pages report their node).
  *
  * Every VMA holds an arena reference: the pages outlive close(fd) while a
@@ -10,6 +11,7 @@
  * no VM_WIPEONFORK); ->open takes the child's reference.
  */
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/fs.h>
 #include "vgc_internal.h"
 #include "vgc_compat.h"
@@ -24,6 +26,12 @@ static void vgc_vm_close(struct vm_area_struct *vma)
 	vgc_arena_put(vma->vm_private_data);
 }
 
+/*
+ * Returns the page locked, after checking under its lock that it is still
+ * the arena's: VGC_IOC_DECOMMIT takes pages out of pages[] and then locks
+ * each before unmapping, so a fault either sees the page gone here or
+ * has its PTE installed (the core unlocks after that) before the unmap.
+ */
 static vm_fault_t vgc_vm_fault(struct vm_fault *vmf)
 {
 	struct vgc_arena *arena = vmf->vma->vm_private_data;
@@ -31,13 +39,23 @@ static vm_fault_t vgc_vm_fault(struct vm_fault *vmf)
 
 	if (vmf->pgoff >= arena->nr_pages)
 		return VM_FAULT_SIGBUS;
+	read_lock(&arena->fault_lock);
 	/* Pairs with the release in vgc_pages_publish(). */
 	page = smp_load_acquire(&arena->pages[vmf->pgoff]);
+	if (page)
+		get_page(page);
+	read_unlock(&arena->fault_lock);
+	/* Uncommitted, decommitted, or a plane page not needed yet. */
 	if (!page)
 		return VM_FAULT_SIGBUS;
-	get_page(page);
+	lock_page(page);
+	if (READ_ONCE(arena->pages[vmf->pgoff]) != page) {
+		unlock_page(page);
+		put_page(page);
+		return VM_FAULT_SIGBUS;
+	}
 	vmf->page = page;
-	return 0;
+	return VM_FAULT_LOCKED;
 }
 
 static const struct vm_operations_struct vgc_vm_ops = {

@@ -145,16 +145,21 @@ u32 vgc_pages_chunks(struct vgc_arena *arena, unsigned long first,
 		     unsigned long count)
 {
 	unsigned long i, prev = 0;
+	bool run = false;
 	u32 chunks = 0;
 
 	for (i = first; i < first + count; i++) {
 		unsigned long pfn;
 
-		if (!arena->pages[i])
-			break;
+		/* A decommitted span ends a run. */
+		if (!arena->pages[i]) {
+			run = false;
+			continue;
+		}
 		pfn = page_to_pfn(arena->pages[i]);
-		if (!chunks || pfn != prev + 1)
+		if (!run || pfn != prev + 1)
 			chunks++;
+		run = true;
 		prev = pfn;
 	}
 	return chunks;

@@ -144,8 +144,14 @@ DEFINE_EVENT(vgc_commit_class, vgc_grow,
 		      u64 granules),
 	     TP_ARGS(arena, r, granules));
 
-/* Defined for the decommit path of the heap work; not emitted yet. */
+/* VGC_IOC_DECOMMIT: granules of the spans whose pages were freed. */
 DEFINE_EVENT(vgc_commit_class, vgc_decommit,
+	     TP_PROTO(const struct vgc_arena *arena, const struct vgc_region *r,
+		      u64 granules),
+	     TP_ARGS(arena, r, granules));
+
+/* VGC_IOC_COMMIT: granules of decommitted spans given pages again. */
+DEFINE_EVENT(vgc_commit_class, vgc_commit,
 	     TP_PROTO(const struct vgc_arena *arena, const struct vgc_region *r,
 		      u64 granules),
 	     TP_ARGS(arena, r, granules));
