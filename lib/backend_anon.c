@@ -88,6 +88,16 @@ static void anon_shared_unlock_map(struct vgc_arena *a)
 	}
 }
 
+/*
+ * Free slots read S = 001: S0 of granules [g0, g0 + n) (whole spans) all
+ * ones.  Only for what is committed, so that the S0 plane of a large
+ * reserve stays untouched and takes no memory.
+ */
+static void anon_s0_init(struct vgc_arena *a, uint64_t g0, uint64_t n)
+{
+	memset((char *)a->planes[VGC_PLANE_S0] + g0 / 8, 0xff, n / 8);
+}
+
 static int anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 {
 	int err = vgcu_layout_anon(prm, &a->layout, a->regions);
@@ -108,7 +118,9 @@ static int anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 	anon_shared_lock(a);
 
 	/* free slots read 001: allocation is one atomic set of VALID */
-	memset(a->planes[VGC_PLANE_S0], 0xff, a->layout.plane_size);
+	for (unsigned int i = 0; i < a->layout.nr_regions; i++)
+		anon_s0_init(a, a->regions[i].first_granule,
+			     a->regions[i].committed_granules);
 	a->ctrl->abi_version = VGC_ABI_VERSION;
 	a->ctrl->nr_partitions = a->nr_parts;
 	a->ctrl->gp_seq = 1;
@@ -160,8 +172,10 @@ static void anon_unregister(struct vgc_arena *a, struct vgcu_tctx *t)
 static int anon_grow(struct vgc_arena *a, unsigned int zone, unsigned int part,
 		     uint64_t granules)
 {
-	(void)zone;
-	(void)part;
+	const struct vgc_region *r = vgcu_region(a, zone, part);
+
+	/* Called before the region's committed size moves. */
+	anon_s0_init(a, r->first_granule + r->committed_granules, granules);
 	/* atomic: a fork()ed child's arena grows under its own locks */
 	__atomic_fetch_add(&a->ctrl->committed_bytes,
 			   granules << VGC_GRANULE_SHIFT, __ATOMIC_RELAXED);
@@ -186,6 +200,51 @@ static int anon_stats(const struct vgc_arena *a, struct vgc_stats *st)
 	return 0;
 }
 
+/* The module's check: spans inside one region's committed part. */
+static int anon_span_check(const struct vgc_arena *a, uint64_t first,
+			   uint64_t nr)
+{
+	uint64_t end;
+	unsigned int i;
+
+	if (!nr || __builtin_add_overflow(first, nr, &end) ||
+	    end > a->total_granules / VGC_SPAN_GRANULES)
+		return -EINVAL;
+	for (i = 0; i < a->layout.nr_regions; i++) {
+		const struct vgc_region *r = &a->regions[i];
+		uint64_t r0 = r->first_granule / VGC_SPAN_GRANULES;
+
+		if (first >= r0 &&
+		    end <= r0 + r->committed_granules / VGC_SPAN_GRANULES)
+			return 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * The mapping is shared anonymous memory (shmem): MADV_REMOVE frees the
+ * pages and a later touch reads zeroes, which is what commit promises;
+ * so commit has nothing to do.  committed_bytes stays: the backend does
+ * not know which spans were decommitted already.
+ */
+static int anon_decommit(struct vgc_arena *a, uint64_t first_span,
+			 uint64_t nr)
+{
+	int err = anon_span_check(a, first_span, nr);
+
+	if (err)
+		return err;
+	if (madvise(a->data + (first_span << VGC_SPAN_SHIFT),
+		    nr << VGC_SPAN_SHIFT, MADV_REMOVE))
+		return vgcu_errno(errno);
+	return 0;
+}
+
+static int anon_commit(struct vgc_arena *a, uint64_t first_span, uint64_t nr)
+{
+	return anon_span_check(a, first_span, nr);
+}
+
 const struct vgcu_backend_ops vgcu_anon_ops = {
 	.id = VGC_BACKEND_ANON,
 	.open = anon_open,
@@ -195,4 +254,6 @@ const struct vgcu_backend_ops vgcu_anon_ops = {
 	.thread_unregister = anon_unregister,
 	.grow = anon_grow,
 	.stats = anon_stats,
+	.decommit = anon_decommit,
+	.commit = anon_commit,
 };

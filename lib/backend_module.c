@@ -197,6 +197,32 @@ static int module_stats(const struct vgc_arena *a, struct vgc_stats *st)
 	return 0;
 }
 
+static int module_span_cmd(struct vgc_arena *a, unsigned long cmd,
+			   uint64_t first_span, uint64_t nr)
+{
+	struct vgc_span_range sr;
+
+	memset(&sr, 0, sizeof(sr));
+	sr.size = sizeof(sr);
+	sr.first_span = first_span;
+	sr.nr_spans = nr;
+	if (ioctl(a->fd, cmd, &sr))
+		return vgcu_errno(errno);
+	return 0;
+}
+
+static int module_decommit(struct vgc_arena *a, uint64_t first_span,
+			   uint64_t nr)
+{
+	return module_span_cmd(a, VGC_IOC_DECOMMIT, first_span, nr);
+}
+
+static int module_commit(struct vgc_arena *a, uint64_t first_span,
+			 uint64_t nr)
+{
+	return module_span_cmd(a, VGC_IOC_COMMIT, first_span, nr);
+}
+
 const struct vgcu_backend_ops vgcu_module_ops = {
 	.id = VGC_BACKEND_MODULE,
 	.open = module_open,
@@ -206,4 +232,6 @@ const struct vgcu_backend_ops vgcu_module_ops = {
 	.thread_unregister = module_unregister,
 	.grow = module_grow,
 	.stats = module_stats,
+	.decommit = module_decommit,
+	.commit = module_commit,
 };

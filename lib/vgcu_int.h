@@ -64,6 +64,16 @@ struct vgcu_backend_ops {
 	int (*grow)(struct vgc_arena *a, unsigned int zone, unsigned int part,
 		    uint64_t granules);
 	int (*stats)(const struct vgc_arena *a, struct vgc_stats *st);
+	/*
+	 * Spans [first_span, first_span + nr) (indices of the whole index
+	 * space), inside one region's committed part (-EINVAL otherwise):
+	 * decommit gives their data pages back (a touch raises SIGBUS on
+	 * the module, reads zero on the anonymous backend), commit backs
+	 * them again with zeroed pages.  Both idempotent; plane words are
+	 * the caller's to reset.  0 or -errno; sweep lock held.
+	 */
+	int (*decommit)(struct vgc_arena *a, uint64_t first_span, uint64_t nr);
+	int (*commit)(struct vgc_arena *a, uint64_t first_span, uint64_t nr);
 };
 
 extern const struct vgcu_backend_ops vgcu_module_ops;
