@@ -55,16 +55,15 @@ install: install-man
 uninstall: uninstall-man
 
 install-man: man
-	@for d in 1 3 4 7 8; do \
+	@set -e; for d in 1 3 4 7 8; do \
 		install -d $(DESTDIR)$(MANDIR)/man$$d; \
-		for p in $(MAN_BUILD)/man$$d/*.$$d; do \
-			[ -e "$$p" ] && install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$d/; \
-		done; \
-	done; true
+		set -- $(MAN_BUILD)/man$$d/*.$$d; \
+		[ ! -e "$$1" ] || install -m 0644 "$$@" $(DESTDIR)$(MANDIR)/man$$d/; \
+	done
 
 uninstall-man:
-	@for d in 1 3 4 7 8; do \
+	@set -e; for d in 1 3 4 7 8; do \
 		for p in $(MAN_BUILD)/man$$d/*.$$d; do \
-			[ -e "$$p" ] && rm -f $(DESTDIR)$(MANDIR)/man$$d/$$(basename $$p); \
+			[ ! -e "$$p" ] || rm -f $(DESTDIR)$(MANDIR)/man$$d/$${p##*/}; \
 		done; \
-	done; true
+	done
