@@ -2,7 +2,8 @@
 #
 # Manual pages.  Section 3 is generated from the kernel-doc comments of the
 # public headers by the kernel's own scripts/kernel-doc (from Debian's
-# linux-source-6.1, extracted at build time, never committed): one page per
+# linux-source-6.1, extracted at build time with the kselftest harness by
+# selftests/selftests.mk, never committed): one page per
 # function, so a function documented in its header has its page.  The
 # other sections are written by hand in man/.
 #
@@ -11,7 +12,6 @@
 
 MANDIR		?= $(PREFIX)/share/man
 MAN_BUILD	:= $(BUILD)/man
-KERNEL_DOC	:= $(BUILD)/kernel-doc/scripts/kernel-doc
 MAN_HEADERS	:= $(sort $(wildcard $(TOP)/lib/include/*.h))
 MAN_PAGES	:= $(sort $(wildcard $(TOP)/man/*.[1-8]))
 MAN_STAMP	:= $(MAN_BUILD)/.stamp
@@ -19,12 +19,6 @@ MAN_STAMP	:= $(MAN_BUILD)/.stamp
 .PHONY: man install-man uninstall-man
 
 man: $(MAN_STAMP)
-
-$(KERNEL_DOC):
-	@test -r $(LINUX_SOURCE) || $(DEPS)
-	mkdir -p $(BUILD)/kernel-doc
-	tar -xaf $(LINUX_SOURCE) -C $(BUILD)/kernel-doc --strip-components=1 \
-		linux-source-6.1/scripts/kernel-doc
 
 # kernel-doc -man writes every page of a header to one stream, each starting
 # with .TH: split it, keep the functions, and make the header the library's.
