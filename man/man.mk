@@ -5,7 +5,8 @@
 # linux-source-6.1, extracted at build time with the kselftest harness by
 # selftests/selftests.mk, never committed): one page per
 # function, so a function documented in its header has its page.  The
-# other sections are written by hand in man/.
+# other sections are written by hand in man/; their .TH line says
+# @VERSION@, which becomes $(VGC_VERSION) here.
 #
 #   make man          build/man/man{1,3,4,7,8}
 #   make install      installs them under $(MANDIR)
@@ -39,8 +40,10 @@ $(MAN_STAMP): $(MAN_HEADERS) $(MAN_PAGES) $(KERNEL_DOC) $(TOP)/man/man.mk $(TOP)
 			printf ".B #include <%s>\n.sp\n", inc > out; next } \
 		{ print > out }'; \
 	done
-	@for p in $(MAN_PAGES); do \
-		s=$${p##*.}; install -m 0644 $$p $(MAN_BUILD)/man$$s/; done
+	@set -e; for p in $(MAN_PAGES); do \
+		sed 's/@VERSION@/$(VGC_VERSION)/g' $$p \
+			>$(MAN_BUILD)/man$${p##*.}/$${p##*/}; \
+	done
 	@echo "man: $$(ls $(MAN_BUILD)/man3 | wc -l) pages in section 3, $(words $(MAN_PAGES)) others"
 	@touch $@
 
