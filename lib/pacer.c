@@ -73,6 +73,12 @@ struct vgcu_pacer {
 	uint64_t ckpts, eagain, deferred, growth, pressure;
 };
 
+/*
+ * a->pacer is set before vgc_arena_open() returns (or starts a driver) and
+ * freed only by vgc_arena_close(): every function here runs on an open
+ * arena and finds it, none checks.
+ */
+
 #define LD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 #define ST(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define INC(p)		__atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
@@ -150,7 +156,7 @@ void vgcu_pacer_enable_default(struct vgc_arena *a)
 {
 	struct vgcu_pacer *pc = a->pacer;
 
-	if (pc && !LD(&pc->percent))
+	if (!LD(&pc->percent))
 		ST(&pc->percent, 100);
 }
 
@@ -207,7 +213,7 @@ bool vgcu_pacer_due(struct vgc_arena *a, unsigned int *flags)
 	struct pace_view v;
 
 	*flags = 0;
-	if (!pc || !LD(&pc->percent))
+	if (!LD(&pc->percent))
 		return false;
 	pacer_view(pc, &v);
 	pmax = LD(&pc->pending_max);
@@ -297,8 +303,6 @@ void vgcu_pacer_fold(struct vgc_arena *a, struct vgcu_tctx *t)
 
 	t->pace_quota = VGCU_PACE_FOLD >> VGC_GRANULE_SHIFT;
 	t->pace_left = t->pace_quota;
-	if (!pc)
-		return;
 	if (used > 0)
 		__atomic_fetch_add(&pc->alloc_bytes,
 				   (uint64_t)used << VGC_GRANULE_SHIFT,
@@ -314,9 +318,7 @@ void vgcu_pacer_fold(struct vgc_arena *a, struct vgcu_tctx *t)
 /* A release by a thread that has no context with the arena. */
 void vgcu_pacer_release_slow(struct vgc_arena *a, uint64_t bytes)
 {
-	if (a->pacer)
-		__atomic_fetch_add(&a->pacer->rel_bytes, bytes,
-				   __ATOMIC_RELAXED);
+	__atomic_fetch_add(&a->pacer->rel_bytes, bytes, __ATOMIC_RELAXED);
 }
 
 void vgcu_pacer_seen(struct vgc_arena *a, int err,
@@ -325,7 +327,7 @@ void vgcu_pacer_seen(struct vgc_arena *a, int err,
 	struct vgcu_pacer *pc = a->pacer;
 	const struct vgc_sweep_counts *c = &res->counts;
 
-	if (err || !pc)
+	if (err)
 		return;
 	__atomic_fetch_add(&pc->recl_bytes, c->reclaimed_bytes,
 			   __ATOMIC_RELAXED);
@@ -346,7 +348,7 @@ bool vgcu_pacer_oom(struct vgc_arena *a, struct vgcu_tctx *t)
 	bool ran = false;
 	int i;
 
-	if (!pc || !LD(&pc->percent))
+	if (!LD(&pc->percent))
 		return false;
 	for (i = 0; i < 4; i++) {
 		if (pacer_run(a, t, VGC_CKPT_F_ALL_ZONES))
