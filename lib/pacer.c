@@ -7,6 +7,7 @@
  * (one subtraction on the allocation fast path, no atomic) and the bytes
  * it releases; every VGCU_PACE_FOLD bytes it folds them into the arena's
  * counters with one atomic add each and asks whether a checkpoint is due.
+ * A thread that exits folds what is left (vgcu_pacer_flush()).
  * Every checkpoint that vgc_checkpoint() completes reports its reclaimed
  * bytes here (vgcu_pacer_seen()), and resets "allocated since the last
  * checkpoint".  From these:
@@ -145,9 +146,9 @@ int vgcu_pacer_open(struct vgc_arena *a)
 	return 0;
 }
 
+/* After vgcu_driver_close() and vgcu_arena_registry_del(): see arena.c. */
 void vgcu_pacer_close(struct vgc_arena *a)
 {
-	vgcu_driver_close(a);
 	free(a->pacer);
 	a->pacer = NULL;
 }
@@ -296,9 +297,9 @@ static void pacer_check(struct vgc_arena *a, struct vgcu_tctx *t)
 		pacer_run(a, t, flags);
 }
 
-void vgcu_pacer_fold(struct vgc_arena *a, struct vgcu_tctx *t)
+/* t's counts since its last fold into the arena's, and a new quota. */
+static void pacer_add(struct vgcu_pacer *pc, struct vgcu_tctx *t)
 {
-	struct vgcu_pacer *pc = a->pacer;
 	int64_t used = t->pace_quota - t->pace_left;
 
 	t->pace_quota = VGCU_PACE_FOLD >> VGC_GRANULE_SHIFT;
@@ -312,7 +313,23 @@ void vgcu_pacer_fold(struct vgc_arena *a, struct vgcu_tctx *t)
 				   __ATOMIC_RELAXED);
 		t->pace_rel = 0;
 	}
+}
+
+void vgcu_pacer_fold(struct vgc_arena *a, struct vgcu_tctx *t)
+{
+	pacer_add(a->pacer, t);
 	pacer_check(a, t);
+}
+
+/*
+ * A thread on its way out (its TLS destructor, tls.c): what it counted
+ * since its last fold goes into the arena with its context, so that no
+ * allocated or released byte is lost.  It asks for no checkpoint: the
+ * next fold of another thread, or the driver's next period, sees them.
+ */
+void vgcu_pacer_flush(struct vgc_arena *a, struct vgcu_tctx *t)
+{
+	pacer_add(a->pacer, t);
 }
 
 /* A release by a thread that has no context with the arena. */

@@ -273,6 +273,7 @@ int vgcu_partition_of_thread(struct vgc_arena *a, struct vgcu_tctx *t);
 int vgcu_pacer_open(struct vgc_arena *a);
 void vgcu_pacer_close(struct vgc_arena *a);
 void vgcu_pacer_fold(struct vgc_arena *a, struct vgcu_tctx *t);
+void vgcu_pacer_flush(struct vgc_arena *a, struct vgcu_tctx *t);
 void vgcu_pacer_release_slow(struct vgc_arena *a, uint64_t bytes);
 void vgcu_pacer_seen(struct vgc_arena *a, int err,
 		     const struct vgc_checkpoint *res);
