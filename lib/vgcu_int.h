@@ -232,9 +232,9 @@ void vgcu_arena_registry_del(struct vgc_arena *a);
 /*
  * policy.c.  Attach and detach take a library-wide mutex; lookups and the
  * hook calls take none (a policy is detached only while no other thread
- * uses the arena).  attach: 0, -EBUSY when ops is attached already,
- * -ENOSPC when every slot is taken.  detach returns priv, NULL when ops
- * was not attached.
+ * of the runtime uses the arena; detach keeps the driver out itself).
+ * attach: 0, -EBUSY when ops is attached already, -ENOSPC when every slot
+ * is taken.  detach returns priv, NULL when ops was not attached.
  */
 int vgcu_policy_attach(struct vgc_arena *a, const struct vgcu_policy_ops *ops,
 		       void *priv);
@@ -313,6 +313,9 @@ static inline void vgcu_pacer_released(struct vgc_arena *a, uint64_t bytes)
 bool vgcu_driver_active(const struct vgc_arena *a);
 void vgcu_driver_kick(struct vgc_arena *a);
 void vgcu_driver_close(struct vgc_arena *a);
+/* Waits for the driver's checkpoint in flight and holds the next back. */
+struct vgcu_driver *vgcu_driver_pause(struct vgc_arena *a);
+void vgcu_driver_resume(struct vgcu_driver *d);
 
 /* sweep.c */
 int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
