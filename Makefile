@@ -15,6 +15,10 @@ SHELL		:= /bin/bash
 TOP		:= $(CURDIR)
 BUILD		:= $(TOP)/build
 PREFIX		?= /usr/local
+# The one version of the project: the library's file name, vgcu.pc, the
+# DKMS package and the manual.  Kbuild reads VERSION for itself (the DKMS
+# tree has no top Makefile).
+VGC_VERSION	:= $(shell cat $(TOP)/VERSION)
 
 # Debian kernels the module is built and tested for.  Short names (6.1,
 # 6.12) resolve to the newest installed Debian amd64 kernel of that series.

@@ -8,7 +8,6 @@
 #   make dkms-check        dkms build for every kernel of KVERS in a private
 #                          tree under build/dkms (CI: nothing is installed)
 
-VGC_VERSION	:= $(shell cat $(TOP)/VERSION)
 DKMS_SRC_ROOT	?= $(DESTDIR)/usr/src
 DKMS_CHECK	:= $(BUILD)/dkms
 

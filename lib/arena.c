@@ -204,10 +204,12 @@ void vgc_arena_close(struct vgc_arena *a)
 {
 	if (!a)
 		return;
-	vgcu_pacer_close(a);		/* the driver's thread first */
+	vgcu_driver_close(a);		/* the driver's thread first */
 	vgcu_policy_close(a);
 	vgcu_statfile_remove(a);
+	/* from here no exiting thread's destructor touches the arena */
 	vgcu_arena_registry_del(a);
+	vgcu_pacer_close(a);
 	vgcu_tctx_drop(a);
 	a->ops->close(a);		/* closes the module's fd too */
 	free(a->span_info);

@@ -20,6 +20,11 @@
  * grace period it counts as a stall, and the first stall of each thread
  * (tid) prints one line on stderr.
  *
+ * Pausing.  The driver runs each checkpoint under d->run, which
+ * vgcu_driver_pause() takes: whoever changes what a checkpoint reads
+ * without a lock (a policy's priv, policy.c) waits for the checkpoint in
+ * flight and holds the next one back until vgcu_driver_resume().
+ *
  * fork().  Only the forking thread survives in a child.  An atfork child
  * handler marks every driver of the process as gone (running = 0, fresh
  * mutex and condition variable, the owner pid no longer ours), so that
@@ -56,6 +61,7 @@ struct vgcu_driver {
 	pid_t pid;
 	pthread_t th;
 	pthread_mutex_t lock;
+	pthread_mutex_t run;		/* held for each checkpoint, see above */
 	pthread_cond_t cond;
 	uint32_t kicked;
 	bool stop;
@@ -90,6 +96,7 @@ static void drivers_child(void)
 		__atomic_store_n(&d->running, 0, __ATOMIC_RELAXED);
 		d->st.running = 0;
 		pthread_mutex_init(&d->lock, NULL);
+		pthread_mutex_init(&d->run, NULL);
 		pthread_condattr_init(&ca);
 		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 		pthread_cond_init(&d->cond, &ca);
@@ -217,7 +224,9 @@ static void *driver_main(void *arg)
 		o.flags = flags;
 		memset(&res, 0, sizeof(res));
 		res.size = sizeof(res);
+		pthread_mutex_lock(&d->run);
 		err = vgc_checkpoint(a, &o, &res);
+		pthread_mutex_unlock(&d->run);
 		now = vgcu_now_ns();
 		pthread_mutex_lock(&d->lock);
 		if (!err) {
@@ -248,6 +257,7 @@ static void *driver_main(void *arg)
 static void driver_free(struct vgcu_driver *d)
 {
 	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_destroy(&d->run);
 	pthread_cond_destroy(&d->cond);
 	free(d->track);
 	free(d->warned);
@@ -323,6 +333,7 @@ int vgc_driver_start(struct vgc_arena *a, const struct vgc_driver_cfg *cfg)
 	/* a stopped driver of ours, or the parent's copy: kept, see older */
 	d->older = a->driver;
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->run, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d->cond, &ca);
@@ -383,6 +394,27 @@ int vgc_driver_stats(const struct vgc_arena *a, struct vgc_driver_stats *st)
 	*st = d->st;
 	pthread_mutex_unlock(&d->lock);
 	return 0;
+}
+
+/*
+ * No checkpoint of this process's driver runs until vgcu_driver_resume()
+ * (NULL: there is none).  Never from the driver's thread, nor from a
+ * checkpoint's policy hook: that may be the driver's checkpoint.
+ */
+struct vgcu_driver *vgcu_driver_pause(struct vgc_arena *a)
+{
+	struct vgcu_driver *d = __atomic_load_n(&a->driver, __ATOMIC_ACQUIRE);
+
+	if (!d || d->pid != getpid())
+		return NULL;
+	pthread_mutex_lock(&d->run);
+	return d;
+}
+
+void vgcu_driver_resume(struct vgcu_driver *d)
+{
+	if (d)
+		pthread_mutex_unlock(&d->run);
 }
 
 /* vgc_arena_close(): stop this process's driver, free any copy. */

@@ -2,7 +2,7 @@
 # libvgcu: every lib/*.c goes into libvgcu.a and libvgcu.so.
 
 LIB_SONAME	:= libvgcu.so.1
-LIB_VERSION	:= $(shell cat $(TOP)/VERSION)
+LIB_VERSION	:= $(VGC_VERSION)
 # core/ is the code the library shares with vgc.ko (see core/vgc_core.h).
 LIB_SRCS	:= $(sort $(wildcard $(TOP)/lib/*.c))
 CORE_SRCS	:= $(sort $(wildcard $(TOP)/core/*.c))

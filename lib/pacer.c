@@ -7,6 +7,7 @@
  * (one subtraction on the allocation fast path, no atomic) and the bytes
  * it releases; every VGCU_PACE_FOLD bytes it folds them into the arena's
  * counters with one atomic add each and asks whether a checkpoint is due.
+ * A thread that exits folds what is left (vgcu_pacer_flush()).
  * Every checkpoint that vgc_checkpoint() completes reports its reclaimed
  * bytes here (vgcu_pacer_seen()), and resets "allocated since the last
  * checkpoint".  From these:
@@ -72,6 +73,12 @@ struct vgcu_pacer {
 	int32_t busy;
 	uint64_t ckpts, eagain, deferred, growth, pressure;
 };
+
+/*
+ * a->pacer is set before vgc_arena_open() returns (or starts a driver) and
+ * freed only by vgc_arena_close(): every function here runs on an open
+ * arena and finds it, none checks.
+ */
 
 #define LD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 #define ST(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -139,9 +146,9 @@ int vgcu_pacer_open(struct vgc_arena *a)
 	return 0;
 }
 
+/* After vgcu_driver_close() and vgcu_arena_registry_del(): see arena.c. */
 void vgcu_pacer_close(struct vgc_arena *a)
 {
-	vgcu_driver_close(a);
 	free(a->pacer);
 	a->pacer = NULL;
 }
@@ -150,7 +157,7 @@ void vgcu_pacer_enable_default(struct vgc_arena *a)
 {
 	struct vgcu_pacer *pc = a->pacer;
 
-	if (pc && !LD(&pc->percent))
+	if (!LD(&pc->percent))
 		ST(&pc->percent, 100);
 }
 
@@ -207,7 +214,7 @@ bool vgcu_pacer_due(struct vgc_arena *a, unsigned int *flags)
 	struct pace_view v;
 
 	*flags = 0;
-	if (!pc || !LD(&pc->percent))
+	if (!LD(&pc->percent))
 		return false;
 	pacer_view(pc, &v);
 	pmax = LD(&pc->pending_max);
@@ -290,15 +297,13 @@ static void pacer_check(struct vgc_arena *a, struct vgcu_tctx *t)
 		pacer_run(a, t, flags);
 }
 
-void vgcu_pacer_fold(struct vgc_arena *a, struct vgcu_tctx *t)
+/* t's counts since its last fold into the arena's, and a new quota. */
+static void pacer_add(struct vgcu_pacer *pc, struct vgcu_tctx *t)
 {
-	struct vgcu_pacer *pc = a->pacer;
 	int64_t used = t->pace_quota - t->pace_left;
 
 	t->pace_quota = VGCU_PACE_FOLD >> VGC_GRANULE_SHIFT;
 	t->pace_left = t->pace_quota;
-	if (!pc)
-		return;
 	if (used > 0)
 		__atomic_fetch_add(&pc->alloc_bytes,
 				   (uint64_t)used << VGC_GRANULE_SHIFT,
@@ -308,15 +313,29 @@ void vgcu_pacer_fold(struct vgc_arena *a, struct vgcu_tctx *t)
 				   __ATOMIC_RELAXED);
 		t->pace_rel = 0;
 	}
+}
+
+void vgcu_pacer_fold(struct vgc_arena *a, struct vgcu_tctx *t)
+{
+	pacer_add(a->pacer, t);
 	pacer_check(a, t);
+}
+
+/*
+ * A thread on its way out (its TLS destructor, tls.c): what it counted
+ * since its last fold goes into the arena with its context, so that no
+ * allocated or released byte is lost.  It asks for no checkpoint: the
+ * next fold of another thread, or the driver's next period, sees them.
+ */
+void vgcu_pacer_flush(struct vgc_arena *a, struct vgcu_tctx *t)
+{
+	pacer_add(a->pacer, t);
 }
 
 /* A release by a thread that has no context with the arena. */
 void vgcu_pacer_release_slow(struct vgc_arena *a, uint64_t bytes)
 {
-	if (a->pacer)
-		__atomic_fetch_add(&a->pacer->rel_bytes, bytes,
-				   __ATOMIC_RELAXED);
+	__atomic_fetch_add(&a->pacer->rel_bytes, bytes, __ATOMIC_RELAXED);
 }
 
 void vgcu_pacer_seen(struct vgc_arena *a, int err,
@@ -325,7 +344,7 @@ void vgcu_pacer_seen(struct vgc_arena *a, int err,
 	struct vgcu_pacer *pc = a->pacer;
 	const struct vgc_sweep_counts *c = &res->counts;
 
-	if (err || !pc)
+	if (err)
 		return;
 	__atomic_fetch_add(&pc->recl_bytes, c->reclaimed_bytes,
 			   __ATOMIC_RELAXED);
@@ -346,7 +365,7 @@ bool vgcu_pacer_oom(struct vgc_arena *a, struct vgcu_tctx *t)
 	bool ran = false;
 	int i;
 
-	if (!pc || !LD(&pc->percent))
+	if (!LD(&pc->percent))
 		return false;
 	for (i = 0; i < 4; i++) {
 		if (pacer_run(a, t, VGC_CKPT_F_ALL_ZONES))

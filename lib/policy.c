@@ -7,6 +7,19 @@
  * without a lock: ops is published with release after priv, and a policy
  * is detached only while no other thread uses the arena.  An arena
  * without policies pays one load per checkpoint.
+ *
+ * Detach and the driver.  Hooks run in whichever thread runs the
+ * checkpoint, and the background driver (driver.c) runs checkpoints on a
+ * thread of the library's, which the runtime cannot keep away from the
+ * arena: a profile freed by vgc_profile_detach() while the driver's
+ * checkpoint samples it would be used after free.  So "no other thread"
+ * is the caller's rule for its own threads, and detach keeps the driver
+ * out itself: vgcu_driver_pause() waits for the driver's checkpoint in
+ * flight and holds the next one back until the slot is unhooked; the next
+ * checkpoint no longer finds ops or priv.  A detach from inside a hook
+ * (the VGC_ARENA_F_PROFILE stand-in unhooks itself) may run on the
+ * driver's own thread, must not pause (in_hook), and frees nothing.
+ * vgcu_policy_close() runs after vgc_arena_close() stopped the driver.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,6 +27,8 @@
 #include "vgcu_int.h"
 
 static pthread_mutex_t policy_lock = PTHREAD_MUTEX_INITIALIZER;
+/* This thread is inside vgcu_policy_before_checkpoint()'s hooks. */
+static VGCU_TLS unsigned int in_hook;
 
 int vgcu_policy_attach(struct vgc_arena *a, const struct vgcu_policy_ops *ops,
 		       void *priv)
@@ -74,14 +89,17 @@ void *vgcu_policy_detach(struct vgc_arena *a,
 			 const struct vgcu_policy_ops *ops)
 {
 	const struct vgcu_policy_ops *o;
+	struct vgcu_driver *d;
 	void *priv = NULL;
 
 	if (!a || !ops)
 		return NULL;
+	d = in_hook ? NULL : vgcu_driver_pause(a);
 	pthread_mutex_lock(&policy_lock);
 	if (!unhook(a, ops, &o, &priv))
 		priv = NULL;
 	pthread_mutex_unlock(&policy_lock);
+	vgcu_driver_resume(d);
 	return priv;
 }
 
@@ -132,6 +150,7 @@ void vgcu_policy_before_checkpoint(struct vgc_arena *a,
 	if (!__atomic_load_n(&a->nr_policies, __ATOMIC_ACQUIRE))
 		return;
 	/* slot by slot: a hook may attach a policy (it runs too) or detach */
+	in_hook++;
 	for (i = 0; i < VGCU_MAX_POLICIES; i++) {
 		const struct vgcu_policy_ops *ops =
 			__atomic_load_n(&a->policy[i].ops, __ATOMIC_ACQUIRE);
@@ -139,6 +158,7 @@ void vgcu_policy_before_checkpoint(struct vgc_arena *a,
 		if (ops && ops->before_checkpoint)
 			ops->before_checkpoint(a, a->policy[i].priv, o);
 	}
+	in_hook--;
 }
 
 /* Unhooks every policy, then lets each release what it holds. */

@@ -4,8 +4,11 @@
  * can outlive its arena without ever matching a new one).  A thread keeps a
  * list of contexts, one per arena it used, and a one-entry cache of the
  * last one: the common case is one TLS load and one compare.  At thread
- * exit a pthread key destructor unregisters the thread's slots of the
- * arenas still open, so an exited thread never blocks a grace period.
+ * exit a pthread key destructor folds the thread's pacer counts into the
+ * arenas still open and unregisters its slots there, so an exited thread
+ * never blocks a grace period and its allocations are not lost to the
+ * pacer.  vgc_arena_close() takes an arena off the registry before it
+ * frees what the destructor touches.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -61,8 +64,10 @@ static void vgcu_thread_dtor(void *arg)
 	pthread_mutex_lock(&vgcu_reg_lock);
 	for (; t; t = n) {
 		n = t->next;
-		if (t->slot >= 0 && registry_has(t))
+		if (registry_has(t)) {
+			vgcu_pacer_flush(t->arena, t);
 			vgcu_thread_exit(t);
+		}
 		free(t);
 	}
 	pthread_mutex_unlock(&vgcu_reg_lock);

@@ -242,9 +242,9 @@ void vgcu_arena_registry_del(struct vgc_arena *a);
 /*
  * policy.c.  Attach and detach take a library-wide mutex; lookups and the
  * hook calls take none (a policy is detached only while no other thread
- * uses the arena).  attach: 0, -EBUSY when ops is attached already,
- * -ENOSPC when every slot is taken.  detach returns priv, NULL when ops
- * was not attached.
+ * of the runtime uses the arena; detach keeps the driver out itself).
+ * attach: 0, -EBUSY when ops is attached already, -ENOSPC when every slot
+ * is taken.  detach returns priv, NULL when ops was not attached.
  */
 int vgcu_policy_attach(struct vgc_arena *a, const struct vgcu_policy_ops *ops,
 		       void *priv);
@@ -283,6 +283,7 @@ int vgcu_partition_of_thread(struct vgc_arena *a, struct vgcu_tctx *t);
 int vgcu_pacer_open(struct vgc_arena *a);
 void vgcu_pacer_close(struct vgc_arena *a);
 void vgcu_pacer_fold(struct vgc_arena *a, struct vgcu_tctx *t);
+void vgcu_pacer_flush(struct vgc_arena *a, struct vgcu_tctx *t);
 void vgcu_pacer_release_slow(struct vgc_arena *a, uint64_t bytes);
 void vgcu_pacer_seen(struct vgc_arena *a, int err,
 		     const struct vgc_checkpoint *res);
@@ -322,6 +323,9 @@ static inline void vgcu_pacer_released(struct vgc_arena *a, uint64_t bytes)
 bool vgcu_driver_active(const struct vgc_arena *a);
 void vgcu_driver_kick(struct vgc_arena *a);
 void vgcu_driver_close(struct vgc_arena *a);
+/* Waits for the driver's checkpoint in flight and holds the next back. */
+struct vgcu_driver *vgcu_driver_pause(struct vgc_arena *a);
+void vgcu_driver_resume(struct vgcu_driver *d);
 
 /* sweep.c */
 int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,

@@ -2,16 +2,17 @@
 #
 # Manual pages.  Section 3 is generated from the kernel-doc comments of the
 # public headers by the kernel's own scripts/kernel-doc (from Debian's
-# linux-source-6.1, extracted at build time, never committed): one page per
+# linux-source-6.1, extracted at build time with the kselftest harness by
+# selftests/selftests.mk, never committed): one page per
 # function, so a function documented in its header has its page.  The
-# other sections are written by hand in man/.
+# other sections are written by hand in man/; their .TH line says
+# @VERSION@, which becomes $(VGC_VERSION) here.
 #
 #   make man          build/man/man{1,3,4,7,8}
 #   make install      installs them under $(MANDIR)
 
 MANDIR		?= $(PREFIX)/share/man
 MAN_BUILD	:= $(BUILD)/man
-KERNEL_DOC	:= $(BUILD)/kernel-doc/scripts/kernel-doc
 MAN_HEADERS	:= $(sort $(wildcard $(TOP)/lib/include/*.h))
 MAN_PAGES	:= $(sort $(wildcard $(TOP)/man/*.[1-8]))
 MAN_STAMP	:= $(MAN_BUILD)/.stamp
@@ -19,12 +20,6 @@ MAN_STAMP	:= $(MAN_BUILD)/.stamp
 .PHONY: man install-man uninstall-man
 
 man: $(MAN_STAMP)
-
-$(KERNEL_DOC):
-	@test -r $(LINUX_SOURCE) || $(DEPS)
-	mkdir -p $(BUILD)/kernel-doc
-	tar -xaf $(LINUX_SOURCE) -C $(BUILD)/kernel-doc --strip-components=1 \
-		linux-source-6.1/scripts/kernel-doc
 
 # kernel-doc -man writes every page of a header to one stream, each starting
 # with .TH: split it, keep the functions, and make the header the library's.
@@ -45,8 +40,10 @@ $(MAN_STAMP): $(MAN_HEADERS) $(MAN_PAGES) $(KERNEL_DOC) $(TOP)/man/man.mk $(TOP)
 			printf ".B #include <%s>\n.sp\n", inc > out; next } \
 		{ print > out }'; \
 	done
-	@for p in $(MAN_PAGES); do \
-		s=$${p##*.}; install -m 0644 $$p $(MAN_BUILD)/man$$s/; done
+	@set -e; for p in $(MAN_PAGES); do \
+		sed 's/@VERSION@/$(VGC_VERSION)/g' $$p \
+			>$(MAN_BUILD)/man$${p##*.}/$${p##*/}; \
+	done
 	@echo "man: $$(ls $(MAN_BUILD)/man3 | wc -l) pages in section 3, $(words $(MAN_PAGES)) others"
 	@touch $@
 
@@ -55,16 +52,15 @@ install: install-man
 uninstall: uninstall-man
 
 install-man: man
-	@for d in 1 3 4 7 8; do \
+	@set -e; for d in 1 3 4 7 8; do \
 		install -d $(DESTDIR)$(MANDIR)/man$$d; \
-		for p in $(MAN_BUILD)/man$$d/*.$$d; do \
-			[ -e "$$p" ] && install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$d/; \
-		done; \
-	done; true
+		set -- $(MAN_BUILD)/man$$d/*.$$d; \
+		[ ! -e "$$1" ] || install -m 0644 "$$@" $(DESTDIR)$(MANDIR)/man$$d/; \
+	done
 
 uninstall-man:
-	@for d in 1 3 4 7 8; do \
+	@set -e; for d in 1 3 4 7 8; do \
 		for p in $(MAN_BUILD)/man$$d/*.$$d; do \
-			[ -e "$$p" ] && rm -f $(DESTDIR)$(MANDIR)/man$$d/$$(basename $$p); \
+			[ ! -e "$$p" ] || rm -f $(DESTDIR)$(MANDIR)/man$$d/$${p##*/}; \
 		done; \
-	done; true
+	done

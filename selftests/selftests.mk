@@ -21,6 +21,8 @@
 KSFT_TARBALL	:= /usr/src/linux-source-6.1.tar.xz
 KSFT_DIR	:= $(BUILD)/kselftest
 KSFT_STAMP	:= $(KSFT_DIR)/.extracted
+# kernel-doc for the manual's section 3 (man/man.mk), from the same pass.
+KERNEL_DOC	:= $(KSFT_DIR)/scripts/kernel-doc
 # FIXTURE_SETUP/TEARDOWN define non-static functions.
 SELFTEST_CFLAGS	:= $(CFLAGS_COMMON) -I$(TOP)/core -Wno-missing-prototypes -pthread -isystem $(KSFT_DIR) -isystem $(KSFT_DIR)/tests -MMD -MP
 SELFTEST_LIBS	:= $(LIBVGCU_A) -lnuma -luring -pthread -lm
@@ -39,17 +41,22 @@ TEST_TIMEOUT	?= 300
 # directory of their own, so that concurrent runs never mix their numbers.
 CHECK_DIR	?= $(BUILD)/check/$(shell echo $$PPID)
 
-# One tar pass over the 140 MB tarball: the harness, and checkpatch for lint.
-$(KSFT_STAMP): $(KSFT_TARBALL)
+# One tar pass over the 140 MB tarball: the harness, checkpatch for lint and
+# kernel-doc for the manual.  Grouped targets: a tree extracted before
+# kernel-doc was on the list lacks it, and is extracted again.  --touch:
+# members keeping their dates would be older than the tarball, and always
+# out of date.
+$(KSFT_STAMP) $(KERNEL_DOC) &: $(KSFT_TARBALL)
 	@mkdir -p $(KSFT_DIR)/tests
-	tar -xaf $< -C $(KSFT_DIR) --wildcards \
+	tar -xaf $< -C $(KSFT_DIR) --touch --wildcards \
 		--transform 's,^linux-source-6.1/tools/testing/selftests/,,;s,^linux-source-6.1/,,' \
 		'linux-source-6.1/tools/testing/selftests/kselftest*.h' \
 		'linux-source-6.1/scripts/checkpatch.pl' \
+		'linux-source-6.1/scripts/kernel-doc' \
 		'linux-source-6.1/scripts/spelling.txt' \
 		'linux-source-6.1/scripts/const_structs.checkpatch' \
 		'linux-source-6.1/.clang-format'
-	@touch $@
+	@touch $(KSFT_STAMP)
 
 $(KSFT_TARBALL):
 	@$(DEPS)

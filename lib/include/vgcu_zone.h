@@ -235,7 +235,9 @@ int vgc_profile_attach(struct vgc_arena *a, const struct vgc_zone_policy *p);
  * @a: the arena
  *
  * Access bits the sweep has not seen yet are given back to it.  Detach
- * only while no other thread uses the arena.
+ * only while no other thread of the program uses the arena; a background
+ * driver (vgc_driver_start()) is waited for: detach returns after its
+ * checkpoint in flight, and its next one no longer samples the profile.
  *
  * Return: 0, or -ENOENT when no profile is attached.
  */

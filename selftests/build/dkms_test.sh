@@ -6,22 +6,19 @@
 # private dkms tree under build/dkms, and the module carries the project's
 # version.  Nothing is installed.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-
+# shellcheck source=selftests/build/tap.sh
+. "$(dirname "$0")/tap.sh"
 echo "TAP version 13"
 echo "1..1"
 if ! command -v dkms >/dev/null; then
-	echo "ok 1 # SKIP dkms is not installed (make deps)"
-	exit 0
+	tap_skip "dkms build of vgc.ko" "dkms is not installed (make deps)"
+	tap_done
+	exit
 fi
-out=$(env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
-	make -C "$top" --no-print-directory dkms-check 2>&1)
+out=$(mk dkms-check 2>&1)
 rc=$?
 echo "$out" | grep -E '^dkms-check|rror' | sed 's/^/# /'
-if [ $rc = 0 ]; then
-	echo "ok 1 dkms build of vgc.ko for $(grep -c '^dkms-check: ' <<<"$out") kernels"
-else
-	echo "$out" | tail -n 20 | sed 's/^/# /'
-	echo "not ok 1 dkms build of vgc.ko"
-fi
-[ $rc = 0 ]
+[ $rc = 0 ] || echo "$out" | tail -n 20 | sed 's/^/# /'
+echo "# $(grep -c '^dkms-check: ' <<<"$out") kernels built"
+tap_ok $rc "dkms build of vgc.ko for every kernel of KVERS"
+tap_done

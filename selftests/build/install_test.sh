@@ -4,15 +4,16 @@
 # make install and make uninstall into a DESTDIR: the library, its headers
 # and vgcu.pc (with the PREFIX of this install, not of the first build),
 # vgcctl and vgc-bench, and the manual: every function that libvgcu.so
-# exports has its section-3 page and every page renders without a groff
-# warning.  Uninstall leaves no file behind.
+# exports has its section-3 page, every page renders without a groff
+# warning and carries the version of VERSION.  Uninstall leaves no file
+# behind.
 set -u
 # shellcheck source=selftests/build/tap.sh
 . "$(dirname "$0")/tap.sh"
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 prefix=/opt/vgc-test
 out=$(mk install DESTDIR="$dest" PREFIX=$prefix 2>&1)
 rc=$?
@@ -55,6 +56,14 @@ for p in "$root"/share/man/man*/*; do
 	[ -z "$w" ] || { echo "# $p: $w"; warn=1; }
 done
 tap_ok $warn "every man page renders without warnings"
+
+ver=$(cat "$top/VERSION")
+nover=0
+for p in "$root"/share/man/man*/*; do
+	grep -q "^\.TH .* \"\(vgc\|libvgcu\) $ver\"" "$p" ||
+		{ echo "# $p: $(grep -m1 '^\.TH' "$p")"; nover=1; }
+done
+tap_ok $nover "every man page carries version $ver"
 
 out=$(mk uninstall DESTDIR="$dest" PREFIX=$prefix 2>&1)
 rc=$?

@@ -146,12 +146,19 @@ tap_ok $? "vgcctl list removed the stale statistics file of pid $demo"
 left=$(find "$statdir" -name '[0-9]*-*' | wc -l)
 [ "$left" = 0 ]
 tap_ok $? "vgc_arena_close removes the statistics file ($left left)"
-VGC_STATFILE=0 "$vgcctl" demo --objects 10 --hold 2 >"$statdir/demo2.out" 2>&1 &
-pids+=($!)
-sleep 1
-out=$("$vgcctl" list --json --pid $!)
-python3 -c 'import json,sys; assert not json.load(sys.stdin)["arenas"]' <<<"$out"
+VGC_STATFILE=0 "$vgcctl" demo --objects 10 --hold 30 >"$statdir/demo2.out" 2>&1 &
+demo2=$!
+pids+=("$demo2")
+for _ in $(seq 50); do
+	grep -q '^holding' "$statdir/demo2.out" && break
+	sleep 0.2
+done
+out=$("$vgcctl" list --json --pid "$demo2")
+grep -q '^holding' "$statdir/demo2.out" &&
+	python3 -c 'import json,sys; assert not json.load(sys.stdin)["arenas"]' <<<"$out"
 tap_ok $? "VGC_STATFILE=0 publishes no statistics file"
+kill "$demo2" 2>/dev/null
+wait "$demo2" 2>/dev/null
 
 if command -v man >/dev/null; then
 	w=$(LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l "$top/man/vgcctl.8" 2>&1 >/dev/null)

@@ -4,19 +4,22 @@
  * calls vgc_checkpoint() (and the released objects come back); a
  * registered thread that never announces a quiescent state is a stall,
  * counted in the stats and warned about once on stderr; the driver's
- * thread is gone after vgc_driver_stop() and vgc_arena_close(), and a
- * fork()ed child has no driver thread, is told so, and uses the arena
+ * thread is gone after vgc_driver_stop() and vgc_arena_close(), a
+ * profile detached while the driver samples it is never used after it
+ * is freed, and a fork()ed child has no driver thread, is told so, and uses the arena
  * (its own pacer, many times the capacity) without deadlocking.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "kselftest_harness.h"
+#include <vgcu_zone.h>
 #include "vgcu_test.h"
 
 #define OBJ		64
@@ -237,6 +240,46 @@ TEST(stops_at_stop_and_close)
 	EXPECT_EQ(before + 1, nr_tasks());
 	vgc_arena_close(a);
 	EXPECT_EQ(before, nr_tasks_settled(before));
+}
+
+/*
+ * vgc_profile_detach() while the driver's checkpoints sample the profile:
+ * detach waits for the checkpoint in flight, so the profile is never
+ * sampled after it was freed.  One thread: the rule for the runtime's own
+ * threads ("no other thread uses the arena") holds, and only the driver
+ * races.
+ */
+TEST(profile_detach_while_driving)
+{
+	struct vgc_driver_cfg dc = { .period_ms = 1, .flags = VGC_DRIVER_F_QUIET };
+	struct vgc_pacer_cfg pc = { .percent = 100, .min_bytes = 4096 };
+	struct vgc_driver_stats st;
+	struct vgc_arena *a;
+	static void *obj[512];
+	uint64_t t0 = vgct_now_ns();
+	unsigned int rounds = 0;
+	int i;
+
+	ASSERT_EQ(0, vgct_open(&a, 1, ZONE));
+	ASSERT_EQ(0, vgc_pacer_set(a, &pc));
+	ASSERT_EQ(0, vgc_driver_start(a, &dc));
+	while (vgct_now_ns() - t0 < 1000000000ULL || rounds < 50) {
+		ASSERT_EQ(0, vgc_profile_attach(a, NULL));
+		/* 32 KiB: two folds, each kicks the driver */
+		for (i = 0; i < 512; i++)
+			obj[i] = vgc_alloc(a, OBJ, VGC_ZONE_GREEN);
+		for (i = 0; i < 512; i++)
+			if (obj[i])
+				vgc_release(a, obj[i]);
+		sched_yield();
+		ASSERT_EQ(0, vgc_profile_detach(a));
+		rounds++;
+	}
+	ASSERT_EQ(0, vgc_driver_stats(a, &st));
+	TH_LOG("%u attach/detach rounds, %llu driver checkpoints", rounds,
+	       (unsigned long long)st.checkpoints);
+	EXPECT_GT(st.checkpoints, 0);
+	vgc_arena_close(a);
 }
 
 TEST(bad_config)

@@ -6,8 +6,9 @@
  * by vgc_region_usage(), not the pacer's own estimate) under the
  * configured bound; the growth trigger alone keeps the heap bounded; a
  * registered thread that holds grace periods up turns the pacer's
- * checkpoints into -EAGAIN, which the allocating caller never sees; the
- * environment and the API configure it.
+ * checkpoints into -EAGAIN, which the allocating caller never sees; a
+ * thread that exits leaves its counts to the arena; the environment and
+ * the API configure it.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -201,6 +202,48 @@ TEST(eagain_is_retried)
 	EXPECT_LE(o.max_pending_bytes, c.pending_max);
 	pthread_join(th, NULL);
 	vgc_thread_unregister(a);
+	vgc_arena_close(a);
+}
+
+/* Less than one fold of allocations and releases, then the thread exits. */
+#define FEW		100
+
+static void *alloc_few(void *arg)
+{
+	struct vgc_arena *a = arg;
+	void *p[FEW];
+	int i;
+
+	for (i = 0; i < FEW; i++) {
+		p[i] = vgc_alloc(a, OBJ, VGC_ZONE_GREEN);
+		if (!p[i])
+			return (void *)1;
+	}
+	for (i = 0; i < FEW / 2; i++)
+		if (vgc_release(a, p[i]))
+			return (void *)1;
+	return NULL;
+}
+
+/* An exiting thread's counts reach the arena: none is lost with it. */
+TEST(exited_thread_counts)
+{
+	struct vgc_pacer_stats ps;
+	struct vgc_arena *a;
+	pthread_t th;
+	void *ret;
+
+	ASSERT_LT(FEW * OBJ, 16384);	/* VGCU_PACE_FOLD: no fold on the way */
+	ASSERT_EQ(0, open1(&a));
+	ASSERT_EQ(0, pthread_create(&th, NULL, alloc_few, a));
+	ASSERT_EQ(0, pthread_join(th, &ret));
+	ASSERT_EQ(NULL, ret);
+	ASSERT_EQ(0, vgc_pacer_stats(a, &ps));
+	EXPECT_GE(ps.allocated_bytes, FEW * OBJ);
+	EXPECT_GE(ps.released_bytes, FEW / 2 * OBJ);
+	TH_LOG("allocated %llu B, released %llu B",
+	       (unsigned long long)ps.allocated_bytes,
+	       (unsigned long long)ps.released_bytes);
 	vgc_arena_close(a);
 }
 
