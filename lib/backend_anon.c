@@ -88,6 +88,11 @@ static void anon_shared_unlock_map(struct vgc_arena *a)
 	}
 }
 
+static void anon_preset(struct vgc_arena *a, uint64_t granule, uint64_t n)
+{
+	memset(a->planes[VGC_PLANE_S0] + (granule >> 6), 0xff, n >> 3);
+}
+
 static int anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 {
 	int err = vgcu_layout_anon(prm, &a->layout, a->regions);
@@ -95,8 +100,12 @@ static int anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 
 	if (err)
 		return err;
-	m = mmap(NULL, a->layout.map_size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	m = vgcu_map_reserve(a->layout.map_size, a->layout.data_offset,
+			     VGC_SPAN_SIZE);
+	if (m != MAP_FAILED)
+		m = mmap(m, a->layout.map_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+			 -1, 0);
 	if (m == MAP_FAILED)
 		return vgcu_errno(errno);
 	a->map = m;
@@ -107,8 +116,14 @@ static int anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 	anon_bind_regions(a);
 	anon_shared_lock(a);
 
-	/* free slots read 001: allocation is one atomic set of VALID */
-	memset(a->planes[VGC_PLANE_S0], 0xff, a->layout.plane_size);
+	/*
+	 * Free slots read 001: allocation is one atomic set of VALID.  Only
+	 * the committed spans' words, so that the reserve stays unbacked;
+	 * growth presets what it commits (anon_grow()).
+	 */
+	for (unsigned int i = 0; i < a->layout.nr_regions; i++)
+		anon_preset(a, a->regions[i].first_granule,
+			    a->regions[i].committed_granules);
 	a->ctrl->abi_version = VGC_ABI_VERSION;
 	a->ctrl->nr_partitions = a->nr_parts;
 	a->ctrl->gp_seq = 1;
@@ -156,12 +171,16 @@ static void anon_unregister(struct vgc_arena *a, struct vgcu_tctx *t)
 	vgcu_store(&t->ts->in_use, 0);
 }
 
-/* The reserve is mapped already: growing only moves the boundary. */
+/*
+ * The reserve is mapped already: growing presets the new spans' S0 words
+ * and moves the boundary (grow.c).
+ */
 static int anon_grow(struct vgc_arena *a, unsigned int zone, unsigned int part,
 		     uint64_t granules)
 {
-	(void)zone;
-	(void)part;
+	const struct vgc_region *r = vgcu_region(a, zone, part);
+
+	anon_preset(a, r->first_granule + r->committed_granules, granules);
 	/* atomic: a fork()ed child's arena grows under its own locks */
 	__atomic_fetch_add(&a->ctrl->committed_bytes,
 			   granules << VGC_GRANULE_SHIFT, __ATOMIC_RELAXED);
@@ -186,6 +205,29 @@ static int anon_stats(const struct vgc_arena *a, struct vgc_stats *st)
 	return 0;
 }
 
+/*
+ * The mapping is shared anonymous memory (shmem): MADV_REMOVE frees the
+ * pages, and they read zero when touched again, so commit has nothing to
+ * do.
+ */
+static int anon_decommit(struct vgc_arena *a, uint64_t first_span, uint64_t nr)
+{
+	if (madvise(a->data + (first_span << VGC_SPAN_SHIFT),
+		    nr << VGC_SPAN_SHIFT, MADV_REMOVE))
+		return vgcu_errno(errno);
+	__atomic_fetch_sub(&a->ctrl->committed_bytes, nr << VGC_SPAN_SHIFT,
+			   __ATOMIC_RELAXED);
+	return 0;
+}
+
+static int anon_commit(struct vgc_arena *a, uint64_t first_span, uint64_t nr)
+{
+	(void)first_span;
+	__atomic_fetch_add(&a->ctrl->committed_bytes, nr << VGC_SPAN_SHIFT,
+			   __ATOMIC_RELAXED);
+	return 0;
+}
+
 const struct vgcu_backend_ops vgcu_anon_ops = {
 	.id = VGC_BACKEND_ANON,
 	.open = anon_open,
@@ -195,4 +237,6 @@ const struct vgcu_backend_ops vgcu_anon_ops = {
 	.thread_unregister = anon_unregister,
 	.grow = anon_grow,
 	.stats = anon_stats,
+	.decommit = anon_decommit,
+	.commit = anon_commit,
 };
