@@ -105,8 +105,24 @@ int vgc_thread_partition(struct vgc_arena *a)
 }
 
 /*
+ * The slot just won is given back when the span is no longer of class cls
+ * (span.c retired it after the caller read its class): the entry is
+ * re-read after the locked bit set, which orders it against the retirer's
+ * CAS-then-read.  A large object's head span (class 4096, span_link > 1)
+ * is never a 64 KiB slot.
+ */
+static inline bool span_changed(const struct vgc_arena *a, uint64_t span,
+				unsigned int cls)
+{
+	return __atomic_load_n(&a->spans[span], __ATOMIC_SEQ_CST) !=
+	       vgcu_class_gran[cls] ||
+	       (cls == VGCU_CLS_MAX && a->span_link[span] > 1);
+}
+
+/*
  * Claims a free slot of class cls in span from word w on: the global
- * granule index of the object, or -1 when the span is full.
+ * granule index of the object, or -1 when the span is full (or no longer
+ * of class cls).
  */
 static inline int64_t span_take(struct vgc_arena *a, uint64_t span,
 				unsigned int cls, unsigned int w,
@@ -123,12 +139,55 @@ static inline int64_t span_take(struct vgc_arena *a, uint64_t span,
 			unsigned int b = (unsigned int)__builtin_ctzll(free);
 
 			if (!vgcu_test_and_set(&vw[w], b)) {
+				if (__builtin_expect(span_changed(a, span, cls), 0)) {
+					__atomic_fetch_and(&vw[w], ~(1ULL << b),
+							   __ATOMIC_SEQ_CST);
+					cur->span = 0;
+					return -1;
+				}
 				cur->span = span + 1;
 				cur->word = w;
 				return (int64_t)((span << VGCU_SPAN_SHIFT_G) +
 						 ((uint64_t)w << 6) + b);
 			}
 			free = hm[w] & ~vgcu_load_relaxed(&vw[w]);
+		}
+	}
+	return -1;
+}
+
+int64_t vgcu_span_take(struct vgc_arena *a, uint64_t s, unsigned int cls,
+		       unsigned int w, struct vgcu_cursor *cur)
+{
+	return span_take(a, s, cls, w, cur);
+}
+
+/*
+ * Spans of class cls that vgc_free() gave slots back to since the class's
+ * spans were last all full (a->nonfull, one bit per span).
+ */
+static int64_t take_nonfull(struct vgc_arena *a, uint64_t first, uint64_t n,
+			    unsigned int cls, struct vgcu_cursor *cur)
+{
+	uint16_t want = vgcu_class_gran[cls];
+	uint64_t w, end = first + n;
+	int64_t idx;
+
+	for (w = first >> 6; w <= (end - 1) >> 6; w++) {
+		uint64_t bits = vgcu_load_relaxed(&a->nonfull[w]);
+
+		while (bits) {
+			uint64_t s = (w << 6) + (uint64_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			if (s < first || s >= end ||
+			    vgcu_load_relaxed(&a->spans[s]) != want)
+				continue;
+			__atomic_fetch_and(&a->nonfull[w], ~(1ULL << (s & 63)),
+					   __ATOMIC_RELAXED);
+			idx = span_take(a, s, cls, 0, cur);
+			if (idx >= 0)
+				return idx;
 		}
 	}
 	return -1;
@@ -142,21 +201,23 @@ static inline int64_t span_take(struct vgc_arena *a, uint64_t span,
  * carved part of a region, and so the sweep's work, as small as the live
  * and pending objects allow.
  */
-static int64_t alloc_slow(struct vgc_arena *a, uint64_t first, uint64_t n,
-			  unsigned int cls, struct vgcu_cursor *cur)
+int64_t vgcu_span_take_any(struct vgc_arena *a, uint64_t first, uint64_t n,
+			   unsigned int cls, struct vgcu_cursor *cur)
 {
 	uint16_t want = vgcu_class_gran[cls];
 	uint64_t ckpts = vgcu_load_relaxed(&a->ctrl->checkpoints) +
 			 vgcu_load_relaxed(&a->lib_sweeps) + 1;
-	uint64_t start = 0, i;
+	uint64_t start = 0, i, s, h, *hint;
+	uint16_t info;
 	int64_t idx;
 
+	if (!n)
+		return -1;
 	if (cur->span && cur->span - 1 >= first && cur->span - 1 < first + n)
 		start = cur->span - first;
 	if (cur->full_at != ckpts) {
 		for (i = 0; i < n; i++) {
-			uint64_t s = first + (start + i) % n;
-
+			s = first + (start + i) % n;
 			if (vgcu_load(&a->spans[s]) != want)
 				continue;
 			idx = span_take(a, s, cls, 0, cur);
@@ -164,73 +225,80 @@ static int64_t alloc_slow(struct vgc_arena *a, uint64_t first, uint64_t n,
 				return idx;
 		}
 		cur->full_at = ckpts;
+	} else {
+		idx = take_nonfull(a, first, n, cls, cur);
+		if (idx >= 0)
+			return idx;
 	}
-	for (i = 0; i < n; i++) {
-		uint64_t s = first + (start + i) % n;
+	/*
+	 * Spans never carved, from the (region, gen)'s hint on: growth
+	 * appends them, so the spans below the hint are all carved and a
+	 * heap that grows to n spans scans each once.
+	 */
+	info = a->span_info[first];
+	hint = &a->carve_hint[VGCU_INFO_REGION(info)][VGCU_INFO_GEN(info)];
+	h = vgcu_load_relaxed(hint);
+	if (h < first || h > first + n)
+		h = first;
+	for (s = h; s < first + n; s++) {
 		uint16_t c = vgcu_load(&a->spans[s]);
 
-		if (c == VGC_SPAN_FREE) {
-			uint16_t expect = VGC_SPAN_FREE;
-
-			if (__atomic_compare_exchange_n(&a->spans[s], &expect,
-							want, false,
-							__ATOMIC_ACQ_REL,
-							__ATOMIC_ACQUIRE))
-				c = want;
-			else
-				c = expect;
-		}
-		if (c != want)
+		if (c != VGC_SPAN_FREE) {
+			if (s == h)
+				h++;
 			continue;
+		}
+		if (!__atomic_compare_exchange_n(&a->spans[s], &c, want, false,
+						 __ATOMIC_SEQ_CST,
+						 __ATOMIC_ACQUIRE)) {
+			if (s == h)
+				h++;
+			continue;
+		}
+		__atomic_fetch_add(&a->heap.carved, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(hint, s + 1, __ATOMIC_RELAXED);
 		idx = span_take(a, s, cls, 0, cur);
 		if (idx >= 0)
 			return idx;
 	}
+	__atomic_store_n(hint, h, __ATOMIC_RELAXED);
 	return -1;
 }
 
-/* Everything the fast path below leaves out. */
-static __attribute__((noinline))
-void *alloc_full(struct vgc_arena *a, size_t size, enum vgc_zone zone,
-		 enum vgc_gen gen, unsigned int flags)
+/*
+ * A slot of class cls, for everything the fast path below leaves out:
+ * the first allocation of a thread, a full cursor span, the slow path of
+ * span.c (re-carving, recommit, reclamation, growth).
+ */
+void *vgcu_alloc_class(struct vgc_arena *a, unsigned int cls,
+		       enum vgc_zone zone, enum vgc_gen gen,
+		       unsigned int flags)
 {
 	const struct vgc_region *r;
 	struct vgcu_cursor *cur;
 	struct vgcu_tctx *t;
 	uint64_t first, n;
 	int64_t idx = -1;
-	int cls;
+	unsigned int part;
 
-	if ((unsigned int)zone >= VGC_NR_ZONES ||
-	    (unsigned int)gen >= VGC_NR_GENS ||
-	    (flags & ~VGC_ALLOC_F_PERSISTENT)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	cls = size_class_of(size);
-	if (cls < 0) {
-		errno = -cls;
-		return NULL;
-	}
 	t = vgcu_tctx(a, true);
 	if (!t) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	r = &a->regions[zone * a->nr_parts + vgcu_partition_of_thread(a, t)];
-	first = r->gen_first[gen] >> VGCU_SPAN_SHIFT_G;
-	n = r->gen_granules[gen] >> VGCU_SPAN_SHIFT_G;
+	part = (unsigned int)vgcu_partition_of_thread(a, t);
+	r = vgcu_region(a, zone, part);
+	first = vgcu_load(&r->gen_first[gen]) >> VGCU_SPAN_SHIFT_G;
+	n = vgcu_load(&r->gen_granules[gen]) >> VGCU_SPAN_SHIFT_G;
 	cur = &t->cur[zone][gen][cls];
 	if (cur->span && cur->span - 1 >= first && cur->span - 1 < first + n)
-		idx = span_take(a, cur->span - 1, (unsigned int)cls, cur->word,
-				cur);
+		idx = span_take(a, cur->span - 1, cls, cur->word, cur);
 	if (idx < 0)
-		idx = alloc_slow(a, first, n, (unsigned int)cls, cur);
-	/* full: what the pacer can reclaim now, then one more look */
-	if (idx < 0 && vgcu_pacer_oom(a, t))
-		idx = alloc_slow(a, first, n, (unsigned int)cls, cur);
+		idx = vgcu_span_take_any(a, first, n, cls, cur);
+	if (idx < 0)
+		idx = vgcu_span_refill(a, zone, part, gen, cls, cur, t);
 	if (idx < 0) {
-		errno = ENOMEM;
+		errno = (int)-idx;
 		return NULL;
 	}
 	/* pinned first: the count may run a whole checkpoint inline */
@@ -239,6 +307,25 @@ void *alloc_full(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 				  1ULL << (idx & 63), __ATOMIC_RELEASE);
 	vgcu_pacer_count(a, t, vgcu_class_gran[cls]);
 	return a->data + ((uint64_t)idx << VGC_GRANULE_SHIFT);
+}
+
+/* Everything the fast path below leaves out. */
+static __attribute__((noinline))
+void *alloc_full(struct vgc_arena *a, size_t size, enum vgc_zone zone,
+		 enum vgc_gen gen, unsigned int flags)
+{
+	int cls;
+
+	if ((unsigned int)zone >= VGC_NR_ZONES ||
+	    (unsigned int)gen >= VGC_NR_GENS ||
+	    (flags & ~VGC_ALLOC_F_PERSISTENT) || !size) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (size > VGC_MAX_OBJECT_SIZE)
+		return vgcu_large_alloc(a, size, zone, gen, flags);
+	cls = size_class_of(size);
+	return vgcu_alloc_class(a, (unsigned int)cls, zone, gen, flags);
 }
 
 /*

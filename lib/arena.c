@@ -23,8 +23,33 @@ void vgc_config_init(struct vgc_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->backend = VGC_BACKEND_AUTO;
-	for (z = 0; z < VGC_NR_ZONES; z++)
+	for (z = 0; z < VGC_NR_ZONES; z++) {
 		cfg->zone_bytes[z] = 1ULL << 20;
+		cfg->zone_reserve_bytes[z] = VGC_RESERVE_AUTO;
+	}
+}
+
+/*
+ * VGC_RESERVE_AUTO: the physical memory, at least 64 MiB, per region,
+ * shared out so that the whole index space stays within 2^38 granules.
+ */
+static uint64_t auto_reserve_granules(unsigned int np, const uint64_t *zg,
+				      unsigned int nr_auto)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), pg = sysconf(_SC_PAGESIZE);
+	uint64_t ram = pages > 0 && pg > 0 ? (uint64_t)pages * (uint64_t)pg :
+		       1ULL << 30;
+	uint64_t want = ram >> VGC_GRANULE_SHIFT, fixed = 0, room;
+	unsigned int z;
+
+	if (want < (64ULL << 20) >> VGC_GRANULE_SHIFT)
+		want = (64ULL << 20) >> VGC_GRANULE_SHIFT;
+	for (z = 0; z < VGC_NR_ZONES; z++)
+		fixed += (zg[z] + VGC_SPAN_GRANULES) * np;
+	room = VGC_MAX_ARENA_GRANULES > fixed ? VGC_MAX_ARENA_GRANULES - fixed : 0;
+	if (nr_auto && want > room / ((uint64_t)nr_auto * np))
+		want = room / ((uint64_t)nr_auto * np);
+	return want & ~(uint64_t)(VGC_SPAN_GRANULES - 1);
 }
 
 const char *vgc_backend_name(enum vgc_backend b)
@@ -75,7 +100,7 @@ static int default_cpus(unsigned int *cpus, unsigned int *n)
 static int build_params(const struct vgc_config *cfg,
 			struct vgc_arena_params *p)
 {
-	unsigned int z, g, i;
+	unsigned int z, g, i, nr_auto = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->size = sizeof(*p);
@@ -104,13 +129,29 @@ static int build_params(const struct vgc_config *cfg,
 	}
 	for (z = 0; z < VGC_NR_ZONES; z++) {
 		if (cfg->zone_bytes[z] > (1ULL << 44) ||
-		    cfg->zone_reserve_bytes[z] > (1ULL << 44))
+		    (cfg->zone_reserve_bytes[z] > (1ULL << 44) &&
+		     cfg->zone_reserve_bytes[z] != VGC_RESERVE_AUTO))
 			return -E2BIG;
 		p->zone_granules[z] = (cfg->zone_bytes[z] + VGC_GRANULE_SIZE - 1)
 				      >> VGC_GRANULE_SHIFT;
+		if (cfg->zone_reserve_bytes[z] == VGC_RESERVE_AUTO) {
+			/* an empty zone stays empty */
+			nr_auto += !!p->zone_granules[z];
+			continue;
+		}
 		p->zone_reserve_granules[z] =
 			(cfg->zone_reserve_bytes[z] + VGC_GRANULE_SIZE - 1)
 			>> VGC_GRANULE_SHIFT;
+	}
+	if (nr_auto) {
+		uint64_t rg = auto_reserve_granules(p->nr_partitions,
+						    (const uint64_t *)p->zone_granules,
+						    nr_auto);
+
+		for (z = 0; z < VGC_NR_ZONES; z++)
+			if (cfg->zone_reserve_bytes[z] == VGC_RESERVE_AUTO &&
+			    p->zone_granules[z])
+				p->zone_reserve_granules[z] = rg;
 	}
 	p->blue_every = cfg->blue_every;
 	p->gen1_every = cfg->gen1_every;
@@ -160,7 +201,7 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 			return fd;
 	}
 
-	a = calloc(1, sizeof(*a));
+	a = vgcu_meta_alloc(sizeof(*a));
 	if (!a) {
 		if (fd >= 0)
 			close(fd);
@@ -185,6 +226,7 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 			snprintf(a->reason, sizeof(a->reason),
 				 "anonymous memory fallback: %s", why);
 	}
+	vgcu_heap_open(a);
 	err = a->ops->open(a, &prm);
 	if (!err)
 		err = vgcu_policy_open(a, prm.flags);
@@ -212,9 +254,9 @@ void vgc_arena_close(struct vgc_arena *a)
 	vgcu_pacer_close(a);
 	vgcu_tctx_drop(a);
 	a->ops->close(a);		/* closes the module's fd too */
-	free(a->span_info);
+	vgcu_heap_close(a);
 	vgcu_sweep_locks_destroy(&a->locks_private);
-	free(a);
+	vgcu_meta_free(a, sizeof(*a));
 }
 
 enum vgc_backend vgc_arena_backend(const struct vgc_arena *a)

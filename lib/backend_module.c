@@ -82,8 +82,7 @@ static int module_map(struct vgc_arena *a)
 	if (l->ctrl_offset != 0 || l->threads_offset != l->ctrl_size ||
 	    l->threads_offset >= l->map_size)
 		return -EPROTO;
-	base = mmap(NULL, l->map_size, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	base = vgcu_map_reserve(l->map_size, l->data_offset, VGC_SPAN_SIZE);
 	if (base == MAP_FAILED)
 		return vgcu_errno(errno);
 	a->map = base;

@@ -6,7 +6,7 @@
 # The exported ABI of libvgcu, three ways that must agree:
 #   * the functions the public headers lib/include/*.h declare (extern,
 #     as the compiler sees them: gcc -aux-info),
-#   * the names lib/libvgcu.map lists, in one sorted list without
+#   * the names lib/libvgcu.map lists, each node sorted, without
 #     wildcards (the local: * catch-all aside),
 #   * what the shared object exports (nm -D), every symbol at a version
 #     of the map, and its soname libvgcu.so.1.
@@ -36,6 +36,10 @@ check() {	# check NAME FILE-WITH-PROBLEMS
 sed -e 's,/\*.*\*/,,' -e '/\/\*/,/\*\//d' "$map" >"$tmp/map.txt"
 awk '/global:/ { g = 1; next } /local:/ { g = 0 } /}/ { g = 0 }
      g && NF { sub(/;$/, "", $1); print $1 }' "$tmp/map.txt" >"$tmp/map.names"
+# the same, one "node name" per line: each node is sorted on its own
+awk '/^[A-Z][A-Z0-9_.]* *\{/ { v = $1 } /global:/ { g = 1; next }
+     /local:/ { g = 0 } /}/ { g = 0 }
+     g && NF { sub(/;$/, "", $1); print v, $1 }' "$tmp/map.txt" >"$tmp/map.nodes"
 grep -oE '^[A-Z][A-Z0-9_.]* *\{' "$tmp/map.txt" | tr -d ' {' >"$tmp/map.versions"
 
 for h in "$top"/lib/include/*.h; do
@@ -58,10 +62,12 @@ fi
 nm -D --defined-only "$so" | awk '$2 != "A" { print $3 }' >"$tmp/so.versioned"
 sed 's/@.*//' "$tmp/so.versioned" | LC_ALL=C sort >"$tmp/so"
 
-# 1: the map is one sorted list of names, no wildcard, no duplicate
+# 1: each node of the map is a sorted list of names, no wildcard, no
+# name twice in the whole map
 {
 	grep -n '[*?[]' "$tmp/map.names" | sed 's/^/wildcard: /'
-	LC_ALL=C sort -c "$tmp/map.names" 2>&1 | sed 's/^.*disorder: /out of order: /'
+	LC_ALL=C sort -c -s -k1,1 -k2,2 "$tmp/map.nodes" 2>&1 |
+		sed 's/^.*disorder: /out of order: /'
 	LC_ALL=C sort "$tmp/map.names" | uniq -d | sed 's/^/twice: /'
 } >"$tmp/p1"
 check "lib/libvgcu.map is sorted and explicit" "$tmp/p1"

@@ -138,6 +138,8 @@ int vgc_checkpoint(struct vgc_arena *a, const struct vgc_ckpt_opts *opts,
 		result = &local;
 	err = a->ops->checkpoint(a, &o, result);
 	vgcu_pacer_seen(a, err, result);	/* the pacer sees every result */
+	if (!err)
+		vgcu_heap_after_checkpoint(a);	/* decommit, large objects */
 	return err;
 }
 

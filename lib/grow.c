@@ -35,7 +35,7 @@ int vgc_grow(struct vgc_arena *a, unsigned int zone, unsigned int partition,
 	f = (r->gen_first[VGC_GEN0] + r->gen_granules[VGC_GEN0]) >>
 	    VGCU_SPAN_SHIFT_G;
 	for (s = f; s < f + (gran >> VGCU_SPAN_SHIFT_G); s++)
-		__atomic_store_n(&a->span_info[s], (uint16_t)(region << 2 | VGC_GEN0),
+		__atomic_store_n(&a->span_info[s], VGCU_SPAN_INFO(region, VGC_GEN0),
 				 __ATOMIC_RELEASE);
 	vgcu_store(&r->committed_granules, r->committed_granules + gran);
 	vgcu_store(&r->gen_granules[VGC_GEN0], r->gen_granules[VGC_GEN0] + gran);

@@ -51,11 +51,15 @@ int vgcu_layout_adopt(struct vgc_arena *a)
 	a->data = m + l->data_offset;
 	a->total_granules = l->total_granules;
 
-	a->span_info = calloc(a->nr_spans ? a->nr_spans : 1, sizeof(uint16_t));
-	if (!a->span_info)
+	a->span_info = vgcu_meta_alloc(a->nr_spans * sizeof(uint16_t));
+	a->span_link = vgcu_meta_alloc(a->nr_spans * sizeof(uint32_t));
+	a->span_empty = vgcu_meta_alloc(a->nr_spans * sizeof(uint32_t));
+	a->nonfull = vgcu_meta_alloc(((a->nr_spans + 63) / 64) *
+				     sizeof(uint64_t));
+	if (!a->span_info || !a->span_link || !a->span_empty || !a->nonfull)
 		return -ENOMEM;
-	for (s = 0; s < a->nr_spans; s++)
-		a->span_info[s] = VGCU_GEN_NONE;
+	if ((uintptr_t)a->data & (VGC_SPAN_SIZE - 1))
+		return -EPROTO;		/* vgc_aligned_alloc() needs it */
 	for (i = 0; i < l->nr_regions; i++) {
 		const struct vgc_region *r = &a->regions[i];
 
@@ -70,7 +74,7 @@ int vgcu_layout_adopt(struct vgc_arena *a)
 			if (f + n > a->nr_spans)
 				return -EPROTO;
 			for (s = f; s < f + n; s++)
-				a->span_info[s] = (uint16_t)(i << 2 | g);
+				a->span_info[s] = VGCU_SPAN_INFO(i, g);
 		}
 	}
 	for (i = 0; i < VGCU_MAX_CPUS; i++)

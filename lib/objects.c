@@ -10,61 +10,7 @@
  */
 #include <errno.h>
 #include <string.h>
-#include "vgcu_int.h"
-
-struct obj {
-	uint64_t idx;		/* head granule */
-	uint64_t word, bit;
-	uint16_t info;		/* region << 2 | gen */
-	uint16_t cls;		/* granules, 0: span not carved */
-};
-
-static inline int obj_find(const struct vgc_arena *a, const void *p,
-			   struct obj *o)
-{
-	uintptr_t off = (uintptr_t)p - (uintptr_t)a->data;
-	uint64_t i, span, k, in;
-
-	if ((uintptr_t)p < (uintptr_t)a->data ||
-	    off >= (a->total_granules << VGC_GRANULE_SHIFT))
-		return -EINVAL;
-	i = off >> VGC_GRANULE_SHIFT;
-	span = i >> VGCU_SPAN_SHIFT_G;
-	o->info = a->span_info[span];
-	if ((o->info & 3) == VGCU_GEN_NONE)
-		return -EINVAL;
-	o->cls = vgcu_load(&a->spans[span]);
-	if (o->cls == VGC_SPAN_FREE || o->cls > VGC_SPAN_GRANULES) {
-		o->cls = 0;
-		o->idx = i;
-	} else {
-		in = i & (VGC_SPAN_GRANULES - 1);
-		k = (in * vgcu_class_recip[o->cls]) >> 32;
-		if ((k + 1) * o->cls > VGC_SPAN_GRANULES)
-			return -EINVAL;		/* the span's unused tail */
-		o->idx = (span << VGCU_SPAN_SHIFT_G) + k * o->cls;
-	}
-	o->word = o->idx >> 6;
-	o->bit = 1ULL << (o->idx & 63);
-	return 0;
-}
-
-static inline bool obj_valid(const struct vgc_arena *a, const struct obj *o)
-{
-	return o->cls &&
-	       (vgcu_load(&a->planes[VGC_PLANE_VALID][o->word]) & o->bit);
-}
-
-static inline unsigned int obj_code(const struct vgc_arena *a,
-				    const struct obj *o)
-{
-	unsigned int b = (unsigned int)(o->idx & 63);
-
-	return vgc_code_of(vgcu_load_relaxed(&a->planes[VGC_PLANE_S0][o->word]),
-			   vgcu_load_relaxed(&a->planes[VGC_PLANE_S1][o->word]),
-			   vgcu_load_relaxed(&a->planes[VGC_PLANE_S2][o->word]),
-			   b);
-}
+#include "obj_int.h"
 
 static inline bool plane_test(const struct vgc_arena *a, enum vgc_plane pl,
 			      const struct obj *o)
@@ -93,10 +39,10 @@ int vgc_locate(const struct vgc_arena *a, const void *p,
 	out->index = o.idx;
 	out->zone = region / a->nr_parts;
 	out->partition = region % a->nr_parts;
-	out->gen = o.info & 3;
+	out->gen = VGCU_INFO_GEN(o.info);
 	out->valid = obj_valid(a, &o);
 	out->state = obj_code(a, &o);
-	out->size = (size_t)o.cls << VGC_GRANULE_SHIFT;
+	out->size = (size_t)o.bytes;
 	return 0;
 }
 
@@ -125,7 +71,7 @@ size_t vgc_usable_size(const struct vgc_arena *a, const void *p)
 
 	if (obj_find(a, p, &o) || !obj_valid(a, &o))
 		return 0;
-	return (size_t)o.cls << VGC_GRANULE_SHIFT;
+	return (size_t)o.bytes;
 }
 
 static int set_flag_bit(struct vgc_arena *a, const void *p, enum vgc_plane pl)
@@ -183,7 +129,7 @@ int vgc_release(struct vgc_arena *a, const void *p)
 	int err = request_obj(a, p, VGC_BATCH_RELEASE, &o);
 
 	if (!err)
-		vgcu_pacer_released(a, (uint64_t)o.cls << VGC_GRANULE_SHIFT);
+		vgcu_pacer_released(a, o.bytes);
 	return err;
 }
 

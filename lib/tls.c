@@ -68,7 +68,7 @@ static void vgcu_thread_dtor(void *arg)
 			vgcu_pacer_flush(t->arena, t);
 			vgcu_thread_exit(t);
 		}
-		free(t);
+		vgcu_meta_free(t, sizeof(*t));
 	}
 	pthread_mutex_unlock(&vgcu_reg_lock);
 	vgcu_tls_head = NULL;
@@ -108,7 +108,7 @@ struct vgcu_tctx *vgcu_tctx_slow(struct vgc_arena *a, bool create)
 		}
 	if (!create)
 		return NULL;
-	t = calloc(1, sizeof(*t));
+	t = vgcu_meta_alloc(sizeof(*t));
 	if (!t)
 		return NULL;
 	t->arena_id = a->id;
@@ -132,7 +132,9 @@ void vgcu_tctx_drop(struct vgc_arena *a)
 	for (pp = &vgcu_tls_head; (t = *pp); pp = &t->next)
 		if (t->arena_id == a->id) {
 			*pp = t->next;
-			free(t);
+			if (vgcu_tls_last == t)
+				vgcu_tls_last = NULL;
+			vgcu_meta_free(t, sizeof(*t));
 			break;
 		}
 	if (vgcu_tls_last && vgcu_tls_last->arena_id == a->id)

@@ -20,8 +20,15 @@
 #define VGCU_MAX_CPUS		4096
 #define VGCU_NR_REGIONS		(VGC_NR_ZONES * VGC_MAX_PARTITIONS)
 
-/* span_info[] entry: region index << 2 | gen; VGCU_GEN_NONE past commit. */
+/*
+ * span_info[] entry: region index << 2 | (gen ^ 3), so that the zero
+ * pages of a fresh table read VGCU_GEN_NONE (past commit) everywhere and
+ * only the committed spans' entries are ever written.
+ */
 #define VGCU_GEN_NONE		3
+#define VGCU_SPAN_INFO(region, gen)	((uint16_t)((region) << 2 | ((gen) ^ 3)))
+#define VGCU_INFO_GEN(info)		(((info) & 3) ^ 3)
+#define VGCU_INFO_REGION(info)		((info) >> 2)
 
 #define vgcu_load(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define vgcu_load_relaxed(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
@@ -44,6 +51,21 @@ static inline bool vgcu_test_and_set(uint64_t *w, unsigned int b)
 }
 
 struct vgcu_tctx;
+
+/*
+ * The heap's settings and counters (span.c, large.c, free.c); counters are
+ * relaxed atomics, read by vgc_heap_stats().
+ */
+struct vgcu_heap {
+	uint64_t decommit_ns;		/* UINT64_MAX: never */
+	uint64_t open_ns;		/* span_empty[] stamps count from here */
+	uint64_t pass_ns;		/* last decommit pass */
+	int32_t pass_busy;
+	uint64_t grown_spans, grow_calls, grow_failed;
+	uint64_t carved, recarved, recommitted, decommitted;
+	uint64_t large_allocs, large_frees, large_spans;
+	uint64_t frees, remote_misses;
+};
 
 /*
  * What differs between the backends, and nothing else: every other file
@@ -70,7 +92,8 @@ struct vgcu_backend_ops {
 	 * decommit gives their data pages back (a touch raises SIGBUS on
 	 * the module, reads zero on the anonymous backend), commit backs
 	 * them again with zeroed pages.  Both idempotent; plane words are
-	 * the caller's to reset.  0 or -errno; sweep lock held.
+	 * the caller's to reset.  0 or -errno; the partition's lock held
+	 * (span.c).
 	 */
 	int (*decommit)(struct vgc_arena *a, uint64_t first_span, uint64_t nr);
 	int (*commit)(struct vgc_arena *a, uint64_t first_span, uint64_t nr);
@@ -144,6 +167,20 @@ struct vgc_arena {
 
 	/* locate: span -> (region, gen); partition of each CPU */
 	uint16_t *span_info;
+	/*
+	 * span.c and large.c, one entry per span, mmap()ed so that only the
+	 * pages of committed spans are ever touched: span_link holds a large
+	 * object's run length at its head span and the distance back to the
+	 * head at each continuation; span_empty when a span was first seen
+	 * empty (ms since open, | 1), 0 when it is not known to be; nonfull
+	 * one bit per span that vgc_free() has given a slot back to.
+	 */
+	uint32_t *span_link;
+	uint32_t *span_empty;
+	uint64_t *nonfull;
+	/* lowest span of each (region, gen) that may not be carved yet */
+	uint64_t carve_hint[VGCU_NR_REGIONS][VGC_NR_GENS];
+	struct vgcu_heap heap;
 	int16_t cpu_part[VGCU_MAX_CPUS];
 
 	/*
@@ -193,6 +230,58 @@ struct vgcu_tctx {
 	uint64_t pace_rel;
 	struct vgcu_cursor cur[VGC_NR_ZONES][VGC_NR_GENS][VGC_NR_CLASSES];
 };
+
+/* meta.c: the library's own memory, never libc malloc */
+void *vgcu_meta_alloc(size_t size);
+void vgcu_meta_free(void *p, size_t size);
+void *vgcu_map_reserve(size_t size, size_t data_offset, size_t align);
+
+/*
+ * span.c: the span lifecycle (docs/design.md, "Span lifecycle").  The
+ * span table entry moves FREE -> class (carve, lock-free CAS), class ->
+ * RETIRING (retire: CAS, then every VALID word seen zero), RETIRING ->
+ * anything (by the one thread that retired it), DECOMMITTED -> RETIRING
+ * (claimed for a commit).  An allocator re-reads the entry after winning
+ * a slot and gives the slot back when the span changed under it.
+ */
+#define VGCU_CLS_MAX		(VGC_NR_CLASSES - 1)	/* 4096 granules */
+bool vgcu_span_is_empty(const struct vgc_arena *a, uint64_t s);
+int vgcu_span_retire(struct vgc_arena *a, uint64_t s, uint16_t expect);
+void vgcu_span_reset(struct vgc_arena *a, uint64_t s);
+void vgcu_span_publish(struct vgc_arena *a, uint64_t s, uint16_t val);
+int vgcu_span_commit(struct vgc_arena *a, unsigned int part, uint64_t s,
+		     uint64_t n);
+int vgcu_span_decommit(struct vgc_arena *a, unsigned int part, uint64_t s,
+		       uint64_t n);
+int64_t vgcu_span_refill(struct vgc_arena *a, unsigned int zone,
+			 unsigned int part, unsigned int gen, unsigned int cls,
+			 struct vgcu_cursor *cur, struct vgcu_tctx *t);
+int vgcu_heap_grow(struct vgc_arena *a, unsigned int zone, unsigned int part,
+		   uint64_t min_spans);
+void vgcu_heap_open(struct vgc_arena *a);
+void vgcu_heap_after_checkpoint(struct vgc_arena *a);
+void vgcu_heap_close(struct vgc_arena *a);
+
+/* large.c: objects of more than VGC_MAX_OBJECT_SIZE bytes */
+void *vgcu_large_alloc(struct vgc_arena *a, size_t size, unsigned int zone,
+		       unsigned int gen, unsigned int flags);
+int vgcu_large_free(struct vgc_arena *a, uint64_t head);
+void vgcu_large_reclaimed(struct vgc_arena *a, unsigned int part,
+			  uint64_t head);
+static inline bool vgcu_span_is_large(const struct vgc_arena *a, uint64_t s)
+{
+	return vgcu_load_relaxed(&a->span_link[s]) > 1 &&
+	       vgcu_load(&a->spans[s]) == VGC_SPAN_GRANULES;
+}
+
+/* alloc.c: a slot of class cls from span s (word w on), -1 when full */
+int64_t vgcu_span_take_any(struct vgc_arena *a, uint64_t first, uint64_t n,
+			   unsigned int cls, struct vgcu_cursor *cur);
+int64_t vgcu_span_take(struct vgc_arena *a, uint64_t s, unsigned int cls,
+		       unsigned int w, struct vgcu_cursor *cur);
+void *vgcu_alloc_class(struct vgc_arena *a, unsigned int cls,
+		       enum vgc_zone zone, enum vgc_gen gen,
+		       unsigned int flags);
 
 /* error.c */
 int vgcu_errno(int err);

@@ -40,6 +40,13 @@ enum vgc_backend {
 	VGC_BACKEND_ANON,	/* mmap + mbind: no contiguity, no kernel help */
 };
 
+/*
+ * zone_reserve_bytes: as much index space as the physical memory, per
+ * zone and partition, within the arena's index-space limit (2^38
+ * granules); only what is committed costs memory.
+ */
+#define VGC_RESERVE_AUTO	UINT64_MAX
+
 struct vgc_config {
 	enum vgc_backend backend;	/* AUTO honours $VGC_BACKEND=module|anon */
 	unsigned int flags;		/* VGC_ARENA_F_* */
@@ -56,8 +63,10 @@ struct vgc_config {
  * @cfg: the configuration to fill
  *
  * AUTO backend, no flags, all allowed CPUs (nr_partitions 0), 1 MiB per
- * zone and partition, no reserve, generation shares 500/300/200 and
- * cadences 4, 4, 16 (all selected by zeros).
+ * zone and partition, a reserve of %VGC_RESERVE_AUTO per zone and
+ * partition (the heap grows into it on demand), generation shares
+ * 500/300/200 and cadences 4, 4, 16 (all selected by zeros).  A reserve
+ * of 0 makes a zone's capacity fixed.
  */
 void vgc_config_init(struct vgc_config *cfg);
 
@@ -291,7 +300,8 @@ void *vgc_alloc(struct vgc_arena *a, size_t size, enum vgc_zone zone);
 /**
  * vgc_alloc_gen() - allocate an object in a zone and generation
  * @a: the arena
- * @size: bytes, 1..%VGC_MAX_OBJECT_SIZE, rounded up to the size class
+ * @size: bytes, rounded up to the size class; above %VGC_MAX_OBJECT_SIZE
+ *	a large object of whole 64 KiB spans
  * @zone: enum vgc_zone
  * @gen: enum vgc_gen
  * @flags: 0 or %VGC_ALLOC_F_PERSISTENT
@@ -300,13 +310,17 @@ void *vgc_alloc(struct vgc_arena *a, size_t size, enum vgc_zone zone);
  * one atomic bit-test-and-set of the slot's VALID bit in the common case;
  * the object is Active (001) at once.  %VGC_ALLOC_F_PERSISTENT files a pin
  * request with it: the object is Persistent (100) from the first
- * checkpoint that evaluates @gen.  The memory is not cleared.  Spans keep
- * the class they were first carved for.
+ * checkpoint that evaluates @gen.  The memory is not cleared.  When the
+ * class's spans are full the slow path takes, in order, a span never
+ * carved, an empty span of another class (re-carved), a decommitted span
+ * (committed again, zeroed), what a pacer checkpoint reclaims, and last
+ * grows Gen0 into the region's reserve (vgc_config_init() gives every
+ * region one: the heap is elastic up to the limits).
  *
- * Return: the object, or NULL with errno ENOMEM when the generation has no
- * free slot of the class (a released object's slot is free again at the
- * fourth checkpoint after the release), E2BIG beyond
- * %VGC_MAX_OBJECT_SIZE, EINVAL for size 0 or a bad zone, gen or flags.
+ * Return: the object, or NULL with errno ENOMEM when nothing is left below
+ * the limits (the region's reserve, the module's limit_mb or per-user
+ * limit, the memory cgroup; Gen1 and Gen2 do not grow), EINVAL for size
+ * 0 or a bad zone, gen or flags.
  */
 void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 		    enum vgc_gen gen, unsigned int flags);
@@ -442,9 +456,127 @@ int vgc_demote(struct vgc_arena *a, const void *p);
  * @a: the arena
  * @p: a pointer into the object
  *
+ * A large object (more than %VGC_MAX_OBJECT_SIZE bytes) has its whole
+ * spans: its size rounded up to 64 KiB.
+ *
  * Return: the size class in bytes, 0 when @p is not a live object.
  */
 size_t vgc_usable_size(const struct vgc_arena *a, const void *p);
+
+/**
+ * vgc_free() - give an object back at once, without a grace period
+ * @a: the arena
+ * @p: the object, as an allocation call returned it; NULL does nothing
+ *
+ * The caller states that no thread can still reach the object: the slot
+ * is free (VALID 0, code 001) when the call returns and the next
+ * allocation of its class may return it.  Any thread may free any
+ * object.  Pending requests on the object (touch, pin, keep, promote,
+ * demote) are dropped; a Persistent object may be freed.  A large object's
+ * spans are decommitted at once.  For objects that other threads may
+ * still read, use vgc_release() (reclaimed after grace periods).
+ *
+ * Return: 0, -EINVAL (@p outside the arena, not the start of an object,
+ * or not allocated: a double free), -EALREADY (the object was released
+ * with vgc_release(): the sweep reclaims it).
+ */
+int vgc_free(struct vgc_arena *a, void *p);
+
+/**
+ * vgc_calloc() - allocate zeroed memory for an array
+ * @a: the arena
+ * @n: elements
+ * @size: bytes per element
+ * @zone: the zone
+ *
+ * Return: the object, zero-filled, or NULL with errno ENOMEM (also when
+ * @n * @size overflows) or as vgc_alloc_gen() sets it.
+ */
+void *vgc_calloc(struct vgc_arena *a, size_t n, size_t size,
+		 enum vgc_zone zone);
+
+/**
+ * vgc_realloc() - resize an object
+ * @a: the arena
+ * @p: the object, or NULL (then it is vgc_alloc())
+ * @size: new size; 0 frees @p and returns NULL
+ * @zone: zone for @p NULL; a moved object stays in its zone and generation
+ *
+ * In place when @size is at most the object's usable size and at least
+ * half of it; otherwise a new object gets the contents (up to the smaller
+ * size) and @p is freed with vgc_free().  A Persistent object stays
+ * Persistent.
+ *
+ * Return: the object, or NULL with errno: EINVAL (@p not the start of a
+ * live object), ENOMEM, E2BIG; @p is untouched on failure.
+ */
+void *vgc_realloc(struct vgc_arena *a, void *p, size_t size,
+		  enum vgc_zone zone);
+
+/**
+ * vgc_aligned_alloc() - allocate an object at an aligned address
+ * @a: the arena
+ * @align: a power of two up to %VGC_SPAN_SIZE (64 KiB)
+ * @size: bytes
+ * @zone: the zone
+ *
+ * Picks the smallest size class at least @size that is a multiple of
+ * @align (every slot of such a class is aligned, spans are 64 KiB
+ * aligned); large objects are span aligned.  Gen0, no flags.
+ *
+ * Return: the object, or NULL with errno EINVAL (@align not a power of
+ * two or above 64 KiB, @size 0, bad zone), ENOMEM.
+ */
+void *vgc_aligned_alloc(struct vgc_arena *a, size_t align, size_t size,
+			enum vgc_zone zone);
+
+/**
+ * struct vgc_heap_stats - what the heap did with its spans
+ * @grown_spans: spans committed by automatic growth
+ * @grow_calls: growth attempts
+ * @grow_failed: growth attempts a limit refused
+ * @carved: spans carved for a class for the first time
+ * @recarved: empty spans carved anew for another class
+ * @recommitted: decommitted spans committed again
+ * @decommitted: spans whose pages were given back
+ * @large_allocs: large objects allocated
+ * @large_frees: large objects freed or reclaimed, their spans given back
+ * @large_spans: spans that large objects were allocated
+ * @frees: reserved (0)
+ * @decommit_delay_ms: how long a span stays empty before it is
+ *	decommitted; -1: never
+ */
+struct vgc_heap_stats {
+	uint64_t grown_spans, grow_calls, grow_failed;
+	uint64_t carved, recarved, recommitted, decommitted;
+	uint64_t large_allocs, large_frees, large_spans;
+	uint64_t frees;
+	int64_t decommit_delay_ms;
+};
+
+/**
+ * vgc_heap_stats() - the heap's span counters
+ * @a: the arena
+ * @st: receives them
+ *
+ * Return: 0, -EINVAL (@a or @st NULL).
+ */
+int vgc_heap_stats(const struct vgc_arena *a, struct vgc_heap_stats *st);
+
+/**
+ * vgc_heap_set_decommit() - how long empty spans stay committed
+ * @a: the arena
+ * @delay_ms: milliseconds; 0: at the next pass; negative: never
+ *
+ * Spans that stay empty this long are decommitted after a checkpoint
+ * (at most four passes per delay): the module frees their pages and
+ * unmaps them, the anonymous backend gives them back with madvise(), and
+ * a later allocation commits them again, zeroed.  The default is 250 ms,
+ * or $VGC_DECOMMIT_MS (negative: never) at open.
+ *
+ * Return: 0, -EINVAL (@a NULL).
+ */
+int vgc_heap_set_decommit(struct vgc_arena *a, int64_t delay_ms);
 /**
  * vgc_object_at() - address of a granule index
  * @a: the arena

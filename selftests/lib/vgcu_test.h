@@ -37,9 +37,13 @@ static inline unsigned int vgct_cpus(unsigned int *cpus, unsigned int n)
 	return k;
 }
 
-/* nparts partitions on the first allowed CPUs, zone_bytes per zone. */
-static inline int vgct_open(struct vgc_arena **a, unsigned int nparts,
-			    uint64_t zone_bytes)
+/*
+ * nparts partitions on the first allowed CPUs, zone_bytes per zone, and
+ * reserve bytes of reserve per zone (VGC_RESERVE_AUTO: the elastic
+ * default of vgc_config_init()).
+ */
+static inline int vgct_open_reserve(struct vgc_arena **a, unsigned int nparts,
+				    uint64_t zone_bytes, uint64_t reserve)
 {
 	struct vgc_config cfg;
 	unsigned int z;
@@ -50,9 +54,21 @@ static inline int vgct_open(struct vgc_arena **a, unsigned int nparts,
 		if (!cfg.nr_partitions)
 			return -EINVAL;
 	}
-	for (z = 0; z < VGC_NR_ZONES; z++)
+	for (z = 0; z < VGC_NR_ZONES; z++) {
 		cfg.zone_bytes[z] = zone_bytes;
+		cfg.zone_reserve_bytes[z] = reserve;
+	}
 	return vgc_arena_open(&cfg, a);
+}
+
+/*
+ * A fixed capacity (no reserve): the tests of exact capacities, reuse
+ * distances and ENOMEM.  The elastic heap's tests use vgct_open_reserve().
+ */
+static inline int vgct_open(struct vgc_arena **a, unsigned int nparts,
+			    uint64_t zone_bytes)
+{
+	return vgct_open_reserve(a, nparts, zone_bytes, 0);
 }
 
 static inline int vgct_ckpt(struct vgc_arena *a, unsigned int flags,

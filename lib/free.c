@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The malloc-grade calls: immediate free, realloc, calloc, aligned
+ * allocation.
+ *
+ * vgc_free() is the caller's word that no other thread can still reach
+ * the object, so the slot is free at once, without a grace period: its
+ * pending requests are cleared, its code is put back to the free preset
+ * 001 when it was not Active, and its VALID bit is cleared last, by an
+ * atomic AND-NOT that also tells a double free.  Every thread frees the
+ * same way (the slot's word is shared with the sweep, so the clear is
+ * atomic anyway): there is no owner to hand a remote free to.  The span
+ * is marked in the nonfull bitmap, so the allocators of its class look
+ * there again before they carve or grow (alloc.c).
+ *
+ * The code bits belong to the sweep (plain stores of whole words).  A
+ * free that races a sweep of the same word may see its S bits overwritten
+ * with the sweep's view of the object before the free; the slot is then
+ * free (VALID 0) in an open or Persistent code until the next sweep of
+ * its generation resets it (free slot -> 001, docs/design.md), and an
+ * allocation that wins it before that starts in that code instead of
+ * Active.  Nothing is lost and nothing is reclaimed twice: only the state
+ * of a new object can be off until its first checkpoint.
+ */
+#include <errno.h>
+#include <string.h>
+#include "obj_int.h"
+
+#define SEQ	__ATOMIC_SEQ_CST
+
+static inline void clear_bit_if(uint64_t *w, uint64_t bit)
+{
+	if (vgcu_load_relaxed(w) & bit)
+		__atomic_fetch_and(w, ~bit, SEQ);
+}
+
+static inline void set_bit_if(uint64_t *w, uint64_t bit)
+{
+	if (!(vgcu_load_relaxed(w) & bit))
+		__atomic_fetch_or(w, bit, SEQ);
+}
+
+/* The allocation count the pacer paces by is net of immediate frees. */
+static inline void pacer_credit(struct vgc_arena *a, unsigned int gran)
+{
+	struct vgcu_tctx *t = vgcu_tls_last;
+
+	if (t && t->arena_id == a->id) {
+		t->pace_left += gran;
+		if (t->pace_left > t->pace_quota)
+			t->pace_left = t->pace_quota;
+	}
+}
+
+int vgc_free(struct vgc_arena *a, void *p)
+{
+	static const enum vgc_plane req[] = {
+		VGC_PLANE_PIN, VGC_PLANE_KEEP, VGC_PLANE_PROMOTE,
+		VGC_PLANE_DEMOTE, VGC_PLANE_ACCESS, VGC_PLANE_MUTATE,
+	};
+	uint64_t *v;
+	unsigned int code, i;
+	struct obj o;
+	int err;
+
+	if (!a)
+		return -EINVAL;
+	if (!p)
+		return 0;
+	err = obj_find(a, p, &o);
+	if (err)
+		return err;
+	if (!o.cls || (char *)p != a->data + (o.idx << VGC_GRANULE_SHIFT))
+		return -EINVAL;		/* not the start of an object */
+	v = &a->planes[VGC_PLANE_VALID][o.word];
+	if (!(vgcu_load(v) & o.bit))
+		return -EINVAL;		/* not allocated: a double free */
+	code = obj_code(a, &o);
+	if (code >= VGC_ST_DEFERRED ||
+	    (vgcu_load_relaxed(&a->planes[VGC_PLANE_RELEASE][o.word]) & o.bit))
+		return -EALREADY;	/* released: the sweep reclaims it */
+	if (o.large)
+		return vgcu_large_free(a, o.idx >> VGCU_SPAN_SHIFT_G);
+	for (i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+		clear_bit_if(&a->planes[req[i]][o.word], o.bit);
+	if (code != VGC_ST_ACTIVE) {
+		clear_bit_if(&a->planes[VGC_PLANE_S2][o.word], o.bit);
+		clear_bit_if(&a->planes[VGC_PLANE_S1][o.word], o.bit);
+		set_bit_if(&a->planes[VGC_PLANE_S0][o.word], o.bit);
+	}
+	if (!(__atomic_fetch_and(v, ~o.bit, SEQ) & o.bit))
+		return -EINVAL;		/* another free won */
+	set_bit_if(&a->nonfull[(o.idx >> VGCU_SPAN_SHIFT_G) >> 6],
+		   1ULL << ((o.idx >> VGCU_SPAN_SHIFT_G) & 63));
+	pacer_credit(a, o.cls);
+	return 0;
+}
+
+void *vgc_calloc(struct vgc_arena *a, size_t n, size_t size,
+		 enum vgc_zone zone)
+{
+	size_t bytes;
+	void *p;
+
+	if (__builtin_mul_overflow(n, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = vgc_alloc(a, bytes, zone);
+	if (p)
+		memset(p, 0, bytes);
+	return p;
+}
+
+void *vgc_realloc(struct vgc_arena *a, void *p, size_t size,
+		  enum vgc_zone zone)
+{
+	unsigned int gen, flags = 0;
+	struct obj o;
+	void *q;
+	int err;
+
+	if (!p)
+		return vgc_alloc(a, size, zone);
+	err = obj_find(a, p, &o);
+	if (!err && (!o.cls ||
+		     (char *)p != a->data + (o.idx << VGC_GRANULE_SHIFT) ||
+		     !obj_valid(a, &o)))
+		err = -EINVAL;
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	if (!size) {
+		err = vgc_free(a, p);
+		errno = err ? -err : 0;
+		return NULL;
+	}
+	/* in place while the object is at most twice what is asked */
+	if (size <= o.bytes && size >= o.bytes / 2)
+		return p;
+	zone = (enum vgc_zone)(VGCU_INFO_REGION(o.info) / a->nr_parts);
+	gen = VGCU_INFO_GEN(o.info);
+	if (obj_code(a, &o) == VGC_ST_PERSISTENT)
+		flags = VGC_ALLOC_F_PERSISTENT;
+	q = vgc_alloc_gen(a, size, zone, (enum vgc_gen)gen, flags);
+	if (!q)
+		return NULL;
+	memcpy(q, p, size < o.bytes ? size : o.bytes);
+	err = vgc_free(a, p);
+	if (err) {
+		/* p was released meanwhile: it is the sweep's now */
+		errno = -err;
+	}
+	return q;
+}
+
+void *vgc_aligned_alloc(struct vgc_arena *a, size_t align, size_t size,
+			enum vgc_zone zone)
+{
+	unsigned int cls, ag;
+	int c;
+
+	if (!align || (align & (align - 1)) || align > VGC_SPAN_SIZE ||
+	    (unsigned int)zone >= VGC_NR_ZONES || !size) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (align <= VGC_GRANULE_SIZE || size > VGC_MAX_OBJECT_SIZE)
+		return vgc_alloc(a, size, zone);	/* spans are aligned */
+	/*
+	 * Slot k of a span starts k * class granules after the span's 64
+	 * KiB-aligned start, so a class that is a multiple of the alignment
+	 * aligns every slot.
+	 */
+	c = vgc_size_class(size);
+	if (c < 0) {
+		errno = -c;
+		return NULL;
+	}
+	ag = (unsigned int)(align >> VGC_GRANULE_SHIFT);
+	for (cls = (unsigned int)c; cls < VGC_NR_CLASSES; cls++)
+		if (!(vgcu_class_gran[cls] % ag))
+			break;
+	return vgcu_alloc_class(a, cls, zone, VGC_GEN0, 0);
+}

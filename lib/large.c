@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Large objects: more than VGC_MAX_OBJECT_SIZE (64 KiB) bytes, a run of
+ * whole spans.  The head span is carved for the 4096-granule class, so
+ * the object's state lives in the head's bits like any object's and the
+ * sweeps (kernel and library) evaluate it like any 64 KiB object; the
+ * span_link table holds the run length at the head and each continuation
+ * span's distance back to it, and continuations are VGC_SPAN_CONT in the
+ * span table, which sweeps skip and vgc_locate() follows back in O(1).
+ *
+ * A run is claimed span by span with the lifecycle's CAS (FREE or
+ * DECOMMITTED -> RETIRING, span.c) and published head last, so a run
+ * half-claimed by two threads at once is given back by the loser.  A run
+ * that is freed (vgc_free()) or reclaimed (a sweep expired its head,
+ * found by the decommit pass of span.c) is decommitted at once.
+ */
+#include <errno.h>
+#include <sched.h>
+#include "vgcu_int.h"
+
+#define SEQ	__ATOMIC_SEQ_CST
+
+/*
+ * While RETIRING, a claimed span's span_link entry keeps what it was
+ * before the claim (+1): nobody reads span_link of a RETIRING span.
+ */
+static void unclaim(struct vgc_arena *a, uint64_t s, uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t was = (uint16_t)(a->span_link[s + i] - 1);
+
+		a->span_link[s + i] = 0;
+		__atomic_store_n(&a->spans[s + i], was, SEQ);
+	}
+}
+
+static bool claim(struct vgc_arena *a, uint64_t s, uint64_t n,
+		  bool *committed)
+{
+	uint64_t i;
+
+	*committed = true;
+	for (i = 0; i < n; i++) {
+		uint16_t c = vgcu_load_relaxed(&a->spans[s + i]);
+
+		if ((c != VGC_SPAN_FREE && c != VGC_SPAN_DECOMMITTED) ||
+		    !__atomic_compare_exchange_n(&a->spans[s + i], &c,
+						 VGC_SPAN_RETIRING, false,
+						 SEQ, SEQ)) {
+			unclaim(a, s, i);
+			return false;
+		}
+		if (c == VGC_SPAN_DECOMMITTED)
+			*committed = false;
+		a->span_link[s + i] = (uint32_t)c + 1;
+	}
+	return true;
+}
+
+/* The first run of n spans in [first, first + len) not carved: its start. */
+static int64_t find_run(const struct vgc_arena *a, uint64_t first,
+			uint64_t len, uint64_t n)
+{
+	uint64_t s, run = 0;
+
+	for (s = first; s < first + len; s++) {
+		uint16_t c = vgcu_load_relaxed(&a->spans[s]);
+
+		if (c == VGC_SPAN_FREE || c == VGC_SPAN_DECOMMITTED) {
+			if (++run == n)
+				return (int64_t)(s + 1 - n);
+		} else {
+			run = 0;
+		}
+	}
+	return -1;
+}
+
+/* Claimed, committed spans [s, s + n) become one object; its head index. */
+static uint64_t publish_run(struct vgc_arena *a, uint64_t s, uint64_t n)
+{
+	uint64_t *v = &a->planes[VGC_PLANE_VALID][s * VGCU_WORDS_PER_SPAN];
+	uint64_t i;
+
+	vgcu_span_reset(a, s);
+	for (i = 1; i < n; i++) {
+		a->span_empty[s + i] = 0;
+		a->span_link[s + i] = (uint32_t)i;
+		__atomic_store_n(&a->spans[s + i], VGC_SPAN_CONT, SEQ);
+	}
+	a->span_empty[s] = 0;
+	/*
+	 * VALID first, while the head is still RETIRING: an allocator whose
+	 * cursor still names this span may hold bit 0 for an instant, and
+	 * lets it go when it sees the span changed.
+	 */
+	while (vgcu_test_and_set(v, 0))
+		sched_yield();
+	a->span_link[s] = (uint32_t)n;
+	__atomic_store_n(&a->spans[s], VGC_SPAN_GRANULES, SEQ);
+	return s << VGCU_SPAN_SHIFT_G;
+}
+
+void *vgcu_large_alloc(struct vgc_arena *a, size_t size, unsigned int zone,
+		       unsigned int gen, unsigned int flags)
+{
+	const struct vgc_region *r;
+	struct vgcu_tctx *t;
+	unsigned int part;
+	uint64_t n, first, len, idx;
+	int64_t s;
+	bool committed;
+	int err = -ENOMEM, tries;
+
+	if (size > (1ULL << 44)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	n = (size + VGC_SPAN_SIZE - 1) >> VGC_SPAN_SHIFT;
+	t = vgcu_tctx(a, true);
+	if (!t) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	part = (unsigned int)vgcu_partition_of_thread(a, t);
+	r = vgcu_region(a, zone, part);
+	for (tries = 0; tries < 16; tries++) {
+		first = vgcu_load(&r->gen_first[gen]) >> VGCU_SPAN_SHIFT_G;
+		len = vgcu_load(&r->gen_granules[gen]) >> VGCU_SPAN_SHIFT_G;
+		s = find_run(a, first, len, n);
+		if (s < 0) {
+			if (tries == 0 && vgcu_pacer_oom(a, t))
+				continue;
+			if (gen != VGC_GEN0)
+				break;
+			err = vgcu_heap_grow(a, zone, part, n);
+			if (err)
+				break;
+			continue;
+		}
+		if (!claim(a, (uint64_t)s, n, &committed))
+			continue;
+		if (!committed) {
+			err = vgcu_span_commit(a, part, (uint64_t)s, n);
+			if (err) {
+				unclaim(a, (uint64_t)s, n);
+				break;
+			}
+		}
+		idx = publish_run(a, (uint64_t)s, n);
+		if (flags & VGC_ALLOC_F_PERSISTENT)
+			__atomic_fetch_or(&a->planes[VGC_PLANE_PIN][idx >> 6],
+					  1ULL << (idx & 63), __ATOMIC_RELEASE);
+		__atomic_fetch_add(&a->heap.large_allocs, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&a->heap.large_spans, n, __ATOMIC_RELAXED);
+		vgcu_pacer_count(a, t, (unsigned int)(n << VGCU_SPAN_SHIFT_G));
+		return a->data + (idx << VGC_GRANULE_SHIFT);
+	}
+	errno = err == -ENOSPC || err == -EDQUOT || err == -EPERM ||
+		err == -EAGAIN ? ENOMEM : -err;
+	return NULL;
+}
+
+/* The run of head (held RETIRING, VALID clear) goes back, decommitted. */
+static void release_run(struct vgc_arena *a, unsigned int part, uint64_t head)
+{
+	uint64_t n = a->span_link[head], i;
+	uint16_t to = VGC_SPAN_DECOMMITTED;
+	uint16_t info = a->span_info[head];
+	uint64_t *hint;
+
+	for (i = 1; i < n; i++)
+		__atomic_store_n(&a->spans[head + i], VGC_SPAN_RETIRING, SEQ);
+	if (vgcu_span_decommit(a, part, head, n))
+		to = VGC_SPAN_FREE;	/* kept committed: the backend can't */
+	for (i = n; i-- > 0;)
+		vgcu_span_publish(a, head + i, to);
+	for (i = 0; i < n; i++)
+		a->span_link[head + i] = 0;
+	hint = &a->carve_hint[VGCU_INFO_REGION(info)][VGCU_INFO_GEN(info)];
+	if (to == VGC_SPAN_FREE && head < vgcu_load_relaxed(hint))
+		__atomic_store_n(hint, head, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&a->heap.large_frees, 1, __ATOMIC_RELAXED);
+}
+
+int vgcu_large_free(struct vgc_arena *a, uint64_t head)
+{
+	uint64_t *v = &a->planes[VGC_PLANE_VALID][head * VGCU_WORDS_PER_SPAN];
+	uint16_t c = VGC_SPAN_GRANULES;
+	uint16_t info = a->span_info[head];
+
+	if (!__atomic_compare_exchange_n(&a->spans[head], &c,
+					 VGC_SPAN_RETIRING, false, SEQ, SEQ))
+		return -EINVAL;
+	if (!(__atomic_fetch_and(v, ~1ULL, SEQ) & 1)) {
+		__atomic_store_n(&a->spans[head], VGC_SPAN_GRANULES, SEQ);
+		return -EINVAL;		/* freed already */
+	}
+	release_run(a, VGCU_INFO_REGION(info) % a->nr_parts, head);
+	return 0;
+}
+
+/* A sweep reclaimed the head: the decommit pass found it free. */
+void vgcu_large_reclaimed(struct vgc_arena *a, unsigned int part,
+			  uint64_t head)
+{
+	const uint64_t *v = &a->planes[VGC_PLANE_VALID][head * VGCU_WORDS_PER_SPAN];
+	uint16_t c = VGC_SPAN_GRANULES;
+
+	if (!__atomic_compare_exchange_n(&a->spans[head], &c,
+					 VGC_SPAN_RETIRING, false, SEQ, SEQ))
+		return;
+	if (__atomic_load_n(v, SEQ) & 1) {
+		/* an allocator holds bit 0 for an instant: next pass */
+		__atomic_store_n(&a->spans[head], VGC_SPAN_GRANULES, SEQ);
+		return;
+	}
+	release_run(a, part, head);
+}
