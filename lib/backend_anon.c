@@ -105,8 +105,12 @@ static int anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 
 	if (err)
 		return err;
-	m = mmap(NULL, a->layout.map_size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	m = vgcu_map_reserve(a->layout.map_size, a->layout.data_offset,
+			     VGC_SPAN_SIZE);
+	if (m != MAP_FAILED)
+		m = mmap(m, a->layout.map_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+			 -1, 0);
 	if (m == MAP_FAILED)
 		return vgcu_errno(errno);
 	a->map = m;
