@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <string.h>
 #include "vgcu_int.h"
 
 uint64_t vgcu_head_mask[VGC_NR_CLASSES][VGCU_WORDS_PER_SPAN];
@@ -83,7 +84,8 @@ unsigned int vgc_class_granules(unsigned int cls)
 	return vgcu_class_gran[cls];
 }
 
-static int partition_of_cpu(const struct vgc_arena *a)
+/* sched_getcpu() reads the rseq area's cpu_id: a TLS load, no syscall */
+static inline int partition_of_cpu(const struct vgc_arena *a)
 {
 	int cpu = sched_getcpu();
 
@@ -286,7 +288,18 @@ void *vgcu_alloc_class(struct vgc_arena *a, unsigned int cls,
 		errno = ENOMEM;
 		return NULL;
 	}
-	part = (unsigned int)vgcu_partition_of_thread(a, t);
+	if (t->partition >= 0) {
+		part = (unsigned int)t->partition;
+	} else {
+		/* unregistered: cursors follow the CPU the slow path runs on */
+		int p = partition_of_cpu(a);
+
+		if (p != t->home) {
+			memset(t->cur, 0, sizeof(t->cur));
+			t->home = p;
+		}
+		part = (unsigned int)p;
+	}
 	r = vgcu_region(a, zone, part);
 	first = vgcu_load(&r->gen_first[gen]) >> VGCU_SPAN_SHIFT_G;
 	n = vgcu_load(&r->gen_granules[gen]) >> VGCU_SPAN_SHIFT_G;
@@ -329,9 +342,11 @@ void *alloc_full(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 }
 
 /*
- * The common case: a registered thread (its cursors all lie in its own
- * partition, registration resets them) whose cursor span still has a free
- * head.  One load, one ctz, one lock bts.
+ * The common case: a thread with a context (a registered thread's cursors
+ * lie in its partition, registration resets them; an unregistered one's
+ * in the partition of the CPU it runs on) whose cursor span still has a
+ * free head.  One load, one ctz, one lock bts, one load of the span's
+ * class.
  */
 void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 		    enum vgc_gen gen, unsigned int flags)
@@ -344,7 +359,8 @@ void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 	if (__builtin_expect(flags || size - 1 >= VGC_MAX_OBJECT_SIZE ||
 			     (unsigned int)zone >= VGC_NR_ZONES ||
 			     (unsigned int)gen >= VGC_NR_GENS ||
-			     !t || t->arena_id != a->id || t->partition < 0, 0))
+			     !t || t->arena_id != a->id ||
+			     (t->partition < 0 && t->home != partition_of_cpu(a)), 0))
 		return alloc_full(a, size, zone, gen, flags);
 	cls = (unsigned int)size_class_of(size);
 	cur = &t->cur[zone][gen][cls];

@@ -115,6 +115,7 @@ struct vgcu_tctx *vgcu_tctx_slow(struct vgc_arena *a, bool create)
 	t->arena = a;
 	t->slot = -1;
 	t->partition = -1;
+	t->home = -1;
 	pthread_once(&vgcu_key_once, vgcu_key_init);
 	t->next = vgcu_tls_head;
 	vgcu_tls_head = t;

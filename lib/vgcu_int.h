@@ -219,6 +219,13 @@ struct vgcu_tctx {
 	struct vgc_arena *arena;
 	int slot;			/* thread slot, -1: unregistered */
 	int partition;			/* registered partition, -1: none */
+	/*
+	 * Unregistered: the partition the cursors lie in (its CPU's when
+	 * the slow path last ran), -1: none yet.  It lets an unregistered
+	 * thread take the allocation fast path while it runs on a CPU of
+	 * that partition.
+	 */
+	int home;
 	struct vgc_thread_slot *ts;
 	/*
 	 * pacer.c: granules this thread may allocate before it folds its
