@@ -30,8 +30,11 @@ void vgc_config_init(struct vgc_config *cfg)
 }
 
 /*
- * VGC_RESERVE_AUTO: the physical memory, at least 64 MiB, per region,
- * shared out so that the whole index space stays within 2^38 granules.
+ * VGC_RESERVE_AUTO: $VGC_RESERVE_MB, or a quarter of the physical memory
+ * between 64 MiB and 8 GiB, per region, shared out so that the whole
+ * index space stays within 2^38 granules.  Reserve costs address space
+ * only, but address space is not free either: tools such as valgrind
+ * refuse mappings of more than some tens of GiB.
  */
 static uint64_t auto_reserve_granules(unsigned int np, const uint64_t *zg,
 				      unsigned int nr_auto)
@@ -39,11 +42,21 @@ static uint64_t auto_reserve_granules(unsigned int np, const uint64_t *zg,
 	long pages = sysconf(_SC_PHYS_PAGES), pg = sysconf(_SC_PAGESIZE);
 	uint64_t ram = pages > 0 && pg > 0 ? (uint64_t)pages * (uint64_t)pg :
 		       1ULL << 30;
-	uint64_t want = ram >> VGC_GRANULE_SHIFT, fixed = 0, room;
+	uint64_t want = (ram / 4) >> VGC_GRANULE_SHIFT, fixed = 0, room;
+	const char *env = getenv("VGC_RESERVE_MB");
 	unsigned int z;
 
+	if (want > (8ULL << 30) >> VGC_GRANULE_SHIFT)
+		want = (8ULL << 30) >> VGC_GRANULE_SHIFT;
 	if (want < (64ULL << 20) >> VGC_GRANULE_SHIFT)
 		want = (64ULL << 20) >> VGC_GRANULE_SHIFT;
+	if (env && *env) {
+		char *end;
+		unsigned long long mb = strtoull(env, &end, 10);
+
+		if (!*end && mb && mb < (1ULL << 24))
+			want = (mb << 20) >> VGC_GRANULE_SHIFT;
+	}
 	for (z = 0; z < VGC_NR_ZONES; z++)
 		fixed += (zg[z] + VGC_SPAN_GRANULES) * np;
 	room = VGC_MAX_ARENA_GRANULES > fixed ? VGC_MAX_ARENA_GRANULES - fixed : 0;

@@ -41,9 +41,10 @@ enum vgc_backend {
 };
 
 /*
- * zone_reserve_bytes: as much index space as the physical memory, per
- * zone and partition, within the arena's index-space limit (2^38
- * granules); only what is committed costs memory.
+ * zone_reserve_bytes: $VGC_RESERVE_MB, else a quarter of the physical
+ * memory between 64 MiB and 8 GiB, of index space per zone and
+ * partition, within the arena's index-space limit (2^38 granules); only
+ * what is committed costs memory.
  */
 #define VGC_RESERVE_AUTO	UINT64_MAX
 
