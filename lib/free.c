@@ -52,7 +52,7 @@ static inline void pacer_credit(struct vgc_arena *a, unsigned int gran)
 	}
 }
 
-int vgc_free(struct vgc_arena *a, void *p)
+static int free_slow(struct vgc_arena *a, void *p)
 {
 	static const enum vgc_plane req[] = {
 		VGC_PLANE_PIN, VGC_PLANE_KEEP, VGC_PLANE_PROMOTE,
@@ -93,6 +93,52 @@ int vgc_free(struct vgc_arena *a, void *p)
 	set_bit_if(&a->nonfull[(o.idx >> VGCU_SPAN_SHIFT_G) >> 6],
 		   1ULL << ((o.idx >> VGCU_SPAN_SHIFT_G) & 63));
 	pacer_credit(a, o.cls);
+	return 0;
+}
+
+/*
+ * The common case inline: the start of a live, Active, small object with
+ * no release, pin, keep, promote or demote pending.  Anything else, and
+ * every error, takes free_slow(), which also clears access and mutate
+ * bits; here they are left for the sweep, which takes them with the
+ * slot's next object (a new object is Active anyway).
+ */
+int vgc_free(struct vgc_arena *a, void *p)
+{
+	uint64_t i, span, in, k, word, bit, *v;
+	uint16_t cls;
+
+	if (__builtin_expect(!a, 0))
+		return -EINVAL;
+	i = ((uintptr_t)p - (uintptr_t)a->data) >> VGC_GRANULE_SHIFT;
+	if (__builtin_expect(i >= a->total_granules, 0))
+		return free_slow(a, p);
+	span = i >> VGCU_SPAN_SHIFT_G;
+	cls = vgcu_load(&a->spans[span]);
+	in = i & (VGC_SPAN_GRANULES - 1);
+	if (__builtin_expect(cls - 1U >= VGC_SPAN_GRANULES - 1 ||
+			     ((uintptr_t)p & (VGC_GRANULE_SIZE - 1)), 0))
+		return free_slow(a, p);		/* not carved, 4096, marker */
+	k = (in * vgcu_class_recip[cls]) >> 32;
+	word = i >> 6;
+	bit = 1ULL << (i & 63);
+	v = &a->planes[VGC_PLANE_VALID][word];
+	if (__builtin_expect(k * cls != in ||
+			     !(vgcu_load_relaxed(v) & bit) ||
+			     ((~vgcu_load_relaxed(&a->planes[VGC_PLANE_S0][word]) |
+			       vgcu_load_relaxed(&a->planes[VGC_PLANE_S1][word]) |
+			       vgcu_load_relaxed(&a->planes[VGC_PLANE_S2][word]) |
+			       vgcu_load_relaxed(&a->planes[VGC_PLANE_RELEASE][word]) |
+			       vgcu_load_relaxed(&a->planes[VGC_PLANE_PIN][word]) |
+			       vgcu_load_relaxed(&a->planes[VGC_PLANE_KEEP][word]) |
+			       vgcu_load_relaxed(&a->planes[VGC_PLANE_PROMOTE][word]) |
+			       vgcu_load_relaxed(&a->planes[VGC_PLANE_DEMOTE][word])) &
+			      bit), 0))
+		return free_slow(a, p);
+	if (__builtin_expect(!(__atomic_fetch_and(v, ~bit, SEQ) & bit), 0))
+		return -EINVAL;			/* another free won */
+	set_bit_if(&a->nonfull[span >> 6], 1ULL << (span & 63));
+	pacer_credit(a, cls);
 	return 0;
 }
 
