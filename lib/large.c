@@ -12,7 +12,8 @@
  * DECOMMITTED -> RETIRING, span.c) and published head last, so a run
  * half-claimed by two threads at once is given back by the loser.  A run
  * that is freed (vgc_free()) or reclaimed (a sweep expired its head,
- * found by the decommit pass of span.c) is decommitted at once.
+ * found by the decommit pass of span.c) goes back as free spans, which
+ * the decommit pass decommits after the delay like any empty span.
  */
 #include <errno.h>
 #include <sched.h>
@@ -163,18 +164,25 @@ void *vgcu_large_alloc(struct vgc_arena *a, size_t size, unsigned int zone,
 	return NULL;
 }
 
-/* The run of head (held RETIRING, VALID clear) goes back, decommitted. */
+/*
+ * The run of head (held RETIRING, VALID clear) goes back as free spans,
+ * still committed, so that the next large allocation of that size takes
+ * them without a fault per page; the decommit pass (span.c) gives their
+ * pages back once they stayed free for the decommit delay, as for any
+ * span, and at once when the delay is 0.
+ */
 static void release_run(struct vgc_arena *a, unsigned int part, uint64_t head)
 {
 	uint64_t n = a->span_link[head], i;
-	uint16_t to = VGC_SPAN_DECOMMITTED;
+	uint16_t to = VGC_SPAN_FREE;
 	uint16_t info = a->span_info[head];
 	uint64_t *hint;
 
 	for (i = 1; i < n; i++)
 		__atomic_store_n(&a->spans[head + i], VGC_SPAN_RETIRING, SEQ);
-	if (vgcu_span_decommit(a, part, head, n))
-		to = VGC_SPAN_FREE;	/* kept committed: the backend can't */
+	if (!vgcu_load_relaxed(&a->heap.decommit_ns) &&
+	    !vgcu_span_decommit(a, part, head, n))
+		to = VGC_SPAN_DECOMMITTED;
 	for (i = n; i-- > 0;)
 		vgcu_span_publish(a, head + i, to);
 	for (i = 0; i < n; i++)

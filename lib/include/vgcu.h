@@ -474,7 +474,9 @@ size_t vgc_usable_size(const struct vgc_arena *a, const void *p);
  * allocation of its class may return it.  Any thread may free any
  * object.  Pending requests on the object (touch, pin, keep, promote,
  * demote) are dropped; a Persistent object may be freed.  A large object's
- * spans are decommitted at once.  For objects that other threads may
+ * spans are free at once and decommitted after the decommit delay
+ * (vgc_heap_set_decommit(); at once with a delay of 0).  For objects that
+ * other threads may
  * still read, use vgc_release() (reclaimed after grace periods).
  *
  * Return: 0, -EINVAL (@p outside the arena, not the start of an object,
