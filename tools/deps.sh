@@ -13,7 +13,7 @@ PKGS=(
 	qemu-system-x86 busybox-static cpio xz-utils kmod
 	liburing-dev libnuma-dev numactl
 	sparse cppcheck dkms gnuplot-nox
-	libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libgc-dev
+	libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libgc-dev liburcu-dev
 	python3.11 tmux
 	pkg-config bc flex bison libelf-dev libssl-dev gcc make
 )

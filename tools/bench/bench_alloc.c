@@ -3,6 +3,10 @@
  * vgc-bench alloc: the allocation fast path with reclamation amortised in,
  * side by side with glibc malloc, jemalloc, mimalloc and tcmalloc.
  *
+ * The default run prints the two tables of malloc_tables() below (alloc +
+ * vgc_free() by size; alloc + vgc_release() vs call_rcu()); --mixed the
+ * older table this comment describes.
+ *
  * Every contender runs the same deterministic workload in a child process
  * (this binary re-executed with a hidden --child option), so allocators
  * never share a process: the malloc ones are loaded with LD_PRELOAD, which
@@ -34,8 +38,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <vgcu.h>
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define IMM_DUMP()	CALLGRIND_DUMP_STATS
+#else
+#define IMM_DUMP()	do { } while (0)	/* no per-size counts */
+#endif
 #include "bench.h"
 #include "bench_plot.h"
 #include "bench_util.h"
@@ -862,20 +873,1259 @@ static int live_table(const struct params *base, int callgrind, int full,
 	return 0;
 }
 
+/* ==== the malloc-grade path: alloc + free by size, and alloc + release ==== */
+
+/*
+ * Table 1 (the default run): one operation frees the oldest object of a
+ * ring of live objects and allocates a new one of the same size (FIFO, so
+ * not a LIFO free-list ping-pong).  Each object gets a tagged serial in
+ * its first word and its complement in its last word at allocation; both
+ * are read back and checked before the free, and the serials read are
+ * summed: every contender does exactly the same work and leaves the same
+ * sum.  VGC: vgc_alloc() (Green, Gen0, registered threads) + vgc_free();
+ * the mallocs: malloc() + free() with the allocator LD_PRELOADed.  "1t",
+ * "2t" (each thread its own ring) and "xthread" (a producer allocates and
+ * writes, a consumer on the other CPU checks and frees, through a ring).
+ *
+ * Table 2: the deferred path, 64-byte objects, alloc + deferred free of
+ * the oldest in a ring: VGC's vgc_release() with the pacer running the
+ * checkpoints in the allocating threads, or with the driver thread
+ * (vgc_driver_start()); liburcu's call_rcu() (memb flavour, dlopen()ed),
+ * whose callback reads the object, counts it and free()s it.  Threads
+ * announce a quiescent state every --qs-every operations (VGC:
+ * vgc_quiescent(); urcu: a read-side critical section of that many
+ * operations).  Reclaimed objects per second = objects reclaimed during the
+ * timed phase (VGC: the pacer's reclaimed bytes / 64; urcu: callbacks run)
+ * / its wall time.
+ */
+static const size_t imm_sizes[] = {
+	16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576,
+};
+#define IMM_NR_SIZES	(sizeof(imm_sizes) / sizeof(imm_sizes[0]))
+#define IMM_LIVE_BYTES	(16ULL << 20)	/* live bytes per ring at most */
+
+/* The ring's length at a size: --window, halved down to 16 MiB live. */
+static unsigned int imm_live(unsigned int window, size_t size)
+{
+	unsigned int n = window;
+
+	while (n > 16 && (uint64_t)n * size > IMM_LIVE_BYTES)
+		n >>= 1;
+	return n;
+}
+
+/* Operations at a size: the base up to 8 KiB, then fewer as they cost more. */
+static uint64_t imm_ops(uint64_t base, size_t size)
+{
+	uint64_t n = size > 8192 ? base * 8192 / size : base;
+
+	return n < 256 ? 256 : n;
+}
+
+struct imm_thr {
+	struct impl *im;
+	size_t size;
+	unsigned int live, cap;	/* ring length; xthread: in flight at most */
+	int part, cpu, role;	/* role: 0 own ring, 1 producer, 2 consumer */
+	uint64_t ops, serial, sum, bad, ns, cpu_ns;
+	uint64_t freed;		/* objects read back and freed */
+	int err;
+	void **slots;
+	unsigned int pos;
+	struct ring *ring;
+	pthread_barrier_t *bar;
+};
+
+static inline uint64_t *imm_get(struct imm_thr *t)
+{
+	void *p;
+
+	if (t->im->vgc)
+		p = vgc_alloc(t->im->arena, t->size, VGC_ZONE_GREEN);
+	else
+		p = malloc(t->size);
+	if (!p && !t->err)
+		t->err = errno ? -errno : -ENOMEM;
+	return p;
+}
+
+static inline void imm_fill(struct imm_thr *t, uint64_t *p, uint64_t tag)
+{
+	uint64_t v = tag << 40 | t->serial++;
+
+	p[0] = v;
+	p[t->size / 8 - 1] = ~v;
+}
+
+static inline void imm_put(struct imm_thr *t, uint64_t *p, uint64_t tag)
+{
+	uint64_t v = p[0];
+
+	t->sum += v;
+	t->bad += (v >> 40 != tag) | (p[t->size / 8 - 1] != ~v);
+	t->freed++;
+	if (!t->im->vgc)
+		free(p);
+	else if (vgc_free(t->im->arena, p))
+		t->bad++;
+}
+
+__attribute__((noinline))
+static void imm_run_local(struct imm_thr *t, uint64_t ops)
+{
+	const unsigned int mask = t->live - 1;
+	const uint64_t tag = (uint64_t)t->part + 1;
+	unsigned int pos = t->pos;
+	uint64_t i;
+
+	for (i = 0; i < ops; i++) {
+		uint64_t *p = t->slots[pos];
+
+		if (p)
+			imm_put(t, p, tag);
+		p = imm_get(t);
+		t->slots[pos] = p;
+		if (!p)
+			break;
+		imm_fill(t, p, tag);
+		pos = (pos + 1) & mask;
+	}
+	t->pos = pos;
+}
+
+__attribute__((noinline))
+static void imm_run_producer(struct imm_thr *t, uint64_t ops)
+{
+	struct ring *rg = t->ring;
+	uint64_t i, h = atomic_load_explicit(&rg->head, memory_order_relaxed);
+	uint64_t tl = atomic_load_explicit(&rg->tail, memory_order_acquire);
+
+	for (i = 0; i < ops; i++) {
+		uint64_t *p = imm_get(t);
+		unsigned int spins = 0;
+
+		if (p)
+			imm_fill(t, p, 1);
+		while (h - tl >= t->cap) {
+			spin_wait(&spins);
+			tl = atomic_load_explicit(&rg->tail, memory_order_acquire);
+		}
+		rg->slot[h % RING] = p;
+		atomic_store_explicit(&rg->head, ++h, memory_order_release);
+		if (!p)
+			return;		/* NULL tells the consumer to stop */
+	}
+}
+
+__attribute__((noinline))
+static void imm_run_consumer(struct imm_thr *t, uint64_t ops)
+{
+	struct ring *rg = t->ring;
+	uint64_t i, tl = atomic_load_explicit(&rg->tail, memory_order_relaxed);
+	uint64_t h = atomic_load_explicit(&rg->head, memory_order_acquire);
+
+	for (i = 0; i < ops; i++) {
+		unsigned int spins = 0;
+		uint64_t *p;
+
+		while (h == tl) {
+			spin_wait(&spins);
+			h = atomic_load_explicit(&rg->head, memory_order_acquire);
+		}
+		p = rg->slot[tl % RING];
+		if (++tl % 32 == 0 || tl == h)
+			atomic_store_explicit(&rg->tail, tl, memory_order_release);
+		if (!p) {
+			atomic_store_explicit(&rg->tail, tl, memory_order_release);
+			t->err = -ECANCELED;
+			return;
+		}
+		imm_put(t, p, 1);
+	}
+	atomic_store_explicit(&rg->tail, tl, memory_order_release);
+}
+
+static void imm_work(struct imm_thr *t, uint64_t ops)
+{
+	if (t->role == 0)
+		imm_run_local(t, ops);
+	else if (t->role == 1)
+		imm_run_producer(t, ops);
+	else
+		imm_run_consumer(t, ops);
+}
+
+/* The timed phase alone, for callgrind's --toggle-collect and --dump-after. */
+__attribute__((noinline))
+static void imm_timed(struct imm_thr *t, uint64_t ops)
+{
+	imm_work(t, ops);
+	__asm__ volatile("" ::: "memory");
+}
+
+static void *imm_thread(void *arg)
+{
+	struct imm_thr *t = arg;
+	uint64_t warm = t->ops / 10 + t->live, t0;
+	unsigned int j;
+
+	bu_pin_cpu(t->cpu);
+	if (t->im->vgc) {
+		int err = vgc_thread_register(t->im->arena, t->part);
+
+		if (err < 0 && !t->err)
+			t->err = err;
+	}
+	if (t->role == 0)
+		t->slots = calloc(t->live, sizeof(void *));
+	if (!t->err && (t->role || t->slots))
+		imm_work(t, warm);
+	pthread_barrier_wait(t->bar);
+	t0 = bu_now_ns();
+	t->cpu_ns = bu_thread_cpu_ns();
+	if (!t->err && (t->role || t->slots))
+		imm_timed(t, t->ops);
+	t->cpu_ns = bu_thread_cpu_ns() - t->cpu_ns;
+	t->ns = bu_now_ns() - t0;
+	pthread_barrier_wait(t->bar);
+	if (t->role == 0 && t->slots) {
+		for (j = 0; j < t->live; j++)
+			if (t->slots[j])
+				imm_put(t, t->slots[j], (uint64_t)t->part + 1);
+		free(t->slots);
+	}
+	if (t->im->vgc)
+		vgc_thread_unregister(t->im->arena);
+	return NULL;
+}
+
+/*
+ * --reserve-mib: a finite growth reserve per zone and partition (0: the
+ * default, as much as the physical memory).  Only for the callgrind run:
+ * under valgrind the default reservation is refused or exhausts memory.
+ */
+static uint64_t imm_reserve_mib;
+
+static int imm_open_arena(enum vgc_backend backend, struct vgc_arena **a)
+{
+	struct vgc_config cfg;
+	unsigned int z;
+
+	/* the defaults (elastic), two partitions on CPUs 0 and 1 */
+	vgc_config_init(&cfg);
+	for (z = 0; imm_reserve_mib && z < VGC_NR_ZONES; z++)
+		cfg.zone_reserve_bytes[z] = imm_reserve_mib << 20;
+	cfg.backend = backend;
+	cfg.nr_partitions = 2;
+	cfg.cpus[0] = 0;
+	cfg.cpus[1] = bu_nr_cpus() > 1 ? 1 : 0;
+	return vgc_arena_open(&cfg, a);
+}
+
+struct imm_result {
+	uint64_t ns, cpu_ns, ops, sum, bad, freed;
+	int err;
+};
+
+/* sum of tag << 40 | serial over serials 0..n-1 */
+static uint64_t serial_sum(uint64_t tag, uint64_t n)
+{
+	return n * (tag << 40) + (n ? n * (n - 1) / 2 : 0);
+}
+
+static void imm_run(struct impl *im, const char *wl, size_t size,
+		    unsigned int live, uint64_t ops, struct imm_result *r)
+{
+	struct imm_thr ts[2];
+	pthread_t th[2];
+	pthread_barrier_t bar;
+	struct ring *ring = aligned_alloc(64, sizeof(*ring));
+	int xt = !strcmp(wl, "xthread"), nthr = strcmp(wl, "1t") ? 2 : 1, i;
+	int cpus = bu_nr_cpus();
+	uint64_t expect = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (!ring) {
+		r->err = -ENOMEM;
+		return;
+	}
+	memset(ring, 0, sizeof(*ring));
+	pthread_barrier_init(&bar, NULL, (unsigned int)nthr);
+	for (i = 0; i < nthr; i++) {
+		memset(&ts[i], 0, sizeof(ts[i]));
+		ts[i].im = im;
+		ts[i].size = size;
+		ts[i].live = live;
+		ts[i].cap = live < RING ? live : RING;
+		ts[i].part = i;
+		ts[i].cpu = i % cpus;
+		ts[i].role = xt ? 1 + i : 0;
+		ts[i].ops = ops;
+		ts[i].ring = ring;
+		ts[i].bar = &bar;
+		pthread_create(&th[i], NULL, imm_thread, &ts[i]);
+	}
+	for (i = 0; i < nthr; i++) {
+		pthread_join(th[i], NULL);
+		r->sum += ts[i].sum;
+		r->bad += ts[i].bad;
+		r->freed += ts[i].freed;
+		if (ts[i].ns > r->ns)
+			r->ns = ts[i].ns;
+		if (ts[i].cpu_ns > r->cpu_ns)
+			r->cpu_ns = ts[i].cpu_ns;
+		if (ts[i].err && !r->err)
+			r->err = ts[i].err;
+		/* every object allocated was read back and freed, once */
+		if (!xt)
+			expect += serial_sum((uint64_t)i + 1, ts[i].serial);
+	}
+	if (xt)
+		expect = serial_sum(1, ts[0].serial);
+	if (r->sum != expect || r->freed != ts[0].serial + (nthr > 1 && !xt ? ts[1].serial : 0))
+		r->bad++;
+	r->ops = nthr == 2 && !xt ? 2 * ops : ops;
+	pthread_barrier_destroy(&bar);
+	free(ring);
+}
+
+static long maxrss_kb(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? -1 : ru.ru_maxrss;
+}
+
+/*
+ * --child-imm IMPL WL: one run; WL "cg" runs 1t at every size in turn
+ * (callgrind dumps after each timed phase).
+ */
+static int child_imm(const struct params *pa, const char *impl, const char *wl,
+		     uint64_t size)
+{
+	struct impl im = { .vgc = !strcmp(impl, "vgc") };
+	struct imm_result r;
+	unsigned int s;
+
+	if (!im.vgc && strcmp(impl, malloc_identity())) {
+		fprintf(stderr, "vgc-bench alloc: wanted %s, got %s\n", impl,
+			malloc_identity());
+		return 3;
+	}
+	for (s = 0; s < IMM_NR_SIZES; s++) {
+		size_t sz = strcmp(wl, "cg") ? size : imm_sizes[s];
+		unsigned int live = strcmp(wl, "cg") ? pa->window :
+				    imm_live(pa->window, sz);
+		uint64_t ops = strcmp(wl, "cg") ? pa->ops : imm_ops(pa->ops, sz);
+		int err = 0;
+
+		if (sz < 16 || sz % 8 || live & (live - 1)) {
+			fprintf(stderr, "vgc-bench alloc: bad size or ring\n");
+			return 2;
+		}
+		if (im.vgc)
+			err = imm_open_arena(pa->backend, &im.arena);
+		if (err) {
+			memset(&r, 0, sizeof(r));
+			r.err = err;
+		} else {
+			imm_run(&im, strcmp(wl, "cg") ? wl : "1t", sz, live, ops, &r);
+		}
+		if (!strcmp(wl, "cg"))
+			IMM_DUMP();	/* part s + 1: this size's timed phase */
+		if (im.vgc && !err)
+			vgc_arena_close(im.arena);
+		printf("IMM %zu %llu %llu %llu %llu %llu %ld %d %s\n", sz,
+		       (unsigned long long)r.ns, (unsigned long long)r.cpu_ns,
+		       (unsigned long long)r.ops, (unsigned long long)r.sum,
+		       (unsigned long long)r.bad, maxrss_kb(), r.err,
+		       im.vgc ? "vgc" : malloc_identity());
+		fflush(stdout);
+		if (strcmp(wl, "cg"))
+			break;
+	}
+	return 0;
+}
+
+/* ---- the deferred path: vgc_release() vs call_rcu() -------------------- */
+
+struct dobj {
+	uint64_t v, chk;
+	struct {			/* liburcu's struct rcu_head */
+		void *next;
+		void (*func)(void *head);
+	} head;
+	uint64_t pad[4];
+};
+_Static_assert(sizeof(struct dobj) == 64, "64-byte objects");
+
+struct urcu_api {
+	void (*reg)(void), (*unreg)(void), (*lock)(void), (*unlock)(void);
+	void (*barrier)(void);
+	void (*call)(void *head, void (*fn)(void *head));
+};
+
+static struct urcu_api urcu;
+static uint64_t cb_sum, cb_n;	/* what the call_rcu callbacks reclaimed */
+
+static int urcu_load(void)
+{
+	void *h = dlopen("liburcu-memb.so.8", RTLD_NOW | RTLD_GLOBAL);
+
+	if (!h)
+		h = dlopen("liburcu-memb.so", RTLD_NOW | RTLD_GLOBAL);
+	if (!h)
+		return -ENOENT;
+	*(void **)&urcu.reg = dlsym(h, "urcu_memb_register_thread");
+	*(void **)&urcu.unreg = dlsym(h, "urcu_memb_unregister_thread");
+	*(void **)&urcu.lock = dlsym(h, "urcu_memb_read_lock");
+	*(void **)&urcu.unlock = dlsym(h, "urcu_memb_read_unlock");
+	*(void **)&urcu.barrier = dlsym(h, "urcu_memb_barrier");
+	*(void **)&urcu.call = dlsym(h, "urcu_memb_call_rcu");
+	if (!urcu.reg || !urcu.unreg || !urcu.lock || !urcu.unlock ||
+	    !urcu.barrier || !urcu.call)
+		return -ENOSYS;
+	return 0;
+}
+
+static void dobj_cb(void *head)
+{
+	struct dobj *o = (struct dobj *)((char *)head - offsetof(struct dobj, head));
+
+	__atomic_fetch_add(&cb_sum, o->v, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&cb_n, 1, __ATOMIC_RELAXED);
+	free(o);
+}
+
+enum { DEF_PACER, DEF_DRIVER, DEF_URCU };
+
+struct def_thr {
+	struct vgc_arena *arena;
+	int mode, part, cpu;
+	unsigned int live, qs_every;
+	uint64_t ops, serial, sum, bad, stalls, ns, cpu_ns;
+	uint64_t recl0, recl1;	/* thread 0: reclaimed count around the timed phase */
+	int err;
+	void **slots;
+	unsigned int pos;
+	pthread_barrier_t *bar;
+};
+
+static uint64_t def_reclaimed(struct def_thr *t)
+{
+	struct vgc_pacer_stats ps;
+
+	if (t->mode == DEF_URCU)
+		return __atomic_load_n(&cb_n, __ATOMIC_RELAXED);
+	if (vgc_pacer_stats(t->arena, &ps))
+		return 0;
+	return ps.reclaimed_bytes / sizeof(struct dobj);
+}
+
+static struct dobj *def_get(struct def_thr *t)
+{
+	uint64_t deadline = 0;
+	struct dobj *o;
+
+	if (t->mode == DEF_URCU) {
+		o = malloc(sizeof(*o));
+		if (!o)
+			t->err = -ENOMEM;
+		return o;
+	}
+	while (!(o = vgc_alloc(t->arena, sizeof(*o), VGC_ZONE_GREEN))) {
+		int err = -errno;
+
+		/* the heap's limit: reclamation has to catch up */
+		if (!deadline)
+			deadline = bu_now_ns() + 10000000000ULL;
+		if (err != -ENOMEM || bu_now_ns() > deadline) {
+			t->err = err;
+			return NULL;
+		}
+		t->stalls++;
+		vgc_quiescent(t->arena);
+		sched_yield();
+	}
+	return o;
+}
+
+static inline void def_put(struct def_thr *t, struct dobj *o, uint64_t tag)
+{
+	t->sum += o->v;
+	t->bad += (o->v >> 40 != tag) | (o->chk != ~o->v);
+	if (t->mode == DEF_URCU)
+		urcu.call(&o->head, dobj_cb);
+	else if (vgc_release(t->arena, o))
+		t->bad++;
+}
+
+__attribute__((noinline))
+static void def_work(struct def_thr *t, uint64_t ops)
+{
+	const unsigned int mask = t->live - 1;
+	const uint64_t tag = (uint64_t)t->part + 1;
+	unsigned int qs = t->qs_every, pos = t->pos;
+	uint64_t i;
+
+	if (t->mode == DEF_URCU)
+		urcu.lock();
+	for (i = 0; i < ops; i++) {
+		struct dobj *o = t->slots[pos];
+
+		if (o)
+			def_put(t, o, tag);
+		o = def_get(t);
+		t->slots[pos] = o;
+		if (!o)
+			break;
+		o->v = tag << 40 | t->serial++;
+		o->chk = ~o->v;
+		pos = (pos + 1) & mask;
+		if (!--qs) {
+			qs = t->qs_every;
+			if (t->mode == DEF_URCU) {
+				urcu.unlock();
+				urcu.lock();
+			} else {
+				vgc_quiescent(t->arena);
+			}
+		}
+	}
+	if (t->mode == DEF_URCU)
+		urcu.unlock();
+	t->pos = pos;
+}
+
+/* At a barrier a VGC thread holds no object: it must not hold up checkpoints. */
+static void def_barrier(struct def_thr *t)
+{
+	if (t->mode != DEF_URCU)
+		vgc_thread_offline(t->arena);
+	pthread_barrier_wait(t->bar);
+	if (t->mode != DEF_URCU)
+		vgc_thread_online(t->arena);
+}
+
+static void *def_thread(void *arg)
+{
+	struct def_thr *t = arg;
+	uint64_t t0 = 0, c0 = 0;
+	unsigned int j;
+	int err;
+
+	bu_pin_cpu(t->cpu);
+	if (t->mode == DEF_URCU)
+		urcu.reg();
+	else if ((err = vgc_thread_register(t->arena, t->part)) < 0)
+		t->err = err;
+	t->slots = calloc(t->live, sizeof(void *));
+	if (!t->slots)
+		t->err = -ENOMEM;
+	if (!t->err)
+		def_work(t, t->ops / 10 + t->live);
+	def_barrier(t);
+	if (!t->part)
+		t->recl0 = def_reclaimed(t);
+	t0 = bu_now_ns();
+	c0 = bu_thread_cpu_ns();
+	if (!t->err)
+		def_work(t, t->ops);
+	t->cpu_ns = bu_thread_cpu_ns() - c0;
+	def_barrier(t);
+	/* wall: barrier to barrier, so it covers the slower thread too */
+	t->ns = bu_now_ns() - t0;
+	if (!t->part)
+		t->recl1 = def_reclaimed(t);
+	if (t->slots) {
+		for (j = 0; j < t->live; j++)
+			if (t->slots[j])
+				def_put(t, t->slots[j], (uint64_t)t->part + 1);
+		free(t->slots);
+	}
+	if (t->mode == DEF_URCU)
+		urcu.unreg();
+	else
+		vgc_thread_unregister(t->arena);
+	return NULL;
+}
+
+/* --child-def MODE WL: one run of the deferred table. */
+static int child_def(const struct params *pa, const char *mode, const char *wl)
+{
+	struct def_thr ts[2];
+	pthread_t th[2];
+	pthread_barrier_t bar;
+	struct vgc_arena *a = NULL;
+	int m = !strcmp(mode, "vgc-pacer") ? DEF_PACER :
+		!strcmp(mode, "vgc-driver") ? DEF_DRIVER : DEF_URCU;
+	int nthr = strcmp(wl, "1t") ? 2 : 1, i, err = 0, cpus = bu_nr_cpus();
+	uint64_t sum = 0, bad = 0, stalls = 0, ns = 0, cpu = 0, expect = 0;
+	uint64_t ckpts = 0, pending = 0, n = 0;
+
+	if (m == DEF_URCU) {
+		err = urcu_load();
+	} else {
+		err = imm_open_arena(pa->backend, &a);
+		if (!err && m == DEF_PACER) {
+			struct vgc_pacer_cfg pc = { .percent = pa->pace ? pa->pace : 100 };
+
+			err = vgc_pacer_set(a, &pc);
+		} else if (!err) {
+			struct vgc_driver_cfg dc = { .flags = VGC_DRIVER_F_QUIET };
+
+			err = vgc_driver_start(a, &dc);
+		}
+	}
+	if (err) {
+		printf("DEF 0 0 0 0 0 0 0 0 0 %d\n", err);
+		vgc_arena_close(a);
+		return 0;
+	}
+	pthread_barrier_init(&bar, NULL, (unsigned int)nthr);
+	for (i = 0; i < nthr; i++) {
+		memset(&ts[i], 0, sizeof(ts[i]));
+		ts[i].arena = a;
+		ts[i].mode = m;
+		ts[i].part = i;
+		ts[i].cpu = i % cpus;
+		ts[i].live = pa->window;
+		ts[i].qs_every = pa->qs_every;
+		ts[i].ops = pa->ops;
+		ts[i].bar = &bar;
+		pthread_create(&th[i], NULL, def_thread, &ts[i]);
+	}
+	for (i = 0; i < nthr; i++) {
+		pthread_join(th[i], NULL);
+		sum += ts[i].sum;
+		bad += ts[i].bad;
+		stalls += ts[i].stalls;
+		n += ts[i].serial;
+		expect += serial_sum((uint64_t)i + 1, ts[i].serial);
+		if (ts[i].ns > ns)
+			ns = ts[i].ns;
+		if (ts[i].cpu_ns > cpu)
+			cpu = ts[i].cpu_ns;
+		if (ts[i].err && !err)
+			err = ts[i].err;
+	}
+	pthread_barrier_destroy(&bar);
+	if (sum != expect)
+		bad++;
+	if (m == DEF_URCU) {
+		/* every object reached its callback, which read the same serial */
+		urcu.barrier();
+		if (cb_sum != expect || cb_n != n)
+			bad++;
+	} else {
+		struct vgc_pacer_stats ps;
+		struct vgc_driver_stats ds;
+
+		if (m == DEF_DRIVER && !vgc_driver_stats(a, &ds))
+			ckpts += ds.checkpoints;
+		if (!vgc_pacer_stats(a, &ps)) {
+			ckpts += ps.checkpoints;
+			pending = ps.pending_bytes / sizeof(struct dobj);
+		}
+		vgc_arena_close(a);
+	}
+	printf("DEF %llu %llu %llu %llu %llu %llu %llu %llu %llu %d\n",
+	       (unsigned long long)ns, (unsigned long long)cpu,
+	       (unsigned long long)(nthr * pa->ops),
+	       (unsigned long long)(ts[0].recl1 - ts[0].recl0),
+	       (unsigned long long)sum, (unsigned long long)bad,
+	       (unsigned long long)stalls, (unsigned long long)ckpts,
+	       (unsigned long long)pending, err);
+	return 0;
+}
+
+/* ---- the parent of both tables ----------------------------------------- */
+
+static char *child_capture(const struct contender *c, char **args,
+			   const char *cg_out, int *st)
+{
+	char *argv[48], envbuf[PATH_MAX + 16];
+	static char outopt[PATH_MAX + 32];
+	int k = 0;
+
+	if (cg_out) {
+		snprintf(outopt, sizeof(outopt), "--callgrind-out-file=%s", cg_out);
+		argv[k++] = "valgrind";
+		argv[k++] = "--tool=callgrind";
+		argv[k++] = "-q";
+		argv[k++] = outopt;
+		argv[k++] = "--toggle-collect=imm_timed*";
+	}
+	argv[k++] = self_exe;
+	argv[k++] = "alloc";
+	while (*args && k < 47)
+		argv[k++] = *args++;
+	argv[k] = NULL;
+	if (c && c->preload)
+		snprintf(envbuf, sizeof(envbuf), "LD_PRELOAD=%s", c->preload);
+	return bu_run_capture(argv, c && c->preload ? envbuf : NULL, 600, st);
+}
+
+struct icell {
+	double wall[64], cpu[64];
+	unsigned int n;
+	uint64_t sum, bad;
+	long rss_kb;
+	double ir, mw, mc;	/* instructions/op; medians */
+	int failed;
+	char why[96];
+};
+
+static int imm_spawn(const struct params *pa, unsigned int ci, size_t size,
+		     const char *wl, struct imm_result *r, long *rss, char *why)
+{
+	char b_size[24], b_ops[24], b_live[24], b_be[8];
+	char *args[] = { "--child-imm", (char *)contenders[ci].name, (char *)wl,
+			 "--size", b_size, "--ops", b_ops, "--window", b_live,
+			 "--backend-id", b_be, NULL };
+	char *out, *line, name[32];
+	unsigned long long f[6];
+	size_t sz;
+	int st;
+
+	snprintf(b_size, sizeof(b_size), "%zu", size);
+	snprintf(b_ops, sizeof(b_ops), "%llu",
+		 (unsigned long long)imm_ops(pa->ops, size));
+	snprintf(b_live, sizeof(b_live), "%u", imm_live(pa->window, size));
+	snprintf(b_be, sizeof(b_be), "%d", (int)pa->backend);
+	out = child_capture(&contenders[ci], args, NULL, &st);
+	if (!out) {
+		snprintf(why, 96, "cannot start child");
+		return -1;
+	}
+	line = strstr(out, "IMM ");
+	if (!line || sscanf(line, "IMM %zu %llu %llu %llu %llu %llu %ld %d %31s",
+			    &sz, &f[0], &f[1], &f[2], &f[3], &f[4], rss,
+			    &r->err, name) != 9) {
+		snprintf(why, 96, "child failed (status %d)", st);
+		free(out);
+		return -1;
+	}
+	free(out);
+	r->ns = f[0];
+	r->cpu_ns = f[1];
+	r->ops = f[2];
+	r->sum = f[3];
+	r->bad = f[4];
+	if (r->err) {
+		snprintf(why, 96, "%s", vgc_strerror(r->err));
+		return -1;
+	}
+	return 0;
+}
+
+/* Instructions per timed op at every size, one callgrind run per contender. */
+static void imm_callgrind(const struct params *pa, unsigned int ci,
+			  struct icell cells[][NR_WORKLOADS])
+{
+	char path[64], part[80], b_ops[24], b_live[24], b_be[8];
+	char *args[] = { "--child-imm", (char *)contenders[ci].name, "cg",
+			 "--ops", b_ops, "--window", b_live, "--backend-id", b_be,
+			 "--reserve-mib", "1024", NULL };
+	unsigned int s;
+	char *out;
+	int st;
+
+	snprintf(b_ops, sizeof(b_ops), "%llu", (unsigned long long)pa->ops);
+	snprintf(b_live, sizeof(b_live), "%u", pa->window);
+	snprintf(b_be, sizeof(b_be), "%d", (int)pa->backend);
+	snprintf(path, sizeof(path), "/tmp/vgc-bench-cg.%d.%u", (int)getpid(), ci);
+	out = child_capture(&contenders[ci], args, path, &st);
+	free(out);
+	/* dump n after the n-th timed phase, a final one at exit */
+	for (s = 0; s < IMM_NR_SIZES; s++) {
+		snprintf(part, sizeof(part), "%s.%u", path, s + 1);
+		cells[s][0].ir = bu_callgrind_ir(part) /
+				 (double)imm_ops(pa->ops, imm_sizes[s]);
+	}
+	unlink(path);
+}
+
+struct dcell {
+	double wall[64], cpu[64], recl[64];
+	unsigned int n;
+	uint64_t sum, bad, stalls, ckpts, pending;
+	double mw, mc, mr;	/* medians: wall ns/op, cpu ns/op, reclaimed/s */
+	int failed;
+	char why[96];
+};
+
+static const char *const def_names[] = { "vgc-pacer", "vgc-driver", "urcu" };
+static const char *const def_labels[] = { "vgc+pacer", "vgc+driver", "call_rcu" };
+#define NR_DEF	3
+
+static int def_spawn(const struct params *pa, unsigned int di, const char *wl,
+		     struct dcell *c, unsigned int rep)
+{
+	char b_ops[24], b_live[24], b_be[8], b_qs[24], b_pace[24];
+	char *args[] = { "--child-def", (char *)def_names[di], (char *)wl,
+			 "--ops", b_ops, "--window", b_live, "--backend-id", b_be,
+			 "--qs-every", b_qs, "--pace", b_pace, NULL };
+	unsigned long long f[9];
+	char *out, *line;
+	int st, err;
+
+	snprintf(b_ops, sizeof(b_ops), "%llu", (unsigned long long)pa->ops);
+	snprintf(b_live, sizeof(b_live), "%u", pa->window);
+	snprintf(b_be, sizeof(b_be), "%d", (int)pa->backend);
+	snprintf(b_qs, sizeof(b_qs), "%u", pa->qs_every);
+	snprintf(b_pace, sizeof(b_pace), "%u", pa->pace);
+	out = child_capture(NULL, args, NULL, &st);
+	if (!out) {
+		snprintf(c->why, sizeof(c->why), "cannot start child");
+		return -1;
+	}
+	line = strstr(out, "DEF ");
+	if (!line || sscanf(line, "DEF %llu %llu %llu %llu %llu %llu %llu %llu %llu %d",
+			    &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6],
+			    &f[7], &f[8], &err) != 10) {
+		snprintf(c->why, sizeof(c->why), "child failed (status %d)", st);
+		free(out);
+		return -1;
+	}
+	free(out);
+	if (err) {
+		if (di == DEF_URCU && (err == -ENOENT || err == -ENOSYS))
+			snprintf(c->why, sizeof(c->why), "n/a (liburcu-memb.so.8 not found)");
+		else
+			snprintf(c->why, sizeof(c->why), "%s", vgc_strerror(err));
+		return -1;
+	}
+	c->wall[c->n] = (double)f[0] / (double)f[2];
+	c->cpu[c->n] = (double)f[1] / (double)f[2];
+	c->recl[c->n++] = (double)f[3] * 1e9 / (double)f[0];
+	if (rep && c->sum != f[4])
+		c->bad++;
+	c->sum = f[4];
+	c->bad += f[5];
+	c->stalls += f[6];
+	c->ckpts += f[7];
+	c->pending = f[8];
+	return 0;
+}
+
+static void plot_imm(const char *dir, const int *enabled,
+		     struct icell cells[][IMM_NR_SIZES][NR_WORKLOADS])
+{
+	struct bp_plot p;
+	unsigned int ci, s, col = 2;
+	char script[2048];
+	size_t off;
+
+	if (!dir || bp_begin(&p, dir, "alloc"))
+		return;
+	fprintf(p.dat, "# size");
+	for (ci = 0; ci < NR_CONTENDERS; ci++)
+		if (enabled[ci])
+			fprintf(p.dat, " %s_1t_cpu_ns/op", contenders[ci].name);
+	fprintf(p.dat, "\n");
+	for (s = 0; s < IMM_NR_SIZES; s++) {
+		fprintf(p.dat, "%zu", imm_sizes[s]);
+		for (ci = 0; ci < NR_CONTENDERS; ci++)
+			if (enabled[ci])
+				fprintf(p.dat, " %.3f", cells[ci][s][0].mc);
+		fprintf(p.dat, "\n");
+	}
+	off = (size_t)snprintf(script, sizeof(script),
+			       "set logscale xy\n"
+			       "set xlabel 'object size, bytes'\n"
+			       "set ylabel 'CPU ns per alloc+free, log scale (lower is better)'\n"
+			       "set key left top\n"
+			       "plot ");
+	for (ci = 0; ci < NR_CONTENDERS; ci++)
+		if (enabled[ci])
+			off += (size_t)snprintf(script + off, sizeof(script) - off,
+						"%s'alloc.dat' using 1:%u with linespoints title '%s'",
+						col > 2 ? ", " : "", col, contenders[ci].name), col++;
+	bp_end(&p, "alloc + free, one thread: CPU time per operation, median of the runs",
+	       script);
+}
+
+static int malloc_tables(struct params pa, const char *only, int callgrind,
+			 int json, const char *plot_dir)
+{
+	static struct icell cells[NR_CONTENDERS][IMM_NR_SIZES][NR_WORKLOADS];
+	static struct dcell dcells[NR_DEF][2];
+	const unsigned int MI = 3;
+	int enabled[NR_CONTENDERS], def_on[NR_DEF];
+	unsigned int ci, s, wi, rep, di;
+	uint64_t checksum = BU_FNV_SEED, total_bad = 0;
+	struct params dp = pa;
+	double t_start = (double)bu_now_ns();
+	struct bj j;
+	char hex[24];
+
+	for (ci = 0; ci < NR_CONTENDERS; ci++) {
+		const struct contender *k = &contenders[ci];
+
+		enabled[ci] = !only || strstr(only, k->name);
+		for (s = 0; s < IMM_NR_SIZES; s++)
+			for (wi = 0; wi < NR_WORKLOADS; wi++) {
+				cells[ci][s][wi].ir = NAN;
+				if (enabled[ci] && k->preload && access(k->preload, R_OK)) {
+					cells[ci][s][wi].failed = 1;
+					snprintf(cells[ci][s][wi].why, 96, "%s missing",
+						 k->preload);
+				}
+			}
+	}
+	for (di = 0; di < NR_DEF; di++)
+		def_on[di] = !only || strstr(only, di == DEF_URCU ? "urcu" : "vgc");
+	if (!json)
+		fprintf(stderr, "vgc-bench alloc: %u reps x %zu sizes x 3 workloads x %zu allocators, then the deferred table...\n",
+			pa.reps, IMM_NR_SIZES, NR_CONTENDERS);
+	/* interleaved, rep-major: background load hits everyone alike */
+	for (rep = 0; rep < pa.reps; rep++)
+		for (s = 0; s < IMM_NR_SIZES; s++)
+			for (wi = 0; wi < NR_WORKLOADS; wi++)
+				for (ci = 0; ci < NR_CONTENDERS; ci++) {
+					struct icell *ce = &cells[ci][s][wi];
+					struct imm_result r;
+					long rss = 0;
+
+					if (!enabled[ci] || ce->failed)
+						continue;
+					if (imm_spawn(&pa, ci, imm_sizes[s], workloads[wi],
+						      &r, &rss, ce->why)) {
+						ce->failed = 1;
+						continue;
+					}
+					ce->wall[ce->n] = (double)r.ns / (double)r.ops;
+					ce->cpu[ce->n++] = (double)r.cpu_ns / (double)r.ops;
+					if (rep && ce->sum != r.sum)
+						ce->bad++;
+					ce->sum = r.sum;
+					ce->bad += r.bad;
+					if (rss > ce->rss_kb)
+						ce->rss_kb = rss;
+				}
+	if (callgrind)
+		for (ci = 0; ci < NR_CONTENDERS; ci++)
+			if (enabled[ci] && !cells[ci][0][0].failed) {
+				struct icell tmp[IMM_NR_SIZES][NR_WORKLOADS];
+
+				for (s = 0; s < IMM_NR_SIZES; s++)
+					tmp[s][0].ir = NAN;
+				imm_callgrind(&pa, ci, tmp);
+				for (s = 0; s < IMM_NR_SIZES; s++)
+					cells[ci][s][0].ir = tmp[s][0].ir;
+			}
+	/* the deferred table: 64-byte objects */
+	dp.ops = pa.ops * 2;
+	for (rep = 0; rep < pa.reps; rep++)
+		for (wi = 0; wi < 2; wi++)
+			for (di = 0; di < NR_DEF; di++) {
+				struct dcell *c = &dcells[di][wi];
+
+				if (!def_on[di] || c->failed)
+					continue;
+				if (def_spawn(&dp, di, workloads[wi], c, rep))
+					c->failed = 1;
+			}
+
+	/* ---- medians, sums ---- */
+	for (ci = 0; ci < NR_CONTENDERS; ci++)
+		for (s = 0; s < IMM_NR_SIZES; s++)
+			for (wi = 0; wi < NR_WORKLOADS; wi++) {
+				struct icell *ce = &cells[ci][s][wi];
+				int ok = enabled[ci] && !ce->failed && ce->n;
+
+				ce->mw = ok ? bu_median(ce->wall, ce->n) : NAN;
+				ce->mc = ok ? bu_median(ce->cpu, ce->n) : NAN;
+				if (ok)
+					checksum = bu_mix(checksum, ce->sum);
+				total_bad += ce->bad;
+			}
+	/* the same work leaves the same sum, whoever allocated */
+	for (s = 0; s < IMM_NR_SIZES; s++)
+		for (wi = 0; wi < NR_WORKLOADS; wi++) {
+			int ref = -1;
+
+			for (ci = 0; ci < NR_CONTENDERS; ci++) {
+				struct icell *ce = &cells[ci][s][wi];
+
+				if (!enabled[ci] || ce->failed || !ce->n)
+					continue;
+				if (ref < 0) {
+					ref = (int)ci;
+				} else if (ce->sum != cells[ref][s][wi].sum) {
+					fprintf(stderr, "vgc-bench alloc: %s %zu B %s: sum differs from %s\n",
+						contenders[ci].name, imm_sizes[s],
+						workloads[wi], contenders[ref].name);
+					total_bad++;
+				}
+			}
+		}
+	for (di = 0; di < NR_DEF; di++)
+		for (wi = 0; wi < 2; wi++) {
+			struct dcell *c = &dcells[di][wi];
+			int ok = def_on[di] && !c->failed && c->n;
+
+			c->mw = ok ? bu_median(c->wall, c->n) : NAN;
+			c->mc = ok ? bu_median(c->cpu, c->n) : NAN;
+			c->mr = ok ? bu_median(c->recl, c->n) : NAN;
+			if (ok)
+				checksum = bu_mix(checksum, c->sum);
+			total_bad += c->bad;
+		}
+	for (wi = 0; wi < 2; wi++) {
+		int ref = -1;
+
+		for (di = 0; di < NR_DEF; di++) {
+			struct dcell *c = &dcells[di][wi];
+
+			if (!def_on[di] || c->failed || !c->n)
+				continue;
+			if (ref < 0) {
+				ref = (int)di;
+			} else if (c->sum != dcells[ref][wi].sum) {
+				fprintf(stderr, "vgc-bench alloc: deferred %s %s: sum differs\n",
+					def_labels[di], workloads[wi]);
+				total_bad++;
+			}
+		}
+	}
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)checksum);
+
+	/* ---- targets ---- */
+	{
+		unsigned int cpu_ok = 0, ir_ok = 0, sc_ok = 0, rss_ok = 0, nsz = 0, nir = 0;
+		double vr = dcells[DEF_DRIVER][0].mr > dcells[DEF_PACER][0].mr ?
+			    dcells[DEF_DRIVER][0].mr : dcells[DEF_PACER][0].mr;
+		double vr2 = dcells[DEF_DRIVER][1].mr > dcells[DEF_PACER][1].mr ?
+			     dcells[DEF_DRIVER][1].mr : dcells[DEF_PACER][1].mr;
+		double ur = dcells[DEF_URCU][0].mr, ur2 = dcells[DEF_URCU][1].mr;
+		int have_mi = enabled[0] && enabled[MI];
+
+		for (s = 0; s < IMM_NR_SIZES; s++) {
+			struct icell *v = cells[0][s], *m = cells[MI][s];
+
+			if (!have_mi || isnan(v[0].mc) || isnan(m[0].mc))
+				continue;
+			nsz++;
+			cpu_ok += v[0].mc <= m[0].mc;
+			sc_ok += v[0].mc / v[1].mc >= 1.9;
+			rss_ok += v[0].rss_kb <= 1.1 * (double)m[0].rss_kb;
+			if (!isnan(v[0].ir) && !isnan(m[0].ir)) {
+				nir++;
+				ir_ok += v[0].ir <= m[0].ir;
+			}
+		}
+
+		if (json) {
+			bj_init(&j, stdout);
+			bj_obj_begin(&j, NULL);
+			bj_str(&j, "benchmark", "alloc");
+			bj_obj_begin(&j, "params");
+			bj_u64(&j, "ops_base", pa.ops);
+			bj_u64(&j, "deferred_ops", dp.ops);
+			bj_u64(&j, "reps", pa.reps);
+			bj_u64(&j, "window", pa.window);
+			bj_u64(&j, "qs_every", pa.qs_every);
+			bj_str(&j, "backend", vgc_backend_name(pa.backend));
+			bj_u64(&j, "cpus", (uint64_t)bu_nr_cpus());
+			bj_obj_end(&j);
+			bj_obj_begin(&j, "immediate");
+			for (ci = 0; ci < NR_CONTENDERS; ci++) {
+				if (!enabled[ci])
+					continue;
+				bj_obj_begin(&j, contenders[ci].name);
+				for (s = 0; s < IMM_NR_SIZES; s++) {
+					char key[24];
+
+					snprintf(key, sizeof(key), "%zu", imm_sizes[s]);
+					bj_obj_begin(&j, key);
+					for (wi = 0; wi < NR_WORKLOADS; wi++) {
+						struct icell *ce = &cells[ci][s][wi];
+
+						bj_obj_begin(&j, workloads[wi]);
+						if (ce->failed) {
+							bj_str(&j, "error", ce->why);
+						} else {
+							bj_num(&j, "cpu_ns_per_op", ce->mc);
+							bj_num(&j, "wall_ns_per_op", ce->mw);
+							bj_u64(&j, "sum", ce->sum);
+							bj_u64(&j, "bad", ce->bad);
+							bj_u64(&j, "peak_rss_kb", (uint64_t)ce->rss_kb);
+							if (wi == 0)
+								bj_num(&j, "instr_per_op", ce->ir);
+						}
+						bj_obj_end(&j);
+					}
+					bj_num(&j, "scaling_2t_cpu", cells[ci][s][0].mc / cells[ci][s][1].mc);
+					bj_num(&j, "scaling_2t_wall", cells[ci][s][0].mw / cells[ci][s][1].mw);
+					bj_obj_end(&j);
+				}
+				bj_obj_end(&j);
+			}
+			bj_obj_end(&j);
+			bj_obj_begin(&j, "deferred");
+			for (di = 0; di < NR_DEF; di++) {
+				bj_obj_begin(&j, def_labels[di]);
+				for (wi = 0; wi < 2; wi++) {
+					struct dcell *c = &dcells[di][wi];
+
+					bj_obj_begin(&j, workloads[wi]);
+					if (!def_on[di] || c->failed) {
+						bj_str(&j, "error", def_on[di] ? c->why : "not run");
+					} else {
+						bj_num(&j, "cpu_ns_per_op", c->mc);
+						bj_num(&j, "wall_ns_per_op", c->mw);
+						bj_num(&j, "reclaimed_per_s", c->mr);
+						bj_u64(&j, "sum", c->sum);
+						bj_u64(&j, "bad", c->bad);
+						bj_u64(&j, "checkpoints", c->ckpts);
+						bj_u64(&j, "stalls", c->stalls);
+					}
+					bj_obj_end(&j);
+				}
+				bj_obj_end(&j);
+			}
+			bj_obj_end(&j);
+			bj_obj_begin(&j, "targets");
+			bj_u64(&j, "sizes", nsz);
+			bj_u64(&j, "cpu_le_mimalloc", cpu_ok);
+			bj_u64(&j, "instr_le_mimalloc", ir_ok);
+			bj_u64(&j, "scaling_ge_1_9", sc_ok);
+			bj_u64(&j, "rss_le_1_1_mimalloc", rss_ok);
+			bj_num(&j, "deferred_vs_call_rcu_1t", vr / ur);
+			bj_num(&j, "deferred_vs_call_rcu_2t", vr2 / ur2);
+			bj_obj_end(&j);
+			bj_u64(&j, "bad_objects", total_bad);
+			bj_str(&j, "checksum", hex);
+			bj_obj_end(&j);
+			bj_finish(&j);
+			goto out;
+		}
+
+		printf("alloc, 1. alloc + free (immediate): %llu ops per thread and run up to 8 KiB (fewer above),\n"
+		       "   ring of %u live objects per thread (halved down to 16 MiB live), median of %u runs,\n"
+		       "   backend %s, each run in its own child process; mallocs by LD_PRELOAD.\n"
+		       "   cpu, wall: ns per op, 1 thread; instr: instructions per op, 1 thread, callgrind\n"
+		       "   (benchmark loop included); vs mi: cpu and instr / mimalloc's; 2t/1t: ops/s of 2\n"
+		       "   threads / 1 thread (cpu: from the busier thread's CPU time; wall); xthr: ns per\n"
+		       "   op, thread A allocates, thread B frees; RSS: peak of the 1t child, MiB; check:\n"
+		       "   low 32 bits of the sum of serials read back (same in a row = same work).\n\n",
+		       (unsigned long long)pa.ops, pa.window, pa.reps,
+		       vgc_backend_name(pa.backend));
+		printf("%7s %-9s %8s %8s %8s %6s %6s %6s %6s %8s %8s %7s %6s %9s\n",
+		       "size", "", "cpu", "wall", "instr", "cpu", "instr", "2t/1t", "2t/1t",
+		       "xthr", "xthr", "RSS", "RSS", "check");
+		printf("%7s %-9s %8s %8s %8s %6s %6s %6s %6s %8s %8s %7s %6s %9s\n",
+		       "", "", "ns/op", "ns/op", "/op", "vs mi", "vs mi", "cpu", "wall",
+		       "cpu ns", "wall ns", "MiB", "vs mi", "");
+		for (s = 0; s < IMM_NR_SIZES; s++) {
+			for (ci = 0; ci < NR_CONTENDERS; ci++) {
+				struct icell *c = cells[ci][s], *m = cells[MI][s];
+				char szs[24];
+
+				if (!enabled[ci])
+					continue;
+				if (imm_sizes[s] >= 1024)
+					snprintf(szs, sizeof(szs), "%zuK", imm_sizes[s] >> 10);
+				else
+					snprintf(szs, sizeof(szs), "%zu", imm_sizes[s]);
+				if (c[0].failed) {
+					printf("%7s %-9s %s\n", szs, contenders[ci].name, c[0].why);
+					continue;
+				}
+				printf("%7s %-9s %8.1f %8.1f %8.1f %5.2fx %5.2fx %5.2fx %5.2fx %8.1f %8.1f %7.1f %5.2fx %s%08llx\n",
+				       szs, contenders[ci].name, c[0].mc, c[0].mw, c[0].ir,
+				       c[0].mc / m[0].mc, c[0].ir / m[0].ir,
+				       c[0].mc / c[1].mc, c[0].mw / c[1].mw,
+				       c[2].mc, c[2].mw, (double)c[0].rss_kb / 1024.0,
+				       (double)c[0].rss_kb / (double)m[0].rss_kb,
+				       c[0].bad + c[1].bad + c[2].bad ? "BAD " : "",
+				       (unsigned long long)((c[0].sum ^ c[1].sum ^ c[2].sum) & 0xffffffffULL));
+			}
+			if (s + 1 < IMM_NR_SIZES)
+				printf("\n");
+		}
+		printf("\nalloc, 2. alloc + deferred free, 64-byte objects: %llu ops per thread and run, ring of\n"
+		       "   %u live objects per thread, quiescent state every %u ops, median of %u runs;\n"
+		       "   reclaimed/s: objects reclaimed in the timed phase / its wall time; call_rcu:\n"
+		       "   liburcu-memb, glibc malloc, the callback reads, counts and frees the object.\n\n",
+		       (unsigned long long)dp.ops, pa.window, pa.qs_every, pa.reps);
+		printf("%-11s %-3s %8s %8s %12s %10s %9s %8s %s\n", "", "", "cpu", "wall",
+		       "reclaimed", "vs", "ckpts", "stalls", "check");
+		printf("%-11s %-3s %8s %8s %12s %10s %9s %8s\n", "", "", "ns/op", "ns/op",
+		       "M obj/s", "call_rcu", "per run", "per run");
+		for (wi = 0; wi < 2; wi++)
+			for (di = 0; di < NR_DEF; di++) {
+				struct dcell *c = &dcells[di][wi];
+				double ref = dcells[DEF_URCU][wi].mr;
+
+				if (!def_on[di])
+					continue;
+				if (c->failed) {
+					printf("%-11s %-3s %s\n", def_labels[di], workloads[wi], c->why);
+					continue;
+				}
+				printf("%-11s %-3s %8.1f %8.1f %12.2f %9.2fx %9llu %8llu %s%016llx\n",
+				       def_labels[di], workloads[wi], c->mc, c->mw, c->mr / 1e6,
+				       c->mr / ref,
+				       (unsigned long long)(c->ckpts / (c->n ? c->n : 1)),
+				       (unsigned long long)(c->stalls / (c->n ? c->n : 1)),
+				       c->bad ? "BAD " : "", (unsigned long long)c->sum);
+			}
+		printf("\ntargets (1 thread, per size; %u sizes measured):\n", nsz);
+		printf("  immediate CPU ns/op <= mimalloc:          %u of %u sizes -> %s\n",
+		       cpu_ok, nsz, bu_met(nsz && cpu_ok == nsz));
+		if (nir)
+			printf("  immediate instructions/op <= mimalloc:    %u of %u sizes -> %s\n",
+			       ir_ok, nir, bu_met(ir_ok == nir));
+		else
+			printf("  immediate instructions/op <= mimalloc:    not measured (callgrind off or missing)\n");
+		printf("  2 threads >= 1.9x of 1 (CPU time):        %u of %u sizes -> %s\n",
+		       sc_ok, nsz, bu_met(nsz && sc_ok == nsz));
+		printf("  peak RSS <= 1.1x mimalloc:                %u of %u sizes -> %s\n",
+		       rss_ok, nsz, bu_met(nsz && rss_ok == nsz));
+		if (isnan(ur))
+			printf("  deferred >= 10x call_rcu reclaimed/s:     n/a (call_rcu not measured)\n");
+		else
+			printf("  deferred >= 10x call_rcu reclaimed/s:     1t %.2fx, 2t %.2fx -> %s\n",
+			       vr / ur, vr2 / ur2, bu_met(vr >= 10 * ur && vr2 >= 10 * ur2));
+		printf("objects clobbered or sums differing: %llu\n",
+		       (unsigned long long)total_bad);
+		printf("elapsed: %.1f s\n", ((double)bu_now_ns() - t_start) / 1e9);
+		printf("checksum: %s\n", hex);
+	}
+	plot_imm(plot_dir, enabled, cells);
+out:
+	return total_bad ? 1 : 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: vgc-bench alloc [--json] [--ops N] [--reps R] [--window W]\n"
+"usage: vgc-bench alloc [--quick] [--no-callgrind] [--json] [--ops N] [--reps R]\n"
+"                       [--window W] [--qs-every N] [--pace PCT] [--only LIST]\n"
+"                       [--plot DIR]\n"
+"       vgc-bench alloc --mixed [--json] [--ops N] [--reps R] [--window W]\n"
 "                       [--ckpt-every N] [--qs-every N] [--zone-mib M]\n"
 "                       [--backend anon|module|auto] [--only LIST]\n"
 "                       [--callgrind] [--pace PCT] [--live-table [--full]]\n"
-"  --ops N         alloc+release pairs per thread per run (default 1000000)\n"
-"  --reps R        runs per contender and workload, median reported (5)\n"
+"default: 1. alloc + vgc_free() vs glibc, jemalloc, mimalloc, tcmalloc at 16 B ..\n"
+"  1 MiB, 1t / 2t / xthread, instructions per op under callgrind, peak RSS;\n"
+"  2. alloc + vgc_release() (pacer, driver) vs liburcu call_rcu(), reclaimed/s\n"
+"  --quick         20000 ops, 1 run, no callgrind (a smoke test)\n"
+"  --no-callgrind  no instructions per op\n"
+"  --mixed         the older table: 16..256 B mixed, vgc_release() with a fixed\n"
+"                  checkpoint cadence vs the mallocs' free()\n"
+"  --ops N         ops per thread per run (default 400000 up to 8 KiB, fewer\n"
+"                  above; deferred: 2N; --mixed: 1000000)\n"
+"  --reps R        runs per contender and workload, median reported (3; --mixed 5)\n"
 "  --window W      live objects per thread, power of two (4096)\n"
 "  --ckpt-every N  VGC: checkpoint every N operations (4096)\n"
 "  --qs-every N    VGC: quiescent state every N operations (64)\n"
 "  --zone-mib M    VGC: Green zone per partition in MiB (16)\n"
-"  --only LIST     comma separated contenders (vgc,glibc,jemalloc,mimalloc,tcmalloc)\n"
+"  --only LIST     comma separated contenders (vgc,glibc,jemalloc,mimalloc,tcmalloc,\n"
+"                  urcu)\n"
 "  --plot DIR      also write an SVG chart (gnuplot) of the allocators to DIR\n"
 "  --callgrind     also count instructions per operation (1t) under callgrind\n"
 "  --pace PCT      VGC: no fixed cadence, the library's pacer at PCT %% of the\n"
@@ -909,13 +2159,16 @@ static int opt_backend_id(const char *arg, void *dst)
 int bench_alloc(int argc, char **argv)
 {
 	struct params pa = {
-		.ops = 1000000, .window = 4096, .ckpt_every = 4096,
-		.qs_every = 64, .reps = 5, .zone_bytes = 16ULL << 20,
+		.ops = 0, .window = 4096, .ckpt_every = 4096,
+		.qs_every = 64, .reps = 0, .zone_bytes = 16ULL << 20,
 		.backend = VGC_BACKEND_ANON,
 	};
 	static struct cell cells[NR_CONTENDERS][NR_WORKLOADS];
 	const char *child = NULL, *only = NULL, *plot_dir = NULL;
+	const char *child_i = NULL, *child_d = NULL;
 	int json = 0, callgrind = 0, ret = 0, npos, ltable = 0, full = 0;
+	int quick = 0, mixed = 0, no_cg = 0;
+	uint64_t size = 64;
 	unsigned int ci, wi, rep;
 	uint64_t checksum = BU_FNV_SEED, total_bad = 0;
 	int enabled[NR_CONTENDERS];
@@ -940,6 +2193,13 @@ int bench_alloc(int argc, char **argv)
 		BU_FLAG("live-table", &ltable),
 		BU_FLAG("full", &full),
 		BU_STR("child", &child),
+		BU_STR("child-imm", &child_i),
+		BU_STR("child-def", &child_d),
+		BU_U64("size", &size, 16, 1ULL << 30),
+		BU_FLAG("quick", &quick),
+		BU_FLAG("mixed", &mixed),
+		BU_FLAG("no-callgrind", &no_cg),
+		BU_U64("reserve-mib", &imm_reserve_mib, 0, 1ULL << 24),
 		BU_OPT_END
 	};
 
@@ -959,11 +2219,18 @@ int bench_alloc(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (child) {
-		if (npos < 1)
-			return 2;
+	if (!pa.ops)
+		pa.ops = quick ? 20000 : mixed || ltable ? 1000000 : 400000;
+	if (!pa.reps)
+		pa.reps = quick ? 1 : mixed || ltable ? 5 : 3;
+	if ((child || child_i || child_d) && npos < 1)
+		return 2;
+	if (child)
 		return child_main(&pa, child, pos[0]);
-	}
+	if (child_i)
+		return child_imm(&pa, child_i, pos[0], size);
+	if (child_d)
+		return child_def(&pa, child_d, pos[0]);
 
 	n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
 	if (n <= 0) {
@@ -973,6 +2240,9 @@ int bench_alloc(int argc, char **argv)
 	self_exe[n] = 0;
 	if (ltable)
 		return live_table(&pa, callgrind, full, json);
+	if (!mixed)
+		return malloc_tables(pa, only, callgrind || (!quick && !no_cg),
+				     json, plot_dir);
 	for (ci = 0; ci < NR_CONTENDERS; ci++) {
 		const struct contender *k = &contenders[ci];
 
