@@ -68,8 +68,9 @@ struct vgcu_driver {
 	int running;
 	struct vgc_driver_cfg cfg;
 	struct vgc_driver_stats st;	/* under lock for readers */
-	struct slot_track *track;	/* nr_slots */
-	uint32_t *warned;		/* tids warned about, nr_slots */
+	struct slot_track *track;	/* nslots */
+	uint32_t *warned;		/* tids warned about, nslots */
+	size_t nslots;			/* the arena's nr_slots, at least 1 */
 };
 
 static pthread_mutex_t drivers_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -259,9 +260,9 @@ static void driver_free(struct vgcu_driver *d)
 	pthread_mutex_destroy(&d->lock);
 	pthread_mutex_destroy(&d->run);
 	pthread_cond_destroy(&d->cond);
-	free(d->track);
-	free(d->warned);
-	free(d);
+	vgcu_meta_free(d->track, d->nslots * sizeof(*d->track));
+	vgcu_meta_free(d->warned, d->nslots * sizeof(*d->warned));
+	vgcu_meta_free(d, sizeof(*d));
 }
 
 /* A driver and every driver it replaced. */
@@ -316,15 +317,16 @@ int vgc_driver_start(struct vgc_arena *a, const struct vgc_driver_cfg *cfg)
 	d = own_driver(a);
 	if (d && d->running)
 		return -EALREADY;
-	d = calloc(1, sizeof(*d));
+	d = vgcu_meta_alloc(sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->track = calloc(a->nr_slots ? a->nr_slots : 1, sizeof(*d->track));
-	d->warned = calloc(a->nr_slots ? a->nr_slots : 1, sizeof(*d->warned));
+	d->nslots = a->nr_slots ? a->nr_slots : 1;
+	d->track = vgcu_meta_alloc(d->nslots * sizeof(*d->track));
+	d->warned = vgcu_meta_alloc(d->nslots * sizeof(*d->warned));
 	if (!d->track || !d->warned) {
-		free(d->track);
-		free(d->warned);
-		free(d);
+		vgcu_meta_free(d->track, d->nslots * sizeof(*d->track));
+		vgcu_meta_free(d->warned, d->nslots * sizeof(*d->warned));
+		vgcu_meta_free(d, sizeof(*d));
 		return -ENOMEM;
 	}
 	d->arena = a;

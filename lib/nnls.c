@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vgcu_zone.h"
+#include "vgcu_int.h"
 
 /*
  * Least squares on the columns listed in idx[0..k): z[idx[j]] receives the
@@ -129,14 +130,12 @@ VGCU_API int vgc_nnls(const double *A0, const double *b, size_t m, size_t n,
 	for (i = 0; i < m; i++)
 		if (!isfinite(b[i]))
 			return -EINVAL;
-	A = malloc(m * n * sizeof(*A));
-	Q = malloc(m * n * sizeof(*Q));
-	y = malloc(m * sizeof(*y));
+	A = vgcu_meta_alloc(m * n * sizeof(*A));
+	Q = vgcu_meta_alloc(m * n * sizeof(*Q));
+	y = vgcu_meta_alloc(m * sizeof(*y));
 	if (!A || !Q || !y) {
-		free(A);
-		free(Q);
-		free(y);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto out;
 	}
 
 	/* feature scaling: unit-norm columns */
@@ -238,8 +237,9 @@ VGCU_API int vgc_nnls(const double *A0, const double *b, size_t m, size_t n,
 	}
 	for (j = 0; j < n; j++)
 		x[j] = scale[j] > 0.0 ? x[j] / scale[j] : 0.0;
-	free(A);
-	free(Q);
-	free(y);
+out:
+	vgcu_meta_free(A, m * n * sizeof(*A));
+	vgcu_meta_free(Q, m * n * sizeof(*Q));
+	vgcu_meta_free(y, m * sizeof(*y));
 	return ret;
 }

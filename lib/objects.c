@@ -176,8 +176,9 @@ int vgc_region_usage(const struct vgc_arena *a, unsigned int zone,
 	r = &a->regions[zone * a->nr_parts + partition];
 	memset(u, 0, sizeof(*u));
 	for (g = 0; g < VGC_NR_GENS; g++) {
+		/* Gen0 grows: its size is published after its spans */
 		uint64_t f = r->gen_first[g] >> VGCU_SPAN_SHIFT_G;
-		uint64_t n = r->gen_granules[g] >> VGCU_SPAN_SHIFT_G;
+		uint64_t n = vgcu_load(&r->gen_granules[g]) >> VGCU_SPAN_SHIFT_G;
 
 		if (!(gens & (1U << g)))
 			continue;

@@ -206,14 +206,15 @@ VGCU_API int vgc_ppe_create(const struct vgc_ppe_config *cfg,
 	if (r < 0)
 		return r;
 
-	ppe = calloc(1, sizeof(*ppe));
+	ppe = vgcu_meta_alloc(sizeof(*ppe));
 	if (!ppe)
 		return -ENOMEM;
-	if (posix_memalign(&mem, 64, sizeof(*ppe->w) * cfg->nr_partitions)) {
-		free(ppe);
+	/* page aligned, so cache-line aligned; zeroed */
+	mem = vgcu_meta_alloc(sizeof(*ppe->w) * cfg->nr_partitions);
+	if (!mem) {
+		vgcu_meta_free(ppe, sizeof(*ppe));
 		return -ENOMEM;
 	}
-	memset(mem, 0, sizeof(*ppe->w) * cfg->nr_partitions);
 	ppe->w = mem;
 	ppe->nr = cfg->nr_partitions;
 	ppe->flags = cfg->flags;
@@ -271,9 +272,9 @@ VGCU_API void vgc_ppe_destroy(struct vgc_ppe *ppe)
 	if (ppe->own_arena)
 		vgc_arena_close(ppe->arena);
 	pthread_mutex_destroy(&ppe->lock);
-	free(ppe->blk);
-	free(ppe->w);
-	free(ppe);
+	vgcu_meta_free(ppe->blk, ppe->blk_cap);
+	vgcu_meta_free(ppe->w, sizeof(*ppe->w) * ppe->nr);
+	vgcu_meta_free(ppe, sizeof(*ppe));
 }
 
 VGCU_API unsigned int vgc_ppe_partitions(const struct vgc_ppe *ppe)

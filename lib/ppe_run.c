@@ -172,15 +172,16 @@ VGCU_API int vgc_ppe_run(struct vgc_ppe *ppe, struct vgc_ppe_job *job)
 			goto out;
 		}
 		if (units * stride > ppe->blk_cap) {
-			void *p = NULL;
+			/* page aligned, so cache-line aligned */
+			void *p = vgcu_meta_alloc(units * stride);
 
-			if (posix_memalign(&p, 64, units * stride)) {
+			if (!p) {
 				err = -ENOMEM;
 				ppe_set_msg("no memory for %llu block results",
 					    (unsigned long long)units);
 				goto out;
 			}
-			free(ppe->blk);
+			vgcu_meta_free(ppe->blk, ppe->blk_cap);
 			ppe->blk = p;
 			ppe->blk_cap = units * stride;
 		}

@@ -213,16 +213,16 @@ static int uring_new(int fd, unsigned int depth, unsigned int flags,
 		depth = URING_DEF_DEPTH;
 	for (d = 1; d < depth; d <<= 1)
 		;
-	u = calloc(1, sizeof(*u));
+	u = vgcu_meta_alloc(sizeof(*u));
 	if (!u)
 		return -ENOMEM;
 	u->fd = fd;
 	u->depth = d;
-	u->slot = calloc(d, sizeof(*u->slot));
-	u->free_slot = calloc(d, sizeof(*u->free_slot));
-	u->pend = calloc(d, sizeof(*u->pend));
-	u->done_q = calloc(d, sizeof(*u->done_q));
-	u->done_slot = calloc(d, sizeof(*u->done_slot));
+	u->slot = vgcu_meta_alloc(d * sizeof(*u->slot));
+	u->free_slot = vgcu_meta_alloc(d * sizeof(*u->free_slot));
+	u->pend = vgcu_meta_alloc(d * sizeof(*u->pend));
+	u->done_q = vgcu_meta_alloc(d * sizeof(*u->done_q));
+	u->done_slot = vgcu_meta_alloc(d * sizeof(*u->done_slot));
 	if (!u->slot || !u->free_slot || !u->pend || !u->done_q ||
 	    !u->done_slot) {
 		vgc_uring_close(u);
@@ -283,12 +283,12 @@ VGCU_API void vgc_uring_close(struct vgc_uring *u)
 		;
 	if (u->have_ring)
 		io_uring_queue_exit(&u->ring);
-	free(u->slot);
-	free(u->free_slot);
-	free(u->pend);
-	free(u->done_q);
-	free(u->done_slot);
-	free(u);
+	vgcu_meta_free(u->slot, u->depth * sizeof(*u->slot));
+	vgcu_meta_free(u->free_slot, u->depth * sizeof(*u->free_slot));
+	vgcu_meta_free(u->pend, u->depth * sizeof(*u->pend));
+	vgcu_meta_free(u->done_q, u->depth * sizeof(*u->done_q));
+	vgcu_meta_free(u->done_slot, u->depth * sizeof(*u->done_slot));
+	vgcu_meta_free(u, sizeof(*u));
 }
 
 VGCU_API int vgc_uring_submit(struct vgc_uring *u)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vgcu_yield.h"
+#include "vgcu_int.h"
 
 #define YIELD_CHUNK	(64U << 10)
 #define YIELD_ALIGN	16U
@@ -58,7 +59,7 @@ static struct ychunk *chunk_new(size_t need)
 	size_t sz = need > YIELD_CHUNK ? need : YIELD_CHUNK;
 	struct ychunk *c;
 
-	c = malloc(sizeof(*c) + sz);
+	c = vgcu_meta_alloc(sizeof(*c) + sz);
 	if (!c)
 		return NULL;
 	c->next = NULL;
@@ -75,7 +76,7 @@ static void chain_free(struct ychunk *c)
 
 		yt.chunks--;
 		yt.reserved -= c->size;
-		free(c);
+		vgcu_meta_free(c, sizeof(*c) + c->size);
 		c = n;
 	}
 }

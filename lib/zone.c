@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vgcu_zone.h"
+#include "vgcu_int.h"
 
 VGCU_API void vgc_zone_policy_init(struct vgc_zone_policy *p)
 {
@@ -225,11 +226,11 @@ VGCU_API int vgc_zone_fit_records(struct vgc_zone_policy *p,
 			m += rec[i].zone == z;
 		if (m < 3)
 			continue;
-		A = malloc(m * 3 * sizeof(*A));
-		b = malloc(m * sizeof(*b));
+		A = vgcu_meta_alloc(m * 3 * sizeof(*A));
+		b = vgcu_meta_alloc(m * sizeof(*b));
 		if (!A || !b) {
-			free(A);
-			free(b);
+			vgcu_meta_free(A, m * 3 * sizeof(*A));
+			vgcu_meta_free(b, m * sizeof(*b));
 			return -ENOMEM;
 		}
 		m = 0;
@@ -243,8 +244,8 @@ VGCU_API int vgc_zone_fit_records(struct vgc_zone_policy *p,
 			m++;
 		}
 		ret = vgc_nnls(A, b, m, 3, x, NULL);
-		free(A);
-		free(b);
+		vgcu_meta_free(A, m * 3 * sizeof(*A));
+		vgcu_meta_free(b, m * sizeof(*b));
 		if (ret < 0 && ret != -ERANGE)
 			return ret;
 		p->zp[z].alpha = x[0];

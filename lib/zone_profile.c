@@ -9,9 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include "zone_profile_int.h"
 
 static const struct vgcu_policy_ops prof_ops;
@@ -30,16 +28,31 @@ void vgcu_zprof_pol_apply(struct zprof *p, const struct vgc_zone_policy *pol)
 		p->alpha_q = 1;
 }
 
+/* The tables of struct zprof, in bytes, for vgcu_meta_alloc()/_free(). */
+static size_t ent_bytes(const struct zprof *p)
+{
+	return p->nwords * 64 * sizeof(struct pent);
+}
+
+static size_t word_bytes(const struct zprof *p, size_t each)
+{
+	return (p->nwords ? p->nwords : 1) * each;
+}
+
+static size_t seen_bytes(const struct zprof *p)
+{
+	return (p->nspans ? p->nspans : 1) * sizeof(uint16_t);
+}
+
 /* Frees what vgc_profile_attach() allocated (any part may be missing). */
 static void prof_free(struct zprof *p)
 {
-	if (p->ent && p->ent != MAP_FAILED)
-		munmap(p->ent, p->ent_bytes ? p->ent_bytes : 1);
-	free(p->pend);
-	free(p->vshadow);
-	free(p->wmap);
-	free(p->quiet);
-	free(p);
+	vgcu_meta_free(p->ent, ent_bytes(p));
+	vgcu_meta_free(p->pend, word_bytes(p, sizeof(uint64_t)));
+	vgcu_meta_free(p->vshadow, word_bytes(p, sizeof(uint64_t)));
+	vgcu_meta_free(p->quiet, word_bytes(p, sizeof(struct quiet)));
+	vgcu_meta_free(p->seen, seen_bytes(p));
+	vgcu_meta_free(p, sizeof(*p));
 }
 
 VGCU_API int vgc_profile_attach(struct vgc_arena *a,
@@ -58,31 +71,31 @@ VGCU_API int vgc_profile_attach(struct vgc_arena *a,
 	if (vgc_zone_policy_check(pol))
 		return -EINVAL;
 	vgcu_zprof_sample_init();
-	p = calloc(1, sizeof(*p));
+	p = vgcu_meta_alloc(sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->a = a;
 	pthread_mutex_init(&p->lock, NULL);
 	vgcu_zprof_pol_apply(p, pol);
-	p->nwords = (a->total_granules + 63) >> 6;
-	p->ent_bytes = a->total_granules * sizeof(struct pent);
-	/* reserved, not committed: pages appear where objects live */
-	p->ent = mmap(NULL, p->ent_bytes ? p->ent_bytes : 1,
-		      PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	p->pend = calloc(p->nwords ? p->nwords : 1, sizeof(uint64_t));
-	p->vshadow = calloc(p->nwords ? p->nwords : 1, sizeof(uint64_t));
-	p->wmap = calloc(p->nwords ? p->nwords : 1, sizeof(*p->wmap));
-	p->quiet = calloc(p->nwords ? p->nwords : 1, sizeof(*p->quiet));
-	if (p->ent == MAP_FAILED || !p->pend || !p->vshadow || !p->wmap ||
-	    !p->quiet) {
+	/*
+	 * Tables of the whole index space, reserved only: pages appear
+	 * where the committed spans' objects live (total_granules is a
+	 * multiple of the span, so of 64).
+	 */
+	p->nwords = a->total_granules >> 6;
+	p->nspans = a->nr_spans;
+	p->ent = vgcu_meta_alloc(ent_bytes(p));
+	p->pend = vgcu_meta_alloc(word_bytes(p, sizeof(uint64_t)));
+	p->vshadow = vgcu_meta_alloc(word_bytes(p, sizeof(uint64_t)));
+	p->quiet = vgcu_meta_alloc(word_bytes(p, sizeof(struct quiet)));
+	p->seen = vgcu_meta_alloc(seen_bytes(p));
+	if (!p->ent || !p->pend || !p->vshadow || !p->quiet || !p->seen) {
 		prof_free(p);
 		return -ENOMEM;
 	}
-	vgcu_zprof_wmap_build(p);
-	p->st.bytes = p->ent_bytes +
-		      p->nwords * (2 * sizeof(uint64_t) + 2 + sizeof(struct quiet)) +
-		      sizeof(*p);
+	p->st.bytes = ent_bytes(p) +
+		      word_bytes(p, 2 * sizeof(uint64_t) + sizeof(struct quiet)) +
+		      seen_bytes(p) + sizeof(*p);
 
 	ret = vgcu_policy_attach(a, &prof_ops, p);
 	if (ret)
@@ -90,17 +103,36 @@ VGCU_API int vgc_profile_attach(struct vgc_arena *a,
 	return ret;
 }
 
-/* The close hook, and detach: the profile is unhooked already. */
+/*
+ * The close hook, and detach: the profile is unhooked already.  Access
+ * bits the sweep has not seen yet go back to it, in the spans they were
+ * taken from (a span that changed since has its access bits reset).
+ */
 static void prof_close(struct vgc_arena *a, void *priv)
 {
 	struct zprof *p = priv;
-	uint64_t w;
+	unsigned int i, k;
+	uint64_t s, n;
 
-	/* access bits the sweep has not seen yet go back to it */
-	for (w = 0; w < p->nwords; w++)
-		if (p->pend[w])
-			__atomic_fetch_or(&a->planes[VGC_PLANE_ACCESS][w],
-					  p->pend[w], __ATOMIC_RELAXED);
+	for (i = 0; i < a->layout.nr_regions; i++) {
+		const struct vgc_region *r = &a->regions[i];
+
+		s = r->first_granule >> VGCU_SPAN_SHIFT_G;
+		n = vgcu_load(&r->committed_granules) >> VGCU_SPAN_SHIFT_G;
+		for (; n--; s++) {
+			uint16_t c = vgcu_load(&a->spans[s]);
+			uint64_t w = s * VGCU_WORDS_PER_SPAN;
+
+			if (c == VGC_SPAN_FREE || c > VGC_SPAN_GRANULES ||
+			    c != p->seen[s])
+				continue;
+			for (k = 0; k < VGCU_WORDS_PER_SPAN; k++)
+				if (p->pend[w + k])
+					__atomic_fetch_or(&a->planes[VGC_PLANE_ACCESS][w + k],
+							  p->pend[w + k],
+							  __ATOMIC_RELAXED);
+		}
+	}
 	pthread_mutex_destroy(&p->lock);
 	prof_free(p);
 }
@@ -189,26 +221,34 @@ int vgcu_profile_auto(struct vgc_arena *a)
 }
 
 /*
- * The entry of a live object, under p->lock.  An object the sampler has
- * not met yet is initialised here and marked seen, so that what the
- * runtime reports before the first checkpoint survives it.
+ * The entry of the live object at index idx (gran granules), under
+ * p->lock.  An object the sampler has not met yet (or met in a span that
+ * was re-carved since) is initialised here and marked seen, so that what
+ * the runtime reports before the first checkpoint survives it.
  */
+struct pent *vgcu_zprof_ent_at(struct zprof *p, uint64_t idx,
+			       unsigned int gran)
+{
+	struct pent *e = &p->ent[idx];
+
+	vgcu_zprof_span_sync(p, idx >> VGCU_SPAN_SHIFT_G);
+	vgcu_zprof_quiet_wake(p, idx >> 6);
+	if (!(p->vshadow[idx >> 6] & (1ULL << (idx & 63)))) {
+		vgcu_zprof_ent_init(p, e, gran);
+		p->vshadow[idx >> 6] |= 1ULL << (idx & 63);
+	}
+	return e;
+}
+
 static struct pent *ent_of(struct zprof *p, const void *ptr)
 {
 	struct vgc_objinfo oi;
-	struct pent *e;
 
 	if (vgc_locate(p->a, ptr, &oi) < 0 || !oi.valid ||
 	    (const char *)ptr != p->a->data + (oi.index << VGC_GRANULE_SHIFT))
 		return NULL;
-	e = &p->ent[oi.index];
-	vgcu_zprof_quiet_wake(p, oi.index >> 6);
-	if (!(p->vshadow[oi.index >> 6] & (1ULL << (oi.index & 63)))) {
-		vgcu_zprof_ent_init(p, e,
-				    (unsigned int)(oi.size >> VGC_GRANULE_SHIFT));
-		p->vshadow[oi.index >> 6] |= 1ULL << (oi.index & 63);
-	}
-	return e;
+	return vgcu_zprof_ent_at(p, oi.index,
+				 (unsigned int)(oi.size >> VGC_GRANULE_SHIFT));
 }
 
 VGCU_API int vgc_profile_fanin(struct vgc_arena *a, const void *ptr,

@@ -117,7 +117,7 @@ VGCU_API int vgc_profile_fit(struct vgc_arena *a)
 
 	if (!p)
 		return -ENOENT;
-	r = malloc(PROF_RECORDS * sizeof(*r));
+	r = vgcu_meta_alloc(PROF_RECORDS * sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	n = vgc_profile_records(a, r, PROF_RECORDS);
@@ -127,6 +127,6 @@ VGCU_API int vgc_profile_fit(struct vgc_arena *a)
 	if (ret > 0)
 		vgcu_zprof_pol_apply(p, &pol);
 	pthread_mutex_unlock(&p->lock);
-	free(r);
+	vgcu_meta_free(r, PROF_RECORDS * sizeof(*r));
 	return ret;
 }

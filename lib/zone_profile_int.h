@@ -22,11 +22,14 @@
 #define TARGET_NONE		3
 #define KAPPA_ONE		8	/* kappa is Q3.3 in 6 bits */
 #define KAPPA_MAX		63
-#define WMAP_COMMITTED		0x80
 #define AGE_MAX			0x7fff
 #define AGE_SAME		0x8000
 
-/* 8 bytes per granule of index space; only head granules are written. */
+/*
+ * 8 bytes per granule of index space, in a table that is reserved, not
+ * committed (vgcu_meta_alloc()): only the head granules of objects of
+ * committed spans are ever written, so only their pages cost memory.
+ */
 struct pent {
 	uint16_t a;		/* access rate, Q0.16 of 65535 */
 	uint16_t mu;		/* mutation rate, same */
@@ -58,15 +61,24 @@ struct zprof {
 	pthread_mutex_t lock;
 	struct vgc_zone_policy pol;
 	uint32_t alpha_q;		/* ema_alpha in Q16 */
-	uint64_t nwords;
+	/*
+	 * The tables below cover the whole index space (nwords plane words,
+	 * nspans spans) but are only reserved: the profiler reads and writes
+	 * them only for the committed spans of each region, so a large
+	 * elastic reserve costs address space, not memory.
+	 */
+	uint64_t nwords, nspans;
 	struct pent *ent;
-	size_t ent_bytes;
 	uint64_t *pend;			/* taken ACCESS bits not yet swept */
 	uint64_t *vshadow;		/* VALID as of the last sample */
 	struct quiet *quiet;		/* per word, see struct quiet */
-	uint16_t *wmap;			/* per word: zone | gen << 2 | committed
-					 * | partition << 8 */
-	uint64_t wmap_committed;
+	/*
+	 * per span: the span table value the entries, vshadow, pend and
+	 * quiet of the span were kept for; a span re-carved for another
+	 * class, decommitted or turned into a continuation since starts
+	 * over (vgcu_zprof_span_sync())
+	 */
+	uint16_t *seen;
 	uint64_t last_n;		/* checkpoint number last sampled for */
 	double cls_rate[VGC_SPAN_GRANULES + 1];
 	uint32_t cls_new[VGC_SPAN_GRANULES + 1];
@@ -95,7 +107,9 @@ void vgcu_zprof_pol_apply(struct zprof *p, const struct vgc_zone_policy *pol);
 
 /* zone_profile_sample.c */
 void vgcu_zprof_sample_init(void);
-void vgcu_zprof_wmap_build(struct zprof *p);
+uint16_t vgcu_zprof_span_sync(struct zprof *p, uint64_t s);
+struct pent *vgcu_zprof_ent_at(struct zprof *p, uint64_t idx,
+			       unsigned int gran);
 void vgcu_zprof_ent_init(struct zprof *p, struct pent *e, unsigned int gran);
 void vgcu_zprof_ent_features(const struct zprof *p, const struct pent *e,
 			     unsigned int gran, struct vgc_features *x);

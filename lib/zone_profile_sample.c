@@ -20,6 +20,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "zone_profile_int.h"
 
 static pthread_once_t inv_once = PTHREAD_ONCE_INIT;
@@ -43,29 +44,47 @@ void vgcu_zprof_sample_init(void)
 	pthread_once(&inv_once, inv_init);
 }
 
-void vgcu_zprof_wmap_build(struct zprof *p)
+/*
+ * Forgets what the profile kept for span s: its objects' history, pending
+ * access bits and settled words.  A span left without object heads gives
+ * the pages of its entries back.
+ */
+static void span_forget(struct zprof *p, uint64_t s, uint16_t now)
 {
-	struct vgc_arena *a = p->a;
-	unsigned int z, q, g;
+	const uint64_t w0 = s * VGCU_WORDS_PER_SPAN;
+	unsigned int k;
 
-	memset(p->wmap, 0, p->nwords * sizeof(*p->wmap));
-	for (z = 0; z < VGC_NR_ZONES; z++)
-		for (q = 0; q < a->nr_parts; q++) {
-			const struct vgc_region *r = vgc_arena_region(a, z, q);
+	for (k = 0; k < VGCU_WORDS_PER_SPAN; k++) {
+		/* test first: a word never written stays an unbacked page */
+		if (p->vshadow[w0 + k])
+			p->vshadow[w0 + k] = 0;
+		if (p->pend[w0 + k])
+			p->pend[w0 + k] = 0;
+		if (p->quiet[w0 + k].skipped)
+			memset(&p->quiet[w0 + k], 0, sizeof(p->quiet[w0 + k]));
+	}
+	if (now == VGC_SPAN_DECOMMITTED || now == VGC_SPAN_CONT)
+		madvise(&p->ent[s << VGCU_SPAN_SHIFT_G],
+			VGC_SPAN_GRANULES * sizeof(struct pent), MADV_DONTNEED);
+}
 
-			if (!r)
-				continue;
-			for (g = 0; g < VGC_NR_GENS; g++) {
-				uint64_t w0 = r->gen_first[g] >> 6;
-				uint64_t nw = r->gen_granules[g] >> 6, w;
+/*
+ * The span table value of span s, under p->lock, with the profile's
+ * state of the span made to follow it: a span re-carved for another
+ * class, decommitted, or turned into a large object's continuation since
+ * the profile last looked holds none of the objects it kept entries for.
+ * RETIRING is a passing state (a re-carve, a decommit, a retire that
+ * failed): it changes nothing and the span is skipped.
+ */
+uint16_t vgcu_zprof_span_sync(struct zprof *p, uint64_t s)
+{
+	uint16_t c = __atomic_load_n(&p->a->spans[s], __ATOMIC_ACQUIRE);
 
-				for (w = w0; w < w0 + nw && w < p->nwords; w++)
-					p->wmap[w] = (uint16_t)(WMAP_COMMITTED |
-								z | g << 2 |
-								q << 8);
-			}
-		}
-	p->wmap_committed = a->ctrl->committed_bytes;
+	if (c != VGC_SPAN_RETIRING && c != p->seen[s]) {
+		span_forget(p, s, c);
+		p->seen[s] = c;
+	}
+	return c;
 }
 
 static inline uint16_t ema16(uint16_t v, unsigned int bit, uint32_t aq)
@@ -90,7 +109,8 @@ void vgcu_zprof_ent_init(struct zprof *p, struct pent *e, unsigned int gran)
 void vgcu_zprof_ent_features(const struct zprof *p, const struct pent *e,
 		  unsigned int gran, struct vgc_features *x)
 {
-	x->lambda = p->cls_rate[gran];
+	/* a large object is not of a size class */
+	x->lambda = gran <= VGC_SPAN_GRANULES ? p->cls_rate[gran] : 0.0;
 	x->tau = e->age & AGE_MAX;
 	x->mu = e->mu / 65535.0;
 	x->a = e->a / 65535.0;
@@ -210,8 +230,6 @@ static void sample_begin(struct sample *s, struct zprof *p, unsigned int flags,
 	s->classified = 0;
 	s->settled = 0;
 
-	if (p->wmap_committed != a->ctrl->committed_bytes)
-		vgcu_zprof_wmap_build(p);
 	for (z = 0; z < VGC_NR_ZONES; z++) {
 		for (g = 0; g < VGC_NR_GENS; g++)
 			s->ev[z][g] = evaluates(a, n, flags, z, g);
@@ -243,7 +261,8 @@ static inline void word_take(struct sample *s, uint64_t w, struct word *x)
 		if (x->acc)
 			x->acc = __atomic_exchange_n(&s->ACC[w], 0,
 						     __ATOMIC_RELAXED);
-		p->pend[w] |= x->acc;
+		if (x->acc)
+			p->pend[w] |= x->acc;
 	}
 	x->mut = x->v ? __atomic_load_n(&s->MUT[w], __ATOMIC_RELAXED) : 0;
 	if (x->mut)
@@ -447,22 +466,27 @@ static inline void word_file(struct sample *s, uint64_t w,
 		__atomic_fetch_and(&s->DEM[w], ~stale, __ATOMIC_RELAXED);
 }
 
-/* Samples committed word w; info: its p->wmap entry. */
-static inline void word_sample(struct sample *s, uint64_t w, uint16_t info)
+/*
+ * Samples word w of a committed span of class gran (1..4096 granules) in
+ * zone z; evw: the coming sweep evaluates it.
+ */
+static inline void word_sample(struct sample *s, uint64_t w, unsigned int z,
+			       int evw, unsigned int gran)
 {
 	struct zprof *p = s->p;
 	struct word x = { 0 };
 	uint64_t live;
 
-	x.zone = info & 3;
-	x.evw = s->ev[x.zone][(info >> 2) & 3] && (s->pmask >> (info >> 8) & 1);
+	x.zone = z;
+	x.evw = evw;
 	x.settle = x.zone == VGC_ZONE_RED && s->classify;
 	x.v = __atomic_load_n(&s->V[w], __ATOMIC_ACQUIRE);
 	if (!x.v && !p->vshadow[w] && !p->pend[w])
 		return;
 	word_take(s, w, &x);
 	if (!x.v) {
-		p->vshadow[w] = 0;
+		if (p->vshadow[w])
+			p->vshadow[w] = 0;
 		return;
 	}
 	x.s0 = s->S0[w];
@@ -475,9 +499,7 @@ static inline void word_sample(struct sample *s, uint64_t w, uint16_t info)
 	x.opn = x.v & ~x.s2;
 	/* expired slots the coming sweep frees: a reuse is a new object */
 	p->vshadow[w] = x.evw ? x.v & ~(x.s2 & x.s1 & x.s0) : x.v;
-	x.gran = s->a->spans[w >> 6];
-	if (!x.gran || x.gran > VGC_SPAN_GRANULES)
-		return;
+	x.gran = gran;
 	for (live = x.v; live; live &= live - 1) {
 		const unsigned int b = (unsigned int)__builtin_ctzll(live);
 
@@ -522,18 +544,46 @@ static void sample_end(const struct sample *s, uint64_t n, uint64_t t0)
 		p->st.classify_ns += p->st.last_sample_ns;
 }
 
+/*
+ * The committed spans of generation g of region r (zone z, partition q).
+ * Regions grow while the profile samples: Gen0's size is read once per
+ * pass, with acquire, after the growth published its spans.  Free spans,
+ * continuations, retiring and decommitted spans hold no object heads.
+ */
+static void gen_sample(struct sample *s, const struct vgc_region *r,
+		       unsigned int z, unsigned int q, unsigned int g)
+{
+	struct zprof *p = s->p;
+	const int evw = s->ev[z][g] && (s->pmask >> q & 1);
+	uint64_t sp = vgcu_load(&r->gen_first[g]) >> VGCU_SPAN_SHIFT_G;
+	uint64_t n = vgcu_load(&r->gen_granules[g]) >> VGCU_SPAN_SHIFT_G;
+	unsigned int k;
+
+	for (; n--; sp++) {
+		const uint16_t c = vgcu_zprof_span_sync(p, sp);
+		const uint64_t w0 = sp * VGCU_WORDS_PER_SPAN;
+
+		if (c == VGC_SPAN_FREE || c > VGC_SPAN_GRANULES)
+			continue;
+		for (k = 0; k < VGCU_WORDS_PER_SPAN; k++)
+			word_sample(s, w0 + k, z, evw, c);
+	}
+}
+
 /* The sample for checkpoint n, under p->lock. */
 static void sample_locked(struct zprof *p, unsigned int flags, uint64_t pmask,
 			  uint64_t n)
 {
 	const uint64_t t0 = vgcu_now_ns();
+	struct vgc_arena *a = p->a;
 	struct sample s;
-	uint64_t w;
+	unsigned int z, q, g;
 
 	sample_begin(&s, p, flags, pmask, n);
-	for (w = 0; w < p->nwords; w++)
-		if (p->wmap[w] & WMAP_COMMITTED)
-			word_sample(&s, w, p->wmap[w]);
+	for (z = 0; z < VGC_NR_ZONES; z++)
+		for (q = 0; q < a->nr_parts; q++)
+			for (g = 0; g < VGC_NR_GENS; g++)
+				gen_sample(&s, vgcu_region(a, z, q), z, q, g);
 	sample_end(&s, n, t0);
 }
 

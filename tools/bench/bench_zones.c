@@ -45,6 +45,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <vgcu.h>
 #include <vgcu_zone.h>
 #include "bench.h"
@@ -119,7 +120,14 @@ struct opts {
 struct run {
 	struct vgc_arena *a;
 	char *base;
-	uint8_t *ever;			/* slot used before, per granule */
+	/*
+	 * slot used before: one bit per granule of the whole index space,
+	 * reserved (MAP_NORESERVE), so that only the pages of the granules
+	 * allocated from cost memory: with the elastic default reserve the
+	 * index space is tens of GiB
+	 */
+	uint64_t *ever;
+	size_t ever_bytes;
 	uint64_t total_granules;
 	uint64_t reclaimed0[NZ];
 	uint64_t in_use[NZ];
@@ -170,8 +178,11 @@ static int run_open(struct run *r, const struct opts *o, uint64_t zone_bytes)
 	}
 	r->base = vgc_arena_base(r->a);
 	r->total_granules = vgc_arena_layout(r->a)->total_granules;
-	r->ever = calloc(r->total_granules, 1);
-	if (!r->ever) {
+	r->ever_bytes = ((r->total_granules + 63) / 64) * sizeof(uint64_t);
+	r->ever = mmap(NULL, r->ever_bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->ever == MAP_FAILED) {
+		r->ever = NULL;
 		vgc_thread_unregister(r->a);
 		vgc_arena_close(r->a);
 		return -ENOMEM;
@@ -184,7 +195,7 @@ static int run_open(struct run *r, const struct opts *o, uint64_t zone_bytes)
 
 static void run_close(struct run *r)
 {
-	free(r->ever);
+	munmap(r->ever, r->ever_bytes);
 	vgc_thread_unregister(r->a);
 	vgc_arena_close(r->a);
 }
@@ -197,10 +208,10 @@ static uint64_t *req_alloc(struct run *r, unsigned int z, uint64_t serial)
 	if (!p)
 		return NULL;
 	idx = (uint64_t)((char *)p - r->base) >> VGC_GRANULE_SHIFT;
-	if (r->ever[idx]) {
+	if (r->ever[idx / 64] & (1ULL << (idx % 64))) {
 		r->row[z].reused++;
 	} else {
-		r->ever[idx] = 1;
+		r->ever[idx / 64] |= 1ULL << (idx % 64);
 		r->row[z].real++;
 	}
 	r->row[z].requests++;
