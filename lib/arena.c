@@ -117,8 +117,9 @@ static int build_params(const struct vgc_config *cfg,
 
 	memset(p, 0, sizeof(*p));
 	p->size = sizeof(*p);
-	p->flags = cfg->flags;
-	if (cfg->flags & ~VGC_ARENA_F_ALL)
+	/* the library's flags stay in the library */
+	p->flags = cfg->flags & VGC_ARENA_F_ALL;
+	if (cfg->flags & ~(VGC_ARENA_F_ALL | VGCU_ARENA_F_FORK_SHARED))
 		return -EINVAL;
 	if (cfg->nr_partitions) {
 		if (cfg->nr_partitions > VGC_MAX_PARTITIONS)
@@ -206,6 +207,7 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 	if (err)
 		return err;
 	vgcu_classes_init();
+	vgcu_fork_register();	/* before the driver's handlers: their order */
 
 	want = wanted_backend(cfg);
 	if (want != VGC_BACKEND_ANON) {
@@ -225,6 +227,7 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 	vgc_core_cadence(&prm, &a->cadence);
 	vgcu_sweep_locks_init(&a->locks_private, false);
 	a->locks = &a->locks_private;
+	a->fork_shared = !!(cfg->flags & VGCU_ARENA_F_FORK_SHARED);
 
 	if (fd >= 0) {
 		a->ops = &vgcu_module_ops;

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Anonymous-memory backend: the module's layout in one shared anonymous
- * mapping, so the library, its tests and host benchmarks run where vgc.ko
- * is not loaded.  It gives up physical contiguity, kernel sweeps and the
+ * Anonymous-memory backend: the module's layout in one anonymous mapping,
+ * so the library, its tests and host benchmarks run where vgc.ko is not
+ * loaded.  The mapping is private: a fork()ed child gets a copy-on-write
+ * snapshot of the whole arena (data, planes, spans, thread slots), as of
+ * malloc memory, and tls.c's atfork handlers give it locks and slots of
+ * its own.  VGCU_ARENA_F_FORK_SHARED maps it shared instead (shmem), with
+ * process-shared locks, for processes that mean to share one heap.  It gives up physical contiguity, kernel sweeps and the
  * kernel's removal of dead threads (the library drops a thread's slot when
  * the thread exits, but not when its process is killed).  Each region's
  * data is bound to the node of its partition's CPU with mbind(); the ctrl
@@ -58,10 +62,11 @@ static void anon_bind_regions(struct vgc_arena *a)
 }
 
 /*
- * The sweep locks live in a shared anonymous mapping of their own (65
- * mutexes do not fit the ctrl page's tail), which a fork()ed child shares
- * with the arena; robust, so a process killed holding one does not stop
- * the others.  Without it the private set serialises only this process.
+ * VGCU_ARENA_F_FORK_SHARED: the sweep locks live in a shared anonymous
+ * mapping of their own (65 mutexes do not fit the ctrl page's tail), which
+ * a fork()ed child shares with the arena; robust, so a process killed
+ * holding one does not stop the others.  Without it the private set
+ * serialises only this process.
  */
 static void anon_shared_lock(struct vgc_arena *a)
 {
@@ -101,6 +106,7 @@ static void anon_s0_init(struct vgc_arena *a, uint64_t g0, uint64_t n)
 static int anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 {
 	int err = vgcu_layout_anon(prm, &a->layout, a->regions);
+	int share = a->fork_shared ? MAP_SHARED : MAP_PRIVATE;
 	void *m;
 
 	if (err)
@@ -109,7 +115,7 @@ static int anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 			     VGC_SPAN_SIZE);
 	if (m != MAP_FAILED)
 		m = mmap(m, a->layout.map_size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+			 share | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
 			 -1, 0);
 	if (m == MAP_FAILED)
 		return vgcu_errno(errno);
@@ -119,7 +125,8 @@ static int anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 	if (err)
 		return err;
 	anon_bind_regions(a);
-	anon_shared_lock(a);
+	if (a->fork_shared)
+		anon_shared_lock(a);
 
 	/* free slots read 001: allocation is one atomic set of VALID */
 	for (unsigned int i = 0; i < a->layout.nr_regions; i++)
@@ -180,7 +187,7 @@ static int anon_grow(struct vgc_arena *a, unsigned int zone, unsigned int part,
 
 	/* Called before the region's committed size moves. */
 	anon_s0_init(a, r->first_granule + r->committed_granules, granules);
-	/* atomic: a fork()ed child's arena grows under its own locks */
+	/* atomic: with FORK_SHARED a child grows under its own locks */
 	__atomic_fetch_add(&a->ctrl->committed_bytes,
 			   granules << VGC_GRANULE_SHIFT, __ATOMIC_RELAXED);
 	return 0;
@@ -196,7 +203,7 @@ static int anon_stats(const struct vgc_arena *a, struct vgc_stats *st)
 	st->checkpoints = vgcu_load(&a->ctrl->checkpoints);
 	st->committed_bytes = a->ctrl->committed_bytes;
 	st->metadata_bytes = l->data_offset;
-	/* from the ctrl page: shared with a fork()ed child's checkpoints */
+	/* from the ctrl page (with FORK_SHARED, a child's sweeps count too) */
 	for (i = 0; i < l->nr_regions; i++) {
 		st->reclaimed_objects += a->ctrl->regions[i].reclaimed_objects;
 		st->reclaimed_bytes += a->ctrl->regions[i].reclaimed_bytes;
@@ -226,10 +233,13 @@ static int anon_span_check(const struct vgc_arena *a, uint64_t first,
 }
 
 /*
- * The mapping is shared anonymous memory (shmem): MADV_REMOVE frees the
- * pages and a later touch reads zeroes, which is what commit promises;
- * so commit has nothing to do.  committed_bytes stays: the backend does
- * not know which spans were decommitted already.
+ * Private anonymous memory: MADV_DONTNEED drops the pages (in a fork()ed
+ * child, only the child's references to pages it shares copy-on-write
+ * with its parent) and a later touch reads zeroes, which is what commit
+ * promises; so commit has nothing to do.  A FORK_SHARED mapping is shmem,
+ * where only MADV_REMOVE frees the pages (MADV_DONTNEED would leave them
+ * in the page cache and the data readable).  committed_bytes stays: the
+ * backend does not know which spans were decommitted already.
  */
 static int anon_decommit(struct vgc_arena *a, uint64_t first_span,
 			 uint64_t nr)
@@ -239,7 +249,8 @@ static int anon_decommit(struct vgc_arena *a, uint64_t first_span,
 	if (err)
 		return err;
 	if (madvise(a->data + (first_span << VGC_SPAN_SHIFT),
-		    nr << VGC_SPAN_SHIFT, MADV_REMOVE))
+		    nr << VGC_SPAN_SHIFT,
+		    a->fork_shared ? MADV_REMOVE : MADV_DONTNEED))
 		return vgcu_errno(errno);
 	return 0;
 }

@@ -254,6 +254,12 @@ static bool self_blocks(struct vgc_arena *a, const struct vgcu_tctx *t)
 	       vgcu_load(&t->ts->qs_seq) != vgcu_load(&a->ctrl->gp_seq);
 }
 
+void vgcu_pacer_atfork_child(struct vgc_arena *a)
+{
+	if (a->pacer)
+		__atomic_store_n(&a->pacer->busy, 0, __ATOMIC_RELAXED);
+}
+
 /* One pacer checkpoint in the calling thread: 0, -EAGAIN, -EBUSY, ... */
 static int pacer_run(struct vgc_arena *a, struct vgcu_tctx *t,
 		     unsigned int flags)

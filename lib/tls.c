@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include "vgcu_int.h"
 
 VGCU_TLS struct vgcu_tctx *vgcu_tls_last;
@@ -76,25 +77,116 @@ static void vgcu_thread_dtor(void *arg)
 }
 
 /*
- * A fork()ed child shares the arena's mapping but none of the parent's
- * thread slots: its copy of the forking thread's contexts forgets them
- * (the kernel, or the parent, still owns the slots).
+ * fork() (docs/design.md, "fork()").  Like glibc malloc's arena locks:
+ * prepare takes the registry lock, then every open arena's private sweep
+ * locks in the documented order (part[] ascending, then gp), so that no
+ * checkpoint, sweep, growth or decommit of this process is mid-flight
+ * when the address space is copied; the parent releases them; the child,
+ * whose only thread is the forking one, initialises them anew.  Arenas
+ * with process-shared locks (the module's threads region is shared, and
+ * so is an anonymous arena opened with VGCU_ARENA_F_FORK_SHARED) are
+ * left alone there: the parent's threads go on using those locks.
+ *
+ * Registered by vgc_arena_open() before anything else of the library
+ * registers a handler (the driver's, at its first start), so prepare runs
+ * after the driver's (drivers_lock, then ours) and child before it.
+ */
+static bool fork_private(const struct vgc_arena *a)
+{
+	return a->locks == &a->locks_private;
+}
+
+static void vgcu_atfork_prepare(void)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&vgcu_reg_lock);
+	for (i = 0; i < vgcu_reg_n; i++)
+		if (fork_private(vgcu_reg[i])) {
+			vgcu_sweep_lock(vgcu_reg[i]);
+			vgcu_gp_lock(vgcu_reg[i]);
+		}
+}
+
+static void vgcu_atfork_parent(void)
+{
+	unsigned int i;
+
+	for (i = vgcu_reg_n; i-- > 0;)
+		if (fork_private(vgcu_reg[i])) {
+			vgcu_gp_unlock(vgcu_reg[i]);
+			vgcu_sweep_unlock(vgcu_reg[i]);
+		}
+	pthread_mutex_unlock(&vgcu_reg_lock);
+}
+
+/*
+ * The child of a private anonymous arena (not VGCU_ARENA_F_FORK_SHARED) owns its copy outright: every
+ * thread slot of the parent (the forking thread's included) is free
+ * there, so that its grace periods wait for the child's threads only.
+ */
+static void anon_child_slots(struct vgc_arena *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->nr_slots; i++) {
+		struct vgc_thread_slot *ts = &a->threads[i];
+
+		ts->online = 0;
+		ts->tid = 0;
+		ts->qs_seq = 0;
+		ts->in_use = 0;
+	}
+	a->ctrl->nr_threads = 0;
+}
+
+/*
+ * The child's copy of the forking thread's contexts forgets their slots:
+ * freed above on a private anonymous arena, still the parent's (or the
+ * kernel's) on the others.  It starts unregistered, cursors reset.
  */
 static void vgcu_atfork_child(void)
 {
 	struct vgcu_tctx *t;
+	unsigned int i;
 
+	for (i = 0; i < vgcu_reg_n; i++) {
+		struct vgc_arena *a = vgcu_reg[i];
+
+		if (fork_private(a))
+			vgcu_sweep_locks_init(&a->locks_private, false);
+		/* flags of the parent's threads, not the child's */
+		a->heap.pass_busy = 0;
+		vgcu_pacer_atfork_child(a);
+		if (a->ops->id == VGC_BACKEND_ANON && !a->fork_shared)
+			anon_child_slots(a);
+	}
 	for (t = vgcu_tls_head; t; t = t->next) {
 		t->slot = -1;
 		t->partition = -1;
+		t->home = -1;
 		t->ts = NULL;
+		memset(t->cur, 0, sizeof(t->cur));
 	}
+	pthread_mutex_init(&vgcu_reg_lock, NULL);
+}
+
+static pthread_once_t vgcu_fork_once = PTHREAD_ONCE_INIT;
+
+static void vgcu_fork_init(void)
+{
+	pthread_atfork(vgcu_atfork_prepare, vgcu_atfork_parent,
+		       vgcu_atfork_child);
+}
+
+void vgcu_fork_register(void)
+{
+	pthread_once(&vgcu_fork_once, vgcu_fork_init);
 }
 
 static void vgcu_key_init(void)
 {
 	vgcu_key_ready = !pthread_key_create(&vgcu_key, vgcu_thread_dtor);
-	pthread_atfork(NULL, NULL, vgcu_atfork_child);
 }
 
 struct vgcu_tctx *vgcu_tctx_slow(struct vgc_arena *a, bool create)

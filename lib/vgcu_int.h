@@ -185,10 +185,13 @@ struct vgc_arena {
 
 	/*
 	 * Library sweeps and checkpoints (see struct vgcu_sweep_locks):
-	 * locks points at the private set on the module backend, and at a
-	 * robust process-shared set in a shared anonymous mapping of its own
-	 * on the anonymous backend, which a fork()ed child shares.
+	 * locks points at the private set, which the atfork handlers of
+	 * tls.c take around fork() and a child initialises anew; only an
+	 * anonymous arena opened with VGCU_ARENA_F_FORK_SHARED points at a
+	 * robust process-shared set in a shared mapping of its own, which a
+	 * fork()ed child shares with the arena.
 	 */
+	bool fork_shared;		/* VGCU_ARENA_F_FORK_SHARED */
 	struct vgcu_sweep_locks locks_private;
 	struct vgcu_sweep_locks *locks;
 	unsigned int blocker_slot, blocker_tid;
@@ -334,6 +337,8 @@ static inline struct vgcu_tctx *vgcu_tctx(struct vgc_arena *a, bool create)
 void vgcu_tctx_drop(struct vgc_arena *a);
 void vgcu_arena_registry_add(struct vgc_arena *a);
 void vgcu_arena_registry_del(struct vgc_arena *a);
+/* The atfork handlers (tls.c); vgc_arena_open() calls it first. */
+void vgcu_fork_register(void);
 
 /*
  * policy.c.  Attach and detach take a library-wide mutex; lookups and the
@@ -384,6 +389,8 @@ void vgcu_pacer_release_slow(struct vgc_arena *a, uint64_t bytes);
 void vgcu_pacer_seen(struct vgc_arena *a, int err,
 		     const struct vgc_checkpoint *res);
 bool vgcu_pacer_oom(struct vgc_arena *a, struct vgcu_tctx *t);
+/* pacer.c, in a fork()ed child: no thread of the child runs a checkpoint */
+void vgcu_pacer_atfork_child(struct vgc_arena *a);
 /* pacer.c, for the driver: a checkpoint is due; *flags: VGC_CKPT_F_* */
 bool vgcu_pacer_due(struct vgc_arena *a, unsigned int *flags);
 bool vgcu_pacer_idle_work(struct vgc_arena *a);

@@ -48,9 +48,20 @@ enum vgc_backend {
  */
 #define VGC_RESERVE_AUTO	UINT64_MAX
 
+/*
+ * A flag of struct vgc_config beside the VGC_ARENA_F_* of <linux/vgc.h>,
+ * the library's own (never passed to the module).  Anonymous backend: the
+ * arena is MAP_SHARED and its checkpoint locks robust and process-shared,
+ * so that a fork()ed child shares the heap with its parent, the old
+ * behaviour (docs/design.md, "fork()").  Without it a child gets a
+ * copy-on-write snapshot of the heap, as of malloc memory.  The module
+ * backend shares the arena with a child either way.
+ */
+#define VGCU_ARENA_F_FORK_SHARED	0x80000000U
+
 struct vgc_config {
 	enum vgc_backend backend;	/* AUTO honours $VGC_BACKEND=module|anon */
-	unsigned int flags;		/* VGC_ARENA_F_* */
+	unsigned int flags;		/* VGC_ARENA_F_*, VGCU_ARENA_F_* */
 	unsigned int nr_partitions;	/* 0: one per CPU the process may use */
 	unsigned int cpus[VGC_MAX_PARTITIONS];	/* used when nr_partitions */
 	uint64_t zone_bytes[VGC_NR_ZONES];	/* per partition */

@@ -115,7 +115,11 @@ TEST(unregistered_thread_uses_its_cpus_partition)
 	vgc_arena_close(a);
 }
 
-/* A fork()ed child shares the arena; checkpoints of both are serialised. */
+/*
+ * With VGCU_ARENA_F_FORK_SHARED a fork()ed child shares the arena;
+ * checkpoints of both are serialised.  (Without it the child has a copy
+ * of its own: fork_test.)
+ */
 TEST(forked_checkpoints_are_serialised)
 {
 	enum { N = 300 };
@@ -129,6 +133,7 @@ TEST(forked_checkpoints_are_serialised)
 
 	vgc_config_init(&cfg);
 	cfg.backend = VGC_BACKEND_ANON;
+	cfg.flags = VGCU_ARENA_F_FORK_SHARED;
 	cfg.nr_partitions = vgct_cpus(cfg.cpus, 1);
 	err = vgc_arena_open(&cfg, &a);
 	ASSERT_EQ(0, err) TH_LOG("%s", vgc_strerror(err));

@@ -3,8 +3,10 @@
  * Per-partition checkpoints on the anonymous backend: while one partition's
  * sweep lock is held (as by a long sweep), a checkpoint of another
  * partition completes and one of the held partition waits; gp_seq and the
- * checkpoint count advance once per checkpoint.  A fork()ed child that dies
- * holding a partition's lock does not stop the parent (robust mutexes).
+ * checkpoint count advance once per checkpoint.  A fork()ed child of an
+ * arena opened with VGCU_ARENA_F_FORK_SHARED (the one mode in which parent
+ * and child share the locks) that dies holding a partition's lock does not
+ * stop the parent (robust mutexes).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -46,19 +48,25 @@ static int wait_done(struct ck *c, unsigned int ms)
 	return __atomic_load_n(&c->done, __ATOMIC_ACQUIRE);
 }
 
-static int open_anon(struct vgc_arena **a)
+static int open_anon_flags(struct vgc_arena **a, unsigned int flags)
 {
 	struct vgc_config cfg;
 	unsigned int z;
 
 	vgc_config_init(&cfg);
 	cfg.backend = VGC_BACKEND_ANON;
+	cfg.flags = flags;
 	cfg.nr_partitions = vgct_cpus(cfg.cpus, 2);
 	if (cfg.nr_partitions != 2)
 		return -ENODEV;
 	for (z = 0; z < VGC_NR_ZONES; z++)
 		cfg.zone_bytes[z] = 1 << 20;
 	return vgc_arena_open(&cfg, a);
+}
+
+static int open_anon(struct vgc_arena **a)
+{
+	return open_anon_flags(a, 0);
 }
 
 TEST(other_partition_sweeps_while_one_is_held)
@@ -100,7 +108,7 @@ TEST(child_dying_with_a_partition_lock_does_not_stop_the_parent)
 {
 	struct vgc_ckpt_opts o = { .partition_mask = 1 };
 	struct vgc_arena *a;
-	int st, err = open_anon(&a);
+	int st, err = open_anon_flags(&a, VGCU_ARENA_F_FORK_SHARED);
 	pid_t pid;
 
 	if (err == -ENODEV)
