@@ -39,3 +39,12 @@ install-malloc: $(VGCMALLOC_SO)
 
 uninstall-malloc:
 	rm -f $(DESTDIR)$(LIBDIR)/libvgcmalloc.so
+
+# The test program of selftests/build/malloc_test.sh: plain libc, run with
+# and without the preload.
+VGCMALLOC_STRESS := $(BUILD)/malloc/vgcmalloc-stress
+malloc: $(VGCMALLOC_STRESS)
+
+$(VGCMALLOC_STRESS): $(TOP)/malloc/stress.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $<

@@ -27,6 +27,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <numa.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -211,6 +212,9 @@ static void atab_release(void)
 
 /* ---- opening the arena ------------------------------------------------- */
 
+static int say_fd = 2;
+static char stats_path[4096];	/* VGC_SHOW_STATS=/path: append there */
+
 /* stderr without stdio: no allocation, no lock, safe at any point */
 static void say(const char *fmt, ...)
 {
@@ -223,7 +227,7 @@ static void say(const char *fmt, ...)
 	va_end(ap);
 	if (n > (int)sizeof(buf) - 1)
 		n = sizeof(buf) - 1;
-	if (n > 0 && write(2, buf, (size_t)n) < 0)
+	if (n > 0 && write(say_fd, buf, (size_t)n) < 0)
 		return;
 }
 
@@ -239,6 +243,8 @@ static void parse_env(void)
 	const char *e = getenv("VGC_SHOW_STATS");
 
 	show_stats = e && *e && strcmp(e, "0");
+	if (show_stats && e[0] == '/' && strlen(e) < sizeof(stats_path))
+		strcpy(stats_path, e);
 	e = getenv("VGC_MALLOC_ZONE");
 	if (!e || !*e || !strcmp(e, "green"))
 		zone = VGC_ZONE_GREEN;
@@ -719,15 +725,26 @@ __attribute__((destructor)) static void vgcm_fini(void)
 {
 	int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
 
+	if (show_stats && stats_path[0]) {
+		int fd = open(stats_path, O_WRONLY | O_APPEND | O_CREAT |
+			      O_CLOEXEC, 0644);
+
+		if (fd < 0)
+			return;
+		say_fd = fd;
+	}
 	if (s == ST_LIBC && show_stats)
 		say("vgcmalloc: pid %d (%s): no arena; glibc served %llu "
 		    "calls, bootstrap %llu\n", (int)getpid(),
 		    program_invocation_short_name,
 		    (unsigned long long)libc_calls,
 		    (unsigned long long)boot_calls);
-	if (s != ST_READY)
-		return;
-	if (show_stats)
+	if (s == ST_READY && show_stats)
 		print_stats();
-	vgcu_statfile_remove(arena);
+	if (say_fd != 2) {
+		close(say_fd);
+		say_fd = 2;
+	}
+	if (s == ST_READY)
+		vgcu_statfile_remove(arena);
 }
