@@ -4,6 +4,7 @@
 # tools, selftests.  Every build output goes under build/.
 #
 #   make            module (running-kernel headers or KVERS) + lib + tools
+#                   + libvgcmalloc.so
 #   make check      install missing Debian packages, host unit tests, then
 #                   the kselftests in a VM on Debian 6.1 and 6.12
 #   make run        boot a VM, insmod, run the demo and the PPE tables
@@ -52,6 +53,7 @@ include lib/lib.mk
 include kmod/kmod.mk
 include kmod/dkms.mk
 include tools/tools.mk
+include malloc/malloc.mk
 include selftests/selftests.mk
 include tools/debug-kernel/debug.mk
 include man/man.mk

@@ -15,6 +15,7 @@ PKGS=(
 	sparse cppcheck dkms gnuplot-nox
 	libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libgc-dev liburcu-dev
 	python3.11 tmux
+	git sqlite3 libpython3.11-testsuite
 	pkg-config bc flex bison libelf-dev libssl-dev gcc make
 )
 

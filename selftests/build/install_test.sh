@@ -3,17 +3,18 @@
 #
 # make install and make uninstall into a DESTDIR: the library, its headers
 # and vgcu.pc (with the PREFIX of this install, not of the first build),
-# vgcctl and vgc-bench, and the manual: every function that libvgcu.so
-# exports has its section-3 page, every page renders without a groff
+# libvgcmalloc.so exporting the malloc family, vgcctl and vgc-bench, and
+# the manual: every function that libvgcu.so exports has its section-3 page, every page renders without a groff
 # warning and carries the version of VERSION.  Uninstall leaves no file
 # behind.
 set -u
 # shellcheck source=selftests/build/tap.sh
 . "$(dirname "$0")/tap.sh"
 dest=$(mktemp -d)
-trap 'rm -rf "$dest"' EXIT
+stats=$(mktemp)
+trap 'rm -rf "$dest" "$stats"' EXIT
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 prefix=/opt/vgc-test
 out=$(mk install DESTDIR="$dest" PREFIX=$prefix 2>&1)
 rc=$?
@@ -22,10 +23,10 @@ tap_ok $rc "make install DESTDIR PREFIX=$prefix"
 
 root=$dest$prefix
 missing=0
-for f in lib/libvgcu.so.1 lib/libvgcu.a lib/pkgconfig/vgcu.pc include/vgcu.h \
+for f in lib/libvgcu.so.1 lib/libvgcu.a lib/libvgcmalloc.so lib/pkgconfig/vgcu.pc include/vgcu.h \
 	 include/linux/vgc.h include/linux/vgc_state.h sbin/vgcctl bin/vgc-bench \
 	 share/man/man4/vgc.4 share/man/man7/libvgcu.7 share/man/man8/vgcctl.8 \
-	 share/man/man1/vgc-bench.1; do
+	 share/man/man1/vgc-bench.1 share/man/man3/libvgcmalloc.3; do
 	[ -e "$root/$f" ] || { echo "# missing: $f"; missing=1; }
 done
 tap_ok $missing "library, headers, tools and manual pages installed"
@@ -38,6 +39,17 @@ echo "# pkg-config --static --libs vgcu: $libs"
 grep -q -- "-lnuma" <<<"$libs" && grep -q -- "-luring" <<<"$libs" &&
 	grep -q "^Requires.private: numa liburing" "$root/lib/pkgconfig/vgcu.pc"
 tap_ok $? "vgcu.pc: Requires.private numa liburing"
+
+# The preload object: the malloc family, no libvgcu symbol, and it serves
+# echo (coreutils closes stderr at exit: the statistics go to a file).
+syms=$(nm -D --defined-only "$root/lib/libvgcmalloc.so" 2>/dev/null |
+       awk '$2 == "T" { print $3 }' | sort | xargs)
+echo "# libvgcmalloc.so exports: $syms"
+[[ $syms == *"malloc "*"posix_memalign"* ]] && [[ $syms != *vgc_* ]] &&
+	LD_PRELOAD=$root/lib/libvgcmalloc.so VGC_BACKEND=anon VGC_STATFILE=0 \
+		VGC_SHOW_STATS=$stats /bin/echo hi >/dev/null &&
+	grep -q ' calls: malloc [1-9]' "$stats" && grep -q ' heap: committed [1-9]' "$stats"
+tap_ok $? "libvgcmalloc.so exports the malloc family and serves /bin/echo"
 
 nopage=0
 total=0
