@@ -30,11 +30,12 @@ void vgc_config_init(struct vgc_config *cfg)
 }
 
 /*
- * VGC_RESERVE_AUTO: $VGC_RESERVE_MB, or a quarter of the physical memory
- * between 64 MiB and 8 GiB, per region, shared out so that the whole
- * index space stays within 2^38 granules.  Reserve costs address space
- * only, but address space is not free either: tools such as valgrind
- * refuse mappings of more than some tens of GiB.
+ * VGC_RESERVE_AUTO: $VGC_RESERVE_MB, or twice the physical memory shared
+ * out over the regions (three zones per partition), between 64 MiB and
+ * 8 GiB per region, and within 2^38 granules in all.  Reserve costs no
+ * memory for data, but address space (tools such as valgrind refuse
+ * mappings of more than some tens of GiB) and the module's eager tables
+ * of 18 bytes per span of the whole index space (span table, summaries).
  */
 static uint64_t auto_reserve_granules(unsigned int np, const uint64_t *zg,
 				      unsigned int nr_auto)
@@ -42,7 +43,8 @@ static uint64_t auto_reserve_granules(unsigned int np, const uint64_t *zg,
 	long pages = sysconf(_SC_PHYS_PAGES), pg = sysconf(_SC_PAGESIZE);
 	uint64_t ram = pages > 0 && pg > 0 ? (uint64_t)pages * (uint64_t)pg :
 		       1ULL << 30;
-	uint64_t want = (ram / 4) >> VGC_GRANULE_SHIFT, fixed = 0, room;
+	uint64_t want = ((2 * ram) / (3ULL * (np ? np : 1))) >> VGC_GRANULE_SHIFT;
+	uint64_t fixed = 0, room;
 	const char *env = getenv("VGC_RESERVE_MB");
 	unsigned int z;
 

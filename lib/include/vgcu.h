@@ -41,9 +41,9 @@ enum vgc_backend {
 };
 
 /*
- * zone_reserve_bytes: $VGC_RESERVE_MB, else a quarter of the physical
- * memory between 64 MiB and 8 GiB, of index space per zone and
- * partition, within the arena's index-space limit (2^38 granules); only
+ * zone_reserve_bytes: $VGC_RESERVE_MB, else twice the physical memory
+ * shared out over the zones and partitions, between 64 MiB and 8 GiB of
+ * index space per zone and partition, within the arena's index-space limit (2^38 granules); only
  * what is committed costs memory.
  */
 #define VGC_RESERVE_AUTO	UINT64_MAX
