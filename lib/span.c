@@ -253,6 +253,11 @@ int64_t vgcu_span_refill(struct vgc_arena *a, unsigned int zone,
 	int64_t idx;
 	int err = -ENOMEM, tries;
 
+	/*
+	 * The decommit pass runs here too (at most four times per delay), so
+	 * that a program that never checkpoints (a malloc) gives memory back.
+	 */
+	vgcu_heap_after_checkpoint(a);
 	for (tries = 0; tries < 8; tries++) {
 		first = vgcu_load(&r->gen_first[gen]) >> VGCU_SPAN_SHIFT_G;
 		n = vgcu_load(&r->gen_granules[gen]) >> VGCU_SPAN_SHIFT_G;
@@ -365,7 +370,8 @@ static uint64_t pass_region(struct vgc_arena *a, unsigned int zone,
 }
 
 /*
- * After every checkpoint (checkpoint.c), at most four times per delay:
+ * After every checkpoint (checkpoint.c) and in the allocation slow path,
+ * at most four times per delay:
  * what a sweep reclaimed of large objects returns, and spans that stayed
  * empty for the delay are decommitted.  One thread at a time; the cost is
  * a load or two per committed span.
