@@ -118,6 +118,20 @@ static int64_t find_run(const struct vgc_arena *a, uint64_t first,
 	return -1;
 }
 
+/*
+ * Spans at the end of [first, first + len) that a run may take, fewer
+ * than n: growth appends at the end, so it needs only what they lack.
+ */
+static uint64_t tail_run(const struct vgc_arena *a, uint64_t first,
+			 uint64_t len, uint64_t n)
+{
+	uint64_t k = 0;
+
+	while (k < len && k + 1 < n && span_usable(a, first + len - 1 - k, true))
+		k++;
+	return k;
+}
+
 /* Claimed, committed spans [s, s + n) become one object; its head index. */
 static uint64_t publish_run(struct vgc_arena *a, uint64_t s, uint64_t n)
 {
@@ -181,7 +195,8 @@ void *vgcu_large_alloc(struct vgc_arena *a, size_t size, unsigned int zone,
 				continue;
 			if (gen != VGC_GEN0)
 				break;
-			err = vgcu_heap_grow(a, zone, part, n);
+			err = vgcu_heap_grow(a, zone, part,
+					     n - tail_run(a, first, len, n));
 			if (err)
 				break;
 			continue;
