@@ -117,7 +117,7 @@ static int64_t parse_size(const char *s)
 
 int vgcu_pacer_open(struct vgc_arena *a)
 {
-	struct vgcu_pacer *pc = calloc(1, sizeof(*pc));
+	struct vgcu_pacer *pc = vgcu_meta_alloc(sizeof(*pc));
 	const char *e;
 	int64_t v;
 
@@ -149,7 +149,7 @@ int vgcu_pacer_open(struct vgc_arena *a)
 /* After vgcu_driver_close() and vgcu_arena_registry_del(): see arena.c. */
 void vgcu_pacer_close(struct vgc_arena *a)
 {
-	free(a->pacer);
+	vgcu_meta_free(a->pacer, sizeof(*a->pacer));
 	a->pacer = NULL;
 }
 

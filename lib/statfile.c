@@ -160,8 +160,8 @@ void vgcu_statfile_create(struct vgc_arena *a)
 	vgcu_statfile_dir(dir, sizeof(dir));
 	if (!dir[0] || statfile_mkdir(dir))
 		return;
-	rec = calloc(1, sizeof(*rec));
-	sf = calloc(1, sizeof(*sf));
+	rec = vgcu_meta_alloc(sizeof(*rec));
+	sf = vgcu_meta_alloc(sizeof(*sf));
 	if (rec && sf) {
 		rec->arena_id = a->id;
 		rec->pid = getpid();
@@ -172,9 +172,9 @@ void vgcu_statfile_create(struct vgc_arena *a)
 		statfile_fill(sf, a);
 		err = statfile_write(rec->path, tmp, sf);
 	}
-	free(sf);
+	vgcu_meta_free(sf, sizeof(*sf));
 	if (err) {
-		free(rec);
+		vgcu_meta_free(rec, sizeof(*rec));
 		return;
 	}
 	pthread_mutex_lock(&statfile_lock);
@@ -201,5 +201,5 @@ void vgcu_statfile_remove(struct vgc_arena *a)
 		return;
 	if (rec->pid == getpid())
 		unlink(rec->path);
-	free(rec);
+	vgcu_meta_free(rec, sizeof(*rec));
 }
