@@ -23,6 +23,7 @@
  * it is carved anew.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vgcu_int.h"
@@ -57,6 +58,35 @@ int vgcu_span_retire(struct vgc_arena *a, uint64_t s, uint16_t expect)
 		return -EBUSY;
 	}
 	return 0;
+}
+
+/*
+ * The entry of span s once nobody holds it RETIRING, for the object
+ * lookups (obj_int.h).  A retirer holds a span that has objects only for
+ * the loads that find one (vgcu_span_retire()), but it may be preempted
+ * there, and a vgc_free() or vgc_state() of a live object must not read
+ * "not carved" meanwhile.  A span held longer (decommit, commit, carving,
+ * a large object's claim) is empty: no pointer into it is an object's,
+ * and after 100 ms of waiting the lookup says so.
+ */
+uint16_t vgcu_span_settle(const struct vgc_arena *a, uint64_t s)
+{
+	uint64_t t0 = 0;
+	unsigned int i;
+	uint16_t c;
+
+	for (i = 0;; i++) {
+		c = __atomic_load_n(&a->spans[s], SEQ);
+		if (c != VGC_SPAN_RETIRING)
+			return c;
+		if (i < 64)
+			continue;
+		if (!t0)
+			t0 = vgcu_now_ns();
+		else if (vgcu_now_ns() - t0 > 100ULL * 1000000)
+			return c;
+		sched_yield();
+	}
 }
 
 /*
@@ -198,9 +228,15 @@ static int64_t recarve(struct vgc_arena *a, uint64_t first, uint64_t n,
 	for (s = first; s < first + n; s++) {
 		uint16_t c = vgcu_load_relaxed(&a->spans[s]);
 
+		/*
+		 * Only spans that look empty are retired: a span with objects
+		 * reads RETIRING while the retirer looks, and lookups of its
+		 * objects wait for that (vgcu_span_settle()).
+		 */
 		if (c == VGC_SPAN_FREE || c > VGC_SPAN_GRANULES || c == want ||
 		    vgcu_load_relaxed(&v[s * VGCU_WORDS_PER_SPAN]) ||
-		    (c == VGC_SPAN_GRANULES && a->span_link[s] > 1))
+		    (c == VGC_SPAN_GRANULES && a->span_link[s] > 1) ||
+		    !vgcu_span_is_empty(a, s))
 			continue;
 		if (vgcu_span_retire(a, s, c))
 			continue;
