@@ -332,6 +332,8 @@ void vgcu_heap_open(struct vgc_arena *a)
 	a->heap.decommit_ns = 250ULL * 1000000;
 	if (e && *e) {
 		ms = strtoll(e, &end, 10);
+		if (ms > (long long)UINT32_MAX - 1)
+			ms = (long long)UINT32_MAX - 1;
 		if (!*end)
 			a->heap.decommit_ns = ms < 0 ? UINT64_MAX :
 					      (uint64_t)ms * 1000000;
@@ -342,6 +344,9 @@ int vgc_heap_set_decommit(struct vgc_arena *a, int64_t delay_ms)
 {
 	if (!a)
 		return -EINVAL;
+	/* the empty stamps count 32-bit milliseconds: some 49 days at most */
+	if (delay_ms > (int64_t)UINT32_MAX - 1)
+		delay_ms = (int64_t)UINT32_MAX - 1;
 	__atomic_store_n(&a->heap.decommit_ns,
 			 delay_ms < 0 ? UINT64_MAX : (uint64_t)delay_ms * 1000000,
 			 __ATOMIC_RELAXED);
