@@ -715,6 +715,51 @@ TEST_F_TIMEOUT(heap, decommit_lowers_memory, 120)
 	free(p);
 }
 
+/*
+ * The delay's bounds: long delays decommit nothing, whatever their size;
+ * bad arguments are EINVAL.
+ */
+TEST_F(heap, decommit_delay_bounds)
+{
+	static const int64_t longs[] = { 60000, 1LL << 32, (1LL << 32) + 5,
+					 1LL << 45, INT64_MAX };
+	struct vgc_heap_stats st, st0;
+	void *p[64];
+	size_t k;
+	int i;
+
+	OPEN(1, 1 * MiB, 16 * MiB);
+	ASSERT_EQ(-EINVAL, vgc_heap_stats(NULL, &st));
+	ASSERT_EQ(-EINVAL, vgc_heap_stats(self->a, NULL));
+	ASSERT_EQ(-EINVAL, vgc_heap_set_decommit(NULL, 0));
+	heap_stats(self->a, &st);
+	ASSERT_EQ(250, st.decommit_delay_ms);	/* the default */
+	ASSERT_EQ(0, vgc_heap_set_decommit(self->a, -5));
+	heap_stats(self->a, &st);
+	ASSERT_EQ(-1, st.decommit_delay_ms);
+	for (k = 0; k < sizeof(longs) / sizeof(longs[0]); k++) {
+		ASSERT_EQ(0, vgc_heap_set_decommit(self->a, longs[k]));
+		heap_stats(self->a, &st);
+		/* at most some 49 days: the empty stamps are 32-bit ms */
+		ASSERT_EQ(st.decommit_delay_ms, longs[k] < UINT32_MAX - 1 ?
+			  longs[k] : UINT32_MAX - 1)
+			TH_LOG("delay %" PRId64 " reads %" PRId64, longs[k],
+			       st.decommit_delay_ms);
+		heap_stats(self->a, &st0);
+		for (i = 0; i < 64; i++) {
+			p[i] = vgc_alloc(self->a, 4096, VGC_ZONE_RED);
+			ASSERT_NE(NULL, p[i]);
+		}
+		for (i = 0; i < 64; i++)
+			ASSERT_EQ(0, vgc_free(self->a, p[i]));
+		ASSERT_EQ(0, ckpts(self->a, 3));
+		heap_stats(self->a, &st);
+		ASSERT_EQ(st0.decommitted, st.decommitted)
+			TH_LOG("delay %" PRId64 " ms decommitted at once",
+			       longs[k]);
+	}
+}
+
 /* A large object freed with vgc_free is decommitted at once. */
 TEST_F(heap, large_free_decommits)
 {
@@ -1126,7 +1171,24 @@ struct rf_thread {
 	uint64_t made, verified, freed, local, large;
 	uint64_t dup, corrupt, free_err, alloc_fail, ckpts, eagain;
 	int reg_err;
+	char why[320];
 };
+
+/* The first thing that went wrong in a thread, for the log. */
+static void rf_note(struct rf_thread *t, const char *what, void *p,
+		    uint64_t tag, long word, int err)
+{
+	struct vgc_objinfo oi = { 0 };
+
+	if (t->why[0])
+		return;
+	vgc_locate(t->sh->a, p, &oi);
+	snprintf(t->why, sizeof(t->why),
+		 "%s: %p tag %#" PRIx64 " w1 %#" PRIx64 " word %ld err %d; locate index %" PRIu64 " valid %u state %u size %zu gen %u span %u",
+		 what, p, tag, ((uint64_t *)p)[1], word, err, oi.index,
+		 oi.valid, oi.state, oi.size, oi.gen,
+		 (unsigned int)vgc_arena_spans(t->sh->a)[oi.index >> 12]);
+}
 
 /*
  * Header: word 0 the owner tag (live/dead, thread, sequence), word 1 the
@@ -1155,8 +1217,10 @@ static void *rf_make(struct rf_thread *t, uint64_t seq, uint64_t *rng)
 	}
 	w = p;
 	old = __atomic_exchange_n(&w[0], tag, __ATOMIC_SEQ_CST);
-	if ((old & TAG_MASK) == TAG_LIVE)
+	if ((old & TAG_MASK) == TAG_LIVE) {
 		t->dup++;	/* someone else's live object */
+		rf_note(t, "dup", p, old, -1, 0);
+	}
 	w[1] = (0x5151ULL << 48) | sz;
 	fill(w + 2, sz - 16, tag);
 	t->made++;
@@ -1167,18 +1231,25 @@ static void rf_take(struct rf_thread *t, void *p)
 {
 	uint64_t *w = p, tag = __atomic_load_n(&w[0], __ATOMIC_ACQUIRE);
 	size_t sz = (size_t)(w[1] & 0xffffffffffffULL);
+	long bad = -2;
+	int err;
 
 	if ((tag & TAG_MASK) != TAG_LIVE || (w[1] >> 48) != 0x5151 ||
 	    sz < 16 || sz > 4 * SPAN || vgc_usable_size(t->sh->a, p) < sz ||
-	    check(w + 2, sz - 16, tag) != -1)
+	    (bad = check(w + 2, sz - 16, tag)) != -1) {
 		t->corrupt++;
-	else
+		rf_note(t, "corrupt", p, tag, bad, 0);
+	} else {
 		t->verified++;
+	}
 	__atomic_store_n(&w[0], TAG_DEAD | (tag & ~TAG_MASK), __ATOMIC_SEQ_CST);
-	if (vgc_free(t->sh->a, p))
+	err = vgc_free(t->sh->a, p);
+	if (err) {
 		t->free_err++;
-	else
+		rf_note(t, "free", p, tag, -1, err);
+	} else {
 		t->freed++;
+	}
 }
 
 static int rf_push(struct rf_queue *q, void *p)
@@ -1288,7 +1359,7 @@ TEST_F_TIMEOUT(heap, remote_free_under_load, 240)
 	ASSERT_EQ(0, vgc_heap_set_decommit(self->a, 0));
 	sh->a = self->a;
 	/* TCG in the VM runs about 20 times slower than the host */
-	sh->iters = backend_is_module(self->a) ? 20000 : 300000;
+	sh->iters = backend_is_module(self->a) ? 8000 : 300000;
 	pthread_barrier_init(&sh->bar, NULL, RF_THREADS);
 	for (i = 0; i < RF_THREADS; i++)
 		pthread_mutex_init(&sh->q[i].lock, NULL);
@@ -1307,6 +1378,8 @@ TEST_F_TIMEOUT(heap, remote_free_under_load, 240)
 		       i, t[i].made, t[i].verified, t[i].local, t[i].large,
 		       t[i].dup, t[i].corrupt, t[i].free_err, t[i].alloc_fail,
 		       t[i].ckpts, t[i].eagain);
+		if (t[i].why[0])
+			TH_LOG("thread %u: %s", i, t[i].why);
 		EXPECT_EQ(0, t[i].reg_err);
 		EXPECT_EQ(0, t[i].dup);
 		EXPECT_EQ(0, t[i].corrupt);
