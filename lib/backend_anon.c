@@ -21,6 +21,25 @@
 #include <unistd.h>
 #include "vgcu_int.h"
 
+/*
+ * numa_node_of_cpu() without its allocations (libnuma mallocs a cpumask
+ * per node on each call, and the library never calls malloc): the
+ * cpuN/nodeM link of sysfs, else libnuma after all.
+ */
+static int node_of_cpu(unsigned int cpu)
+{
+	int n, max = numa_max_node();
+	char path[80];
+
+	for (n = 0; n <= max && n < 1024; n++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%u/node%d", cpu, n);
+		if (!access(path, F_OK))
+			return n;
+	}
+	return numa_node_of_cpu((int)cpu);
+}
+
 static void anon_bind_regions(struct vgc_arena *a)
 {
 	unsigned int i, bound = 0, failed = 0;
@@ -34,7 +53,7 @@ static void anon_bind_regions(struct vgc_arena *a)
 	}
 	for (i = 0; i < a->layout.nr_regions; i++) {
 		struct vgc_region *r = &a->regions[i];
-		int node = numa_node_of_cpu((int)r->cpu);
+		int node = node_of_cpu(r->cpu);
 		unsigned long mask[(1024 + 63) / 64] = { 0 };
 
 		if (node < 0 || node >= 1024 || !r->capacity_granules)

@@ -10,7 +10,10 @@
  *
  * A run is claimed span by span with the lifecycle's CAS (FREE or
  * DECOMMITTED -> RETIRING, span.c) and published head last, so a run
- * half-claimed by two threads at once is given back by the loser.  A run
+ * half-claimed by two threads at once is given back by the loser.  When
+ * no such run is there, empty spans of the small classes count too
+ * (retired as span.c re-carves them), before the region grows: a zone
+ * whose small objects were all freed holds large objects again.  A run
  * that is freed (vgc_free()) or reclaimed (a sweep expired its head,
  * found by the decommit pass of span.c) goes back as free spans, which
  * the decommit pass decommits after the delay like any empty span.
@@ -37,19 +40,55 @@ static void unclaim(struct vgc_arena *a, uint64_t s, uint64_t n)
 	}
 }
 
+/*
+ * A span a run may take: free, decommitted, or with empties an empty span
+ * of a small class (re-carved, as span.c does for the small classes).  A
+ * large object's head is never one, whatever its VALID bit says: the
+ * decommit pass returns its run.
+ */
+static bool span_usable(const struct vgc_arena *a, uint64_t s, bool empties)
+{
+	uint16_t c = vgcu_load_relaxed(&a->spans[s]);
+
+	if (c == VGC_SPAN_FREE || c == VGC_SPAN_DECOMMITTED)
+		return true;
+	if (!empties || c > VGC_SPAN_GRANULES ||
+	    (c == VGC_SPAN_GRANULES && a->span_link[s] > 1))
+		return false;
+	return vgcu_span_is_empty(a, s);
+}
+
+/* An empty span of class c, then held RETIRING and reset. */
+static bool claim_empty(struct vgc_arena *a, uint64_t s, uint16_t c)
+{
+	if (c > VGC_SPAN_GRANULES || vgcu_span_retire(a, s, c))
+		return false;
+	if (c == VGC_SPAN_GRANULES && a->span_link[s] > 1) {
+		__atomic_store_n(&a->spans[s], c, SEQ);
+		return false;
+	}
+	vgcu_span_reset(a, s);
+	__atomic_fetch_add(&a->heap.recarved, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
 static bool claim(struct vgc_arena *a, uint64_t s, uint64_t n,
-		  bool *committed)
+		  bool empties, bool *committed)
 {
 	uint64_t i;
 
 	*committed = true;
 	for (i = 0; i < n; i++) {
 		uint16_t c = vgcu_load_relaxed(&a->spans[s + i]);
+		bool ok;
 
-		if ((c != VGC_SPAN_FREE && c != VGC_SPAN_DECOMMITTED) ||
-		    !__atomic_compare_exchange_n(&a->spans[s + i], &c,
-						 VGC_SPAN_RETIRING, false,
-						 SEQ, SEQ)) {
+		if (c == VGC_SPAN_FREE || c == VGC_SPAN_DECOMMITTED)
+			ok = __atomic_compare_exchange_n(&a->spans[s + i], &c,
+							 VGC_SPAN_RETIRING,
+							 false, SEQ, SEQ);
+		else
+			ok = empties && claim_empty(a, s + i, c);
+		if (!ok) {
 			unclaim(a, s, i);
 			return false;
 		}
@@ -60,16 +99,17 @@ static bool claim(struct vgc_arena *a, uint64_t s, uint64_t n,
 	return true;
 }
 
-/* The first run of n spans in [first, first + len) not carved: its start. */
+/*
+ * The first run of n spans in [first, first + len) that claim() may take:
+ * its start.
+ */
 static int64_t find_run(const struct vgc_arena *a, uint64_t first,
-			uint64_t len, uint64_t n)
+			uint64_t len, uint64_t n, bool empties)
 {
 	uint64_t s, run = 0;
 
 	for (s = first; s < first + len; s++) {
-		uint16_t c = vgcu_load_relaxed(&a->spans[s]);
-
-		if (c == VGC_SPAN_FREE || c == VGC_SPAN_DECOMMITTED) {
+		if (span_usable(a, s, empties)) {
 			if (++run == n)
 				return (int64_t)(s + 1 - n);
 		} else {
@@ -77,6 +117,20 @@ static int64_t find_run(const struct vgc_arena *a, uint64_t first,
 		}
 	}
 	return -1;
+}
+
+/*
+ * Spans at the end of [first, first + len) that a run may take, fewer
+ * than n: growth appends at the end, so it needs only what they lack.
+ */
+static uint64_t tail_run(const struct vgc_arena *a, uint64_t first,
+			 uint64_t len, uint64_t n)
+{
+	uint64_t k = 0;
+
+	while (k < len && k + 1 < n && span_usable(a, first + len - 1 - k, true))
+		k++;
+	return k;
 }
 
 /* Claimed, committed spans [s, s + n) become one object; its head index. */
@@ -112,7 +166,7 @@ void *vgcu_large_alloc(struct vgc_arena *a, size_t size, unsigned int zone,
 	unsigned int part;
 	uint64_t n, first, len, idx;
 	int64_t s;
-	bool committed;
+	bool committed, empties;
 	int err = -ENOMEM, tries;
 
 	if (size > (1ULL << 44)) {
@@ -130,18 +184,25 @@ void *vgcu_large_alloc(struct vgc_arena *a, size_t size, unsigned int zone,
 	for (tries = 0; tries < 16; tries++) {
 		first = vgcu_load(&r->gen_first[gen]) >> VGCU_SPAN_SHIFT_G;
 		len = vgcu_load(&r->gen_granules[gen]) >> VGCU_SPAN_SHIFT_G;
-		s = find_run(a, first, len, n);
+		empties = false;
+		s = find_run(a, first, len, n, false);
+		if (s < 0) {
+			/* before growth: empty spans of other classes */
+			empties = true;
+			s = find_run(a, first, len, n, true);
+		}
 		if (s < 0) {
 			if (tries == 0 && vgcu_pacer_oom(a, t))
 				continue;
 			if (gen != VGC_GEN0)
 				break;
-			err = vgcu_heap_grow(a, zone, part, n);
+			err = vgcu_heap_grow(a, zone, part,
+					     n - tail_run(a, first, len, n));
 			if (err)
 				break;
 			continue;
 		}
-		if (!claim(a, (uint64_t)s, n, &committed))
+		if (!claim(a, (uint64_t)s, n, empties, &committed))
 			continue;
 		if (!committed) {
 			err = vgcu_span_commit(a, part, (uint64_t)s, n);

@@ -35,6 +35,8 @@ static inline int obj_find(const struct vgc_arena *a, const void *p,
 	if (VGCU_INFO_GEN(o->info) == VGCU_GEN_NONE)
 		return -EINVAL;
 	o->cls = vgcu_load(&a->spans[span]);
+	if (__builtin_expect(o->cls == VGC_SPAN_RETIRING, 0))
+		o->cls = vgcu_span_settle(a, span);	/* a retirer looks */
 	o->large = 0;
 	if (o->cls == VGC_SPAN_CONT) {
 		/* inside a large object: its head span is span_link back */

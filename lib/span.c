@@ -23,6 +23,7 @@
  * it is carved anew.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vgcu_int.h"
@@ -57,6 +58,35 @@ int vgcu_span_retire(struct vgc_arena *a, uint64_t s, uint16_t expect)
 		return -EBUSY;
 	}
 	return 0;
+}
+
+/*
+ * The entry of span s once nobody holds it RETIRING, for the object
+ * lookups (obj_int.h).  A retirer holds a span that has objects only for
+ * the loads that find one (vgcu_span_retire()), but it may be preempted
+ * there, and a vgc_free() or vgc_state() of a live object must not read
+ * "not carved" meanwhile.  A span held longer (decommit, commit, carving,
+ * a large object's claim) is empty: no pointer into it is an object's,
+ * and after 100 ms of waiting the lookup says so.
+ */
+uint16_t vgcu_span_settle(const struct vgc_arena *a, uint64_t s)
+{
+	uint64_t t0 = 0;
+	unsigned int i;
+	uint16_t c;
+
+	for (i = 0;; i++) {
+		c = __atomic_load_n(&a->spans[s], SEQ);
+		if (c != VGC_SPAN_RETIRING)
+			return c;
+		if (i < 64)
+			continue;
+		if (!t0)
+			t0 = vgcu_now_ns();
+		else if (vgcu_now_ns() - t0 > 100ULL * 1000000)
+			return c;
+		sched_yield();
+	}
 }
 
 /*
@@ -198,9 +228,15 @@ static int64_t recarve(struct vgc_arena *a, uint64_t first, uint64_t n,
 	for (s = first; s < first + n; s++) {
 		uint16_t c = vgcu_load_relaxed(&a->spans[s]);
 
+		/*
+		 * Only spans that look empty are retired: a span with objects
+		 * reads RETIRING while the retirer looks, and lookups of its
+		 * objects wait for that (vgcu_span_settle()).
+		 */
 		if (c == VGC_SPAN_FREE || c > VGC_SPAN_GRANULES || c == want ||
 		    vgcu_load_relaxed(&v[s * VGCU_WORDS_PER_SPAN]) ||
-		    (c == VGC_SPAN_GRANULES && a->span_link[s] > 1))
+		    (c == VGC_SPAN_GRANULES && a->span_link[s] > 1) ||
+		    !vgcu_span_is_empty(a, s))
 			continue;
 		if (vgcu_span_retire(a, s, c))
 			continue;
@@ -301,6 +337,8 @@ void vgcu_heap_open(struct vgc_arena *a)
 	a->heap.decommit_ns = 250ULL * 1000000;
 	if (e && *e) {
 		ms = strtoll(e, &end, 10);
+		if (ms > (long long)UINT32_MAX - 1)
+			ms = (long long)UINT32_MAX - 1;
 		if (!*end)
 			a->heap.decommit_ns = ms < 0 ? UINT64_MAX :
 					      (uint64_t)ms * 1000000;
@@ -311,6 +349,9 @@ int vgc_heap_set_decommit(struct vgc_arena *a, int64_t delay_ms)
 {
 	if (!a)
 		return -EINVAL;
+	/* the empty stamps count 32-bit milliseconds: some 49 days at most */
+	if (delay_ms > (int64_t)UINT32_MAX - 1)
+		delay_ms = (int64_t)UINT32_MAX - 1;
 	__atomic_store_n(&a->heap.decommit_ns,
 			 delay_ms < 0 ? UINT64_MAX : (uint64_t)delay_ms * 1000000,
 			 __ATOMIC_RELAXED);

@@ -257,6 +257,7 @@ void *vgcu_map_reserve(size_t size, size_t data_offset, size_t align);
 #define VGCU_CLS_MAX		(VGC_NR_CLASSES - 1)	/* 4096 granules */
 bool vgcu_span_is_empty(const struct vgc_arena *a, uint64_t s);
 int vgcu_span_retire(struct vgc_arena *a, uint64_t s, uint16_t expect);
+uint16_t vgcu_span_settle(const struct vgc_arena *a, uint64_t s);
 void vgcu_span_reset(struct vgc_arena *a, uint64_t s);
 void vgcu_span_publish(struct vgc_arena *a, uint64_t s, uint16_t val);
 int vgcu_span_commit(struct vgc_arena *a, unsigned int part, uint64_t s,
