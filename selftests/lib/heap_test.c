@@ -760,20 +760,35 @@ TEST_F(heap, decommit_delay_bounds)
 	}
 }
 
-/* A large object freed with vgc_free is decommitted at once. */
+/*
+ * A large object freed with vgc_free stays committed for the decommit
+ * delay (the next large allocation reuses it without faults), and is
+ * decommitted at once with a delay of 0.
+ */
 TEST_F(heap, large_free_decommits)
 {
 	struct vgc_stats as0, as1;
+	struct vgc_heap_stats hs;
 	long rss0, rss1;
-	void *x;
+	void *x, *y;
 
 	OPEN(1, 1 * MiB, 64 * MiB);
+	ASSERT_EQ(0, vgc_heap_set_decommit(self->a, -1));
 	x = vgc_alloc(self->a, 32 * MiB, VGC_ZONE_BLUE);
 	ASSERT_NE(NULL, x);
 	memset(x, 1, 32 * MiB);
 	rss0 = arena_rss(self->a);
-	ASSERT_EQ(0, vgc_arena_stats(self->a, &as0));
 	ASSERT_EQ(0, vgc_free(self->a, x));
+	ASSERT_GE(arena_rss(self->a), rss0 - (long)(1 * MiB));
+	y = vgc_alloc(self->a, 32 * MiB, VGC_ZONE_BLUE);
+	ASSERT_EQ(x, y);		/* the same run, still committed */
+	heap_stats(self->a, &hs);
+	ASSERT_EQ(0, hs.decommitted);
+
+	ASSERT_EQ(0, vgc_heap_set_decommit(self->a, 0));
+	rss0 = arena_rss(self->a);
+	ASSERT_EQ(0, vgc_arena_stats(self->a, &as0));
+	ASSERT_EQ(0, vgc_free(self->a, y));
 	rss1 = arena_rss(self->a);
 	ASSERT_EQ(0, vgc_arena_stats(self->a, &as1));
 	TH_LOG("rss %ld -> %ld KiB, committed %" PRIu64 " -> %" PRIu64 " KiB",
