@@ -161,6 +161,8 @@ struct vgc_arena {
 	unsigned int nr_slots;
 	uint16_t *spans;
 	uint64_t nr_spans;
+	/* span summaries (docs/design.md); NULL on a module without them */
+	struct vgc_span_sum *sums;
 	uint64_t *planes[VGC_NR_PLANES];
 	char *data;
 	uint64_t total_granules;
@@ -426,7 +428,8 @@ void vgcu_driver_resume(struct vgcu_driver *d);
 /* sweep.c */
 int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
 		      unsigned int part, unsigned int gens,
-		      enum vgc_sweep_impl impl, struct vgc_sweep_counts *c,
+		      enum vgc_sweep_impl impl, unsigned int flags,
+		      struct vgc_sweep_counts *c,
 		      struct vgc_region_stats *rs);
 void vgcu_sweep_block_scalar(struct vgc_sweep_block *b);
 void vgcu_sweep_block_avx2(struct vgc_sweep_block *b);

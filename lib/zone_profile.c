@@ -98,9 +98,11 @@ static void prof_close(struct vgc_arena *a, void *priv)
 
 	/* access bits the sweep has not seen yet go back to it */
 	for (w = 0; w < p->nwords; w++)
-		if (p->pend[w])
+		if (p->pend[w]) {
 			__atomic_fetch_or(&a->planes[VGC_PLANE_ACCESS][w],
-					  p->pend[w], __ATOMIC_RELAXED);
+					  p->pend[w], __ATOMIC_SEQ_CST);
+			vgc_core_note(a->sums, w << 6);
+		}
 	pthread_mutex_destroy(&p->lock);
 	prof_free(p);
 }
