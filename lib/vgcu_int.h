@@ -257,6 +257,18 @@ void *vgcu_map_reserve(size_t size, size_t data_offset, size_t align);
 bool vgcu_span_is_empty(const struct vgc_arena *a, uint64_t s);
 int vgcu_span_retire(struct vgc_arena *a, uint64_t s, uint16_t expect);
 void vgcu_span_reset(struct vgc_arena *a, uint64_t s);
+
+/*
+ * Notes span s in its summary (vgc_core_note()) after a change of its
+ * planes that the sweep's skip test would miss: a VALID bit cleared (a
+ * full span's count is not read, and a free and an allocation cancel), a
+ * span reset or carved anew in the class its summary still records.  The
+ * change is a seq_cst RMW or is followed by one before the note.
+ */
+static inline void vgcu_span_note(struct vgc_arena *a, uint64_t s)
+{
+	vgc_core_note(a->sums, s << VGCU_SPAN_SHIFT_G);
+}
 void vgcu_span_publish(struct vgc_arena *a, uint64_t s, uint16_t val);
 int vgcu_span_commit(struct vgc_arena *a, unsigned int part, uint64_t s,
 		     uint64_t n);
