@@ -8,8 +8,8 @@
  * releases, touches, pins, keeps, promotes and demotes, checkpoints with
  * random partition masks, VGC_CKPT_F_ALL_ZONES, partition moves); one
  * checkpoints as it is, the other with VGC_CKPT_F_FULL.  After every step:
- * the same planes and span table, and after every checkpoint the same
- * result and region statistics.  Every transition has to have happened,
+ * the same answers, and after every checkpoint (and every 512th step) the
+ * same planes and span table, the same result and region statistics.  Every transition has to have happened,
  * and spans have to have been skippable, or the test proves nothing.
  *
  * race: a thread releases and touches while checkpoints run; once it
@@ -195,7 +195,14 @@ TEST(history)
 			tot.dropped += cx.counts.dropped;
 			ckpts++;
 		}
-		ASSERT_TRUE(same_planes(_metadata, x, y, step));
+		/*
+		 * Only a checkpoint writes what the modes could disagree on;
+		 * the other steps are compared by their answers, and their
+		 * planes now and then (the whole comparison is 0.5 MiB, which
+		 * a TCG guest would take minutes over at every step).
+		 */
+		if (op >= 86 || !(step % 512))
+			ASSERT_TRUE(same_planes(_metadata, x, y, step));
 	}
 	TH_LOG("%llu checkpoints, %u objects, %llu skippable spans seen; "
 	       "to_active %llu to_idle %llu deferred %llu marked %llu "
