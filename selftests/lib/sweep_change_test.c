@@ -5,12 +5,17 @@
  *
  * history: two arenas of one shape take the same random history through
  * the library (allocations in every zone and generation, persistent ones,
- * releases, touches, pins, keeps, promotes and demotes, checkpoints with
- * random partition masks, VGC_CKPT_F_ALL_ZONES, partition moves); one
- * checkpoints as it is, the other with VGC_CKPT_F_FULL.  After every step:
- * the same answers, and after every checkpoint (and every 512th step) the
- * same planes and span table, the same result and region statistics.  Every transition has to have happened,
- * and spans have to have been skippable, or the test proves nothing.
+ * large ones, releases, immediate frees, touches, pins, keeps, promotes
+ * and demotes, checkpoints with random partition masks,
+ * VGC_CKPT_F_ALL_ZONES, partition moves) on an elastic heap that grows,
+ * re-carves spans for other classes and decommits empty ones at every
+ * checkpoint; one checkpoints as it is, the other with VGC_CKPT_F_FULL.
+ * After every step: the same answers, after every checkpoint the same
+ * result and region statistics, after every fourth (and every 512th
+ * step) the same planes and span table; at the end the same heap
+ * statistics.  Every
+ * transition has to have happened, spans have to have been re-carved and
+ * skippable, or the test proves nothing.
  *
  * race: a thread releases and touches while checkpoints run; once it
  * stops, five evaluations of everything reclaim every release it filed
@@ -24,6 +29,13 @@
 #include "vgcu_test.h"
 
 #define NOBJ	8192
+/*
+ * Enough for every transition, frees, large objects and re-carving; the
+ * planes (about 1 MiB per arena with the reserve) are compared at every
+ * fourth checkpoint, the results at every one: a TCG guest takes the
+ * history well within the harness's 30 s.
+ */
+#define STEPS	20000
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -33,19 +45,31 @@ static uint64_t rnd(uint64_t *s)
 	return *s;
 }
 
+/*
+ * 1 MiB per zone and partition, and 1 MiB of reserve to grow into: small
+ * enough that the planes compare quickly and that spans are re-carved.
+ * Empty spans are decommitted at every checkpoint's pass, so that the two
+ * arenas' heaps do not depend on the clock.
+ */
 static int open_anon(struct vgc_arena **a, unsigned int nparts)
 {
 	struct vgc_config cfg;
 	unsigned int z;
+	int err;
 
 	vgc_config_init(&cfg);
 	cfg.backend = VGC_BACKEND_ANON;
 	cfg.nr_partitions = vgct_cpus(cfg.cpus, nparts);
 	if (!cfg.nr_partitions)
 		return -EINVAL;
-	for (z = 0; z < VGC_NR_ZONES; z++)
+	for (z = 0; z < VGC_NR_ZONES; z++) {
 		cfg.zone_bytes[z] = 1 << 20;
-	return vgc_arena_open(&cfg, a);
+		cfg.zone_reserve_bytes[z] = 1 << 20;
+	}
+	err = vgc_arena_open(&cfg, a);
+	if (!err)
+		err = vgc_heap_set_decommit(*a, 0);
+	return err;
 }
 
 static const struct vgc_span_sum *sums_of(const struct vgc_arena *a)
@@ -97,7 +121,8 @@ TEST(history)
 	struct vgc_arena *x, *y;
 	struct vgc_sweep_counts tot;
 	uint64_t seed = 0x9e3779b97f4a7c15ULL, skip_seen = 0, ckpts = 0;
-	unsigned int n = 0, step, np, part = 0;
+	unsigned int n = 0, step, np, part = 0, nfree = 0;
+	struct vgc_heap_stats hx, hy;
 	int rx, ry;
 
 	ASSERT_EQ(0, open_anon(&x, 2));
@@ -107,12 +132,14 @@ TEST(history)
 	ASSERT_EQ(0, vgc_thread_register(y, 0));
 	memset(&tot, 0, sizeof(tot));
 
-	for (step = 0; step < 40000; step++) {
+	for (step = 0; step < STEPS; step++) {
 		uint64_t r = rnd(&seed), op = r % 100;
 		unsigned int i = n ? (unsigned int)((r >> 8) % n) : 0;
 
 		if (op < 30 && n < NOBJ) {
-			size_t sz = sizes[(r >> 20) % 4];
+			/* one in 64 large: 2 to 4 spans */
+			size_t sz = (r >> 48) % 64 ? sizes[(r >> 20) % 4] :
+				    70000 + (size_t)((r >> 52) % 130000);
 			unsigned int z = (r >> 24) % VGC_NR_ZONES;
 			unsigned int g = (r >> 28) % 8 < 6 ? VGC_GEN0 :
 					 (r >> 28) % 8 == 6 ? VGC_GEN1 : VGC_GEN2;
@@ -127,6 +154,16 @@ TEST(history)
 					  (char *)py - (char *)vgc_arena_base(y));
 				ox[n] = px;
 				oy[n++] = py;
+			}
+		} else if (op < 45 && n && !((r >> 48) % 2)) {
+			/* freed at once: VALID cleared behind the sweep */
+			rx = vgc_free(x, ox[i]);
+			ry = vgc_free(y, oy[i]);
+			ASSERT_EQ(rx, ry);
+			if (!rx) {
+				nfree++;
+				ox[i] = ox[--n];
+				oy[i] = oy[n];
 			}
 		} else if (op < 45 && n) {
 			rx = vgc_release(x, ox[i]);
@@ -201,7 +238,7 @@ TEST(history)
 		 * planes now and then (the whole comparison is 0.5 MiB, which
 		 * a TCG guest would take minutes over at every step).
 		 */
-		if (op >= 86 || !(step % 512))
+		if ((op >= 86 && !(ckpts % 4)) || !(step % 512))
 			ASSERT_TRUE(same_planes(_metadata, x, y, step));
 	}
 	TH_LOG("%llu checkpoints, %u objects, %llu skippable spans seen; "
@@ -229,6 +266,21 @@ TEST(history)
 	EXPECT_LT(0, tot.demoted);
 	EXPECT_LT(0, tot.kept);
 	EXPECT_LT(0, tot.dropped);
+	ASSERT_EQ(0, vgc_heap_stats(x, &hx));
+	ASSERT_EQ(0, vgc_heap_stats(y, &hy));
+	TH_LOG("heap: %u frees, carved %llu recarved %llu recommitted %llu "
+	       "decommitted %llu large %llu/%llu grown %llu",
+	       nfree, (unsigned long long)hx.carved,
+	       (unsigned long long)hx.recarved,
+	       (unsigned long long)hx.recommitted,
+	       (unsigned long long)hx.decommitted,
+	       (unsigned long long)hx.large_allocs,
+	       (unsigned long long)hx.large_frees,
+	       (unsigned long long)hx.grown_spans);
+	EXPECT_EQ(0, memcmp(&hx, &hy, sizeof(hx)));
+	EXPECT_LT(0, nfree);
+	EXPECT_LT(0, hx.recarved);
+	EXPECT_LT(0, hx.large_allocs);
 	vgc_arena_close(x);
 	vgc_arena_close(y);
 }
