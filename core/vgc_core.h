@@ -191,4 +191,25 @@ static inline int vgc_core_request_done(__u32 op, bool was_set)
 	return op == VGC_BATCH_RELEASE && was_set ? -EALREADY : 0;
 }
 
+/**
+ * vgc_core_note() - note a request in its span's summary
+ * @sums: the arena's span summaries; NULL: none, nothing to do
+ * @index: the object's granule index
+ *
+ * Call after the atomic OR of the request bit, which this orders before
+ * the load of @req (see docs/design.md, "Work proportional to change"):
+ * either the sweep that clears @req takes the bit, or @req is 1 after it.
+ */
+static inline void vgc_core_note(struct vgc_span_sum *sums, __u64 index)
+{
+	struct vgc_span_sum *m;
+
+	if (!sums)
+		return;
+	m = &sums[index >> VGC_SPAN_SHIFT_G];
+	VGC_MB_AFTER_ATOMIC();
+	if (!VGC_LOAD_SC(m->req))
+		VGC_WRITE_ONCE(m->req, 1);
+}
+
 #endif /* _VGC_CORE_H */

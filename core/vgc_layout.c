@@ -193,6 +193,10 @@ int vgc_core_layout(const struct vgc_arena_params *p, __u64 page_size,
 	l->spans_size = vgc_page_align((g >> VGC_SPAN_SHIFT_G) * sizeof(__u16),
 				       page_size);
 	off += l->spans_size;
+	l->sums_offset = off;
+	l->sums_size = vgc_page_align((g >> VGC_SPAN_SHIFT_G) *
+				      sizeof(struct vgc_span_sum), page_size);
+	off += l->sums_size;
 	l->plane_size = vgc_page_align(g / 8, page_size);
 	for (pl = 0; pl < VGC_NR_PLANES; pl++) {
 		l->plane_offset[pl] = off;

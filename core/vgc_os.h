@@ -34,6 +34,11 @@
 #define VGC_RMB()			smp_rmb()
 /* Orders the S stores before the VALID AND-NOT, see vgc_sweep.h. */
 #define VGC_MB_BEFORE_ATOMIC()		smp_mb__before_atomic()
+/* Orders the sweep's clear of a span summary before its takes. */
+#define VGC_MB()			smp_mb()
+/* Orders a request bit's atomic OR before the summary load (note). */
+#define VGC_MB_AFTER_ATOMIC()		smp_mb__after_atomic()
+#define VGC_LOAD_SC(x)			READ_ONCE(x)
 #else
 #include <errno.h>
 #include <stdbool.h>
@@ -49,6 +54,13 @@
 #define VGC_OR(p, m)			__atomic_fetch_or(p, m, __ATOMIC_RELEASE)
 #define VGC_RMB()			__atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define VGC_MB_BEFORE_ATOMIC()		__atomic_thread_fence(__ATOMIC_RELEASE)
+#define VGC_MB()			__atomic_thread_fence(__ATOMIC_SEQ_CST)
+/*
+ * Requests are seq_cst RMWs and the summary load after them is seq_cst
+ * too, which the C11 model orders against the sweep's fence (VGC_MB()).
+ */
+#define VGC_MB_AFTER_ATOMIC()		__atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define VGC_LOAD_SC(x)			__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)			(sizeof(a) / sizeof((a)[0]))
 #endif

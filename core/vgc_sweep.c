@@ -22,3 +22,20 @@ void vgc_core_sweep_span(__u64 *const *pl, __u64 span, __u32 cls,
 	}
 	vgc_core_sweep_span_body(pl, span, cls, c, hist);
 }
+
+bool vgc_core_sweep_span_sum(__u64 *const *pl, struct vgc_span_sum *sums,
+			     __u64 span, __u32 cls, __u32 flags,
+			     struct vgc_sweep_counts *c, __u64 *hist)
+{
+	/* markers: as above; their summary is left for the next class */
+	if (cls > VGC_SPAN_GRANULES) {
+		c->words += VGC_SPAN_WORDS;
+		return false;
+	}
+	if (!sums) {
+		vgc_core_sweep_span_body(pl, span, cls, c, hist);
+		return false;
+	}
+	return vgc_core_sweep_span_sum_body(pl, sums, span, cls, flags, c,
+					    hist);
+}

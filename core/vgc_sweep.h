@@ -209,8 +209,141 @@ vgc_core_sweep_span_body(__u64 *const *pl, __u64 span, __u32 cls,
 	c->reclaimed_bytes += vgc_core_reclaimed_bytes(cls, rec + rec_all);
 }
 
-/* vgc_sweep.c: the body above, compiled once per side */
+/*
+ * Work proportional to change (docs/design.md): a span whose summary says
+ * it is settled, that no request was noted since and whose VALID count is
+ * the one of its last evaluation (not read when the span was full) would
+ * come out of the body unchanged, so its counts are the summary's.
+ */
+
+/* vgc_core_sweep_span_sum() flags: ignore the summaries, sweep every span */
+#define VGC_CORE_SWEEP_FULL	0x1U
+
+/**
+ * vgc_core_span_skip() - count a settled span from its summary
+ * @pl: the plane base pointers
+ * @m: the span's summary
+ * @span: span index
+ * @cls: the span's class as read from the span table
+ * @c: counters, added to when skipped
+ * @hist: state histogram, added to when skipped; may be NULL
+ *
+ * Return: true when the span was counted and need not be swept.
+ */
+static inline bool vgc_core_span_skip(__u64 *const *pl,
+				      const struct vgc_span_sum *m, __u64 span,
+				      __u32 cls, struct vgc_sweep_counts *c,
+				      __u64 *hist)
+{
+	__u64 live, idle, pro, dem, n = 0, w;
+	const __u64 *pv;
+	__u8 f = VGC_READ_ONCE(m->flags);
+
+	if (!(f & VGC_SUM_SETTLED) || VGC_READ_ONCE(m->cls) != cls ||
+	    VGC_READ_ONCE(m->req))
+		return false;
+	live = VGC_READ_ONCE(m->live);
+	idle = VGC_READ_ONCE(m->idle);
+	pro = VGC_READ_ONCE(m->promote);
+	dem = VGC_READ_ONCE(m->demote);
+	/* user-writable: what does not add up is swept */
+	if (idle + pro + dem > live)
+		return false;
+	if (!(f & VGC_SUM_FULL)) {
+		/*
+		 * Behind the sweep only allocation sets VALID without a
+		 * note; whoever clears it (a free) or resets the span notes.
+		 */
+		pv = pl[VGC_PLANE_VALID] + span * VGC_SPAN_WORDS;
+		for (w = 0; w < VGC_SPAN_WORDS; w++)
+			n += vgc_popcount64(VGC_READ_ONCE(pv[w]));
+		if (n != live)
+			return false;
+	}
+	c->words += VGC_SPAN_WORDS;
+	c->live += live;
+	c->stable += live;
+	if (hist) {
+		hist[VGC_ST_IDLE] += idle;
+		hist[VGC_ST_PROMOTE] += pro;
+		hist[VGC_ST_DEMOTE] += dem;
+		hist[VGC_ST_PERSISTENT] += live - idle - pro - dem;
+	}
+	return true;
+}
+
+/**
+ * vgc_core_sweep_span_sum_body() - sweep one span unless it is settled
+ * @pl: the plane base pointers
+ * @sums: the span summaries, indexed by @span as @pl is (the kernel,
+ *	whose plane pages are not contiguous, passes the span's own words
+ *	and summary as span 0)
+ * @span: span index
+ * @cls: the span's class as read from the span table
+ * @flags: %VGC_CORE_SWEEP_FULL or 0
+ * @c: counters, added to
+ * @hist: the state histogram, added to; NULL: not asked
+ *
+ * The order that loses no request: the requester ORs its bit, then (after
+ * a full barrier) sets @req; this clears @req, then (full barrier) takes
+ * the words.  A request whose bit this sweep's take missed has its @req
+ * store after the clear, so the next checkpoint evaluates the span.
+ *
+ * Return: true when the span was skipped.
+ */
+static inline bool
+vgc_core_sweep_span_sum_body(__u64 *const *pl, struct vgc_span_sum *sums,
+			     __u64 span, __u32 cls, __u32 flags,
+			     struct vgc_sweep_counts *c, __u64 *hist)
+{
+	struct vgc_span_sum *m = &sums[span];
+	__u64 h[VGC_NR_STATES] = { 0 };
+	__u64 seen, live, prev = VGC_READ_ONCE(m->live);
+	__u32 prev_cls = VGC_READ_ONCE(m->cls);
+	unsigned int i;
+	__u8 f = 0;
+
+	if (!(flags & VGC_CORE_SWEEP_FULL) &&
+	    vgc_core_span_skip(pl, m, span, cls, c, hist))
+		return true;
+	if (VGC_READ_ONCE(m->req)) {
+		VGC_WRITE_ONCE(m->req, 0);
+		VGC_MB();
+	}
+	seen = c->live;
+	vgc_core_sweep_span_body(pl, span, cls, c, h);
+	seen = c->live - seen;
+	live = 0;
+	for (i = 0; i < VGC_NR_STATES; i++) {
+		live += h[i];
+		if (hist)
+			hist[i] += h[i];
+	}
+	/*
+	 * Settled: nothing in a code that moves without input, and no
+	 * object the last evaluation did not see (an allocation's pin may
+	 * follow its VALID bit: one more evaluation takes it).
+	 */
+	if (!(h[VGC_ST_ACTIVE] | h[VGC_ST_DEFERRED] | h[VGC_ST_MARKED] |
+	      h[VGC_ST_EXPIRED]) && seen == prev && prev_cls == cls)
+		f |= VGC_SUM_SETTLED;
+	if (cls >= 1 && cls <= VGC_SPAN_GRANULES &&
+	    live >= VGC_SPAN_GRANULES / cls)
+		f |= VGC_SUM_FULL;
+	VGC_WRITE_ONCE(m->cls, (__u16)cls);
+	VGC_WRITE_ONCE(m->live, (__u16)live);
+	VGC_WRITE_ONCE(m->idle, (__u16)h[VGC_ST_IDLE]);
+	VGC_WRITE_ONCE(m->promote, (__u16)h[VGC_ST_PROMOTE]);
+	VGC_WRITE_ONCE(m->demote, (__u16)h[VGC_ST_DEMOTE]);
+	VGC_WRITE_ONCE(m->flags, f);
+	return false;
+}
+
+/* vgc_sweep.c: the bodies above, compiled once per side */
 void vgc_core_sweep_span(__u64 *const *pl, __u64 span, __u32 cls,
 			 struct vgc_sweep_counts *c, __u64 *hist);
+bool vgc_core_sweep_span_sum(__u64 *const *pl, struct vgc_span_sum *sums,
+			     __u64 span, __u32 cls, __u32 flags,
+			     struct vgc_sweep_counts *c, __u64 *hist);
 
 #endif /* _VGC_SWEEP_H */

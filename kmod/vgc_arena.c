@@ -57,9 +57,13 @@ static unsigned long vgc_region_first_page(struct vgc_arena *arena,
 }
 
 /*
- * Metadata pages.  ctrl, threads and spans (the head) are small, allocated
- * at creation on the first partition's node and vmapped.  Plane pages come
- * with the spans they cover, see vgc_planes_commit().
+ * Metadata pages.  ctrl, threads, spans and the span summaries (the head)
+ * are small, allocated at creation on the first partition's node and
+ * vmapped.  Plane pages come with the spans they cover, see
+ * vgc_planes_commit().  The summaries are eager: 16 bytes per 64 KiB span
+ * of index space (256 KiB per GiB of reserve, a 4096th), against 576
+ * bytes per span for the planes, and contiguous they are one array for
+ * the sweep and the requesters, with no page that could be missing.
  */
 static int vgc_meta_alloc(struct vgc_arena *arena)
 {
@@ -76,6 +80,7 @@ static int vgc_meta_alloc(struct vgc_arena *arena)
 	arena->ctrl = arena->meta + arena->layout.ctrl_offset;
 	arena->slots = arena->meta + arena->layout.threads_offset;
 	arena->spans = arena->meta + arena->layout.spans_offset;
+	arena->sums = arena->meta + arena->layout.sums_offset;
 	return 0;
 }
 

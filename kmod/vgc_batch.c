@@ -24,6 +24,7 @@ int vgc_batch_one(struct vgc_arena *arena, u32 op, u64 i)
 	unsigned int bit = i % VGC_PLANE_WORD_GRANULES;
 	u64 *v, *s0, *s1, *s2, *rq;
 	unsigned int plane;
+	bool was;
 	int ret;
 
 	if (i >= arena->layout.total_granules)
@@ -47,8 +48,11 @@ int vgc_batch_one(struct vgc_arena *arena, u32 op, u64 i)
 	rq = vgc_plane_word(arena, plane, w);
 	if (WARN_ON_ONCE(!rq))
 		return -EINVAL;
-	return vgc_core_request_done(op, test_and_set_bit(bit,
-				     (unsigned long *)rq));
+	was = test_and_set_bit(bit, (unsigned long *)rq);
+	/* after the bit, for the sweep (vgc_core_note()); MUTATE is not swept */
+	if (plane != VGC_PLANE_MUTATE)
+		vgc_core_note(arena->sums, i);
+	return vgc_core_request_done(op, was);
 }
 
 int vgc_batch_ioctl(struct vgc_arena *arena, void __user *arg)

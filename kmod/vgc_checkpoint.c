@@ -48,6 +48,7 @@ struct vgc_ckpt_batch {
 	struct vgc_arena *arena;
 	u32 zones;
 	u32 gens;
+	u32 sweep_flags;	/* VGC_CORE_SWEEP_* */
 	atomic_t pending;
 	struct completion done;
 	struct vgc_sweep_job jobs[VGC_MAX_PARTITIONS];
@@ -57,7 +58,7 @@ struct vgc_ckpt_batch {
  * The words [w0, w1) of one generation segment, whole spans: the lean sweep
  * of the shared core (core/vgc_sweep.h), the loop the library runs too.
  */
-static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1,
+static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1, u32 flags,
 			    struct vgc_sweep_counts *c, u64 hist[VGC_NR_STATES])
 {
 	u64 s, s0 = w0 / VGC_SPAN_WORDS, s1 = w1 / VGC_SPAN_WORDS;
@@ -69,7 +70,8 @@ static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1,
 		/*
 		 * Plane pages are not contiguous in the kernel (they are
 		 * allocated as spans are committed): the core sweeps the
-		 * span through pointers to its own 64 words, as span 0.
+		 * span through pointers to its own 64 words, as span 0, and
+		 * so gets the span's own summary as summary 0.
 		 */
 		for (p = 0; p < VGC_NR_PLANES; p++) {
 			pl[p] = vgc_plane_word(arena, p, s * VGC_SPAN_WORDS);
@@ -79,15 +81,20 @@ static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1,
 		/* Committed spans always have their plane pages. */
 		if (WARN_ON_ONCE(p < VGC_NR_PLANES))
 			continue;
-		/* The span table is user-writable: the core checks the class. */
-		vgc_core_sweep_span(pl, 0, READ_ONCE(arena->spans[s]), c, hist);
+		/*
+		 * The span table and the summaries are user-writable: the core
+		 * checks the class, and a corrupt summary only miscounts.
+		 */
+		vgc_core_sweep_span_sum(pl, &arena->sums[s], 0,
+					READ_ONCE(arena->spans[s]), flags, c,
+					hist);
 		if (!((s - s0 + 1) % VGC_SWEEP_RESCHED_SPANS))
 			cond_resched();
 	}
 }
 
 static void vgc_sweep_region(struct vgc_arena *arena, struct vgc_region *r,
-			     u32 gens, struct vgc_sweep_counts *c)
+			     u32 gens, u32 flags, struct vgc_sweep_counts *c)
 {
 	struct vgc_region_stats *st =
 		&arena->ctrl->regions[r->zone * arena->nr_partitions +
@@ -104,7 +111,7 @@ static void vgc_sweep_region(struct vgc_arena *arena, struct vgc_region *r,
 
 		if (!(gens & BIT(g)))
 			continue;
-		vgc_sweep_words(arena, w0, w0 + nw, c, hist);
+		vgc_sweep_words(arena, w0, w0 + nw, flags, c, hist);
 		for (s = 0; s < VGC_NR_STATES; s++)
 			WRITE_ONCE(st->states[g][s], hist[s]);
 	}
@@ -129,7 +136,8 @@ static void vgc_sweep_work(struct work_struct *work)
 
 		if (!(b->zones & BIT(z)) || !r->committed_granules)
 			continue;
-		vgc_sweep_region(arena, r, b->gens, &job->counts);
+		vgc_sweep_region(arena, r, b->gens, b->sweep_flags,
+				 &job->counts);
 	}
 	/* Before the last reference to b (and arena) may go. */
 	trace_vgc_sweep(arena, job->partition, &job->counts,
@@ -193,6 +201,7 @@ long vgc_checkpoint_run(struct vgc_arena *arena, struct vgc_checkpoint *ck)
 	 */
 	vgc_core_activation(&arena->cadence, arena->checkpoints + 1, ck->flags,
 			    &b->zones, &b->gens);
+	b->sweep_flags = ck->flags & VGC_CKPT_F_FULL ? VGC_CORE_SWEEP_FULL : 0;
 	trace_vgc_checkpoint_begin(arena, ck, mask, b->zones, b->gens);
 	vgc_threads_drop_dead(arena);
 	ret = vgc_threads_blocker(arena, &slot, &tid);

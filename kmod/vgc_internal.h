@@ -127,7 +127,7 @@ struct vgc_arena {
 	unsigned long nr_pages;
 	unsigned long meta_pages;	/* pages[0 .. meta_pages) */
 	/*
-	 * ctrl, threads and spans: pages[0 .. head_pages), allocated at
+	 * ctrl, threads, spans and sums: pages[0 .. head_pages), allocated at
 	 * creation and vmapped.  Plane pl's pages follow at pages[head_pages
 	 * + pl * plane_pages ...]; each is allocated (all planes at once)
 	 * when a granule it covers is first committed and read through
@@ -147,6 +147,7 @@ struct vgc_arena {
 	struct vgc_ctrl *ctrl;
 	struct vgc_thread_slot *slots;
 	u16 *spans;
+	struct vgc_span_sum *sums;	/* one per span, in the head */
 
 	struct vgc_acct *acct;		/* module, user, locked memory */
 	u64 charged_bytes;		/* to acct */

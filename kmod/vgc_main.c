@@ -41,7 +41,7 @@ static int vgc_get_version(void __user *arg)
 	v.abi_version = VGC_ABI_VERSION;
 	v.features = VGC_FEAT_ARENA | VGC_FEAT_NODE_QUERY | VGC_FEAT_GROW |
 		     VGC_FEAT_THREADS | VGC_FEAT_CHECKPOINT | VGC_FEAT_BATCH |
-		     VGC_FEAT_STATS | VGC_FEAT_DECOMMIT;
+		     VGC_FEAT_STATS | VGC_FEAT_DECOMMIT | VGC_FEAT_SPAN_SUMS;
 #ifdef CONFIG_IO_URING
 	v.features |= VGC_FEAT_URING_CMD;
 #endif

@@ -259,6 +259,12 @@ int64_t vgcu_span_take_any(struct vgc_arena *a, uint64_t first, uint64_t n,
 		}
 		__atomic_fetch_add(&a->heap.carved, 1, __ATOMIC_RELAXED);
 		__atomic_store_n(hint, s + 1, __ATOMIC_RELAXED);
+		/*
+		 * A FREE span may have been a large object's (large.c keeps
+		 * it committed when it cannot decommit) and its summary may
+		 * record this class: after the CAS, note.
+		 */
+		vgcu_span_note(a, s);
 		idx = span_take(a, s, cls, 0, cur);
 		if (idx >= 0)
 			return idx;
@@ -314,10 +320,16 @@ void *vgcu_alloc_class(struct vgc_arena *a, unsigned int cls,
 		errno = (int)-idx;
 		return NULL;
 	}
-	/* pinned first: the count may run a whole checkpoint inline */
-	if (flags & VGC_ALLOC_F_PERSISTENT)
+	/*
+	 * pinned first: the count may run a whole checkpoint inline; a pin
+	 * is a request like any other, noted after its bit (seq_cst, for
+	 * vgc_core_note())
+	 */
+	if (flags & VGC_ALLOC_F_PERSISTENT) {
 		__atomic_fetch_or(&a->planes[VGC_PLANE_PIN][idx >> 6],
-				  1ULL << (idx & 63), __ATOMIC_RELEASE);
+				  1ULL << (idx & 63), __ATOMIC_SEQ_CST);
+		vgc_core_note(a->sums, (uint64_t)idx);
+	}
 	vgcu_pacer_count(a, t, vgcu_class_gran[cls]);
 	return a->data + ((uint64_t)idx << VGC_GRANULE_SHIFT);
 }

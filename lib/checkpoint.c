@@ -106,7 +106,8 @@ int vgcu_checkpoint_local(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
 				continue;
 			memset(&c, 0, sizeof(c));
 			s0 = vgcu_now_ns();
-			vgcu_sweep_region(a, z, p, gens, VGC_SWEEP_AUTO, &c, rs);
+			vgcu_sweep_region(a, z, p, gens, VGC_SWEEP_AUTO,
+					  o->flags, &c, rs);
 			ns = vgcu_now_ns() - s0;
 			vgc_core_region_account(rs, c.reclaimed,
 						c.reclaimed_bytes, ns);

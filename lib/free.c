@@ -90,6 +90,12 @@ static int free_slow(struct vgc_arena *a, void *p)
 	}
 	if (!(__atomic_fetch_and(v, ~o.bit, SEQ) & o.bit))
 		return -EINVAL;		/* another free won */
+	/*
+	 * A settled span is skipped when its VALID count is unchanged, and a
+	 * full one without reading it: the count does not tell this free
+	 * (nor one that an allocation makes up for).  Noted after the AND.
+	 */
+	vgcu_span_note(a, o.idx >> VGCU_SPAN_SHIFT_G);
 	set_bit_if(&a->nonfull[(o.idx >> VGCU_SPAN_SHIFT_G) >> 6],
 		   1ULL << ((o.idx >> VGCU_SPAN_SHIFT_G) & 63));
 	pacer_credit(a, o.cls);
@@ -102,6 +108,14 @@ static int free_slow(struct vgc_arena *a, void *p)
  * every error, takes free_slow(), which also clears access and mutate
  * bits; here they are left for the sweep, which takes them with the
  * slot's next object (a new object is Active anyway).
+ *
+ * Nor is the span noted here (free_slow() notes): an Active object lives
+ * in a span whose summary is not settled (the sweep saw it Active, so the
+ * next checkpoint evaluates the span anyway), or was allocated after the
+ * span's last evaluation, in a slot that evaluation saw free.  Taking it
+ * back leaves the VALID count, codes and requests as that evaluation left
+ * them; an access bit left behind was noted when it was set.  A full span
+ * has no such slot unless a noted free made one.
  */
 int vgc_free(struct vgc_arena *a, void *p)
 {

@@ -212,9 +212,12 @@ void *vgcu_large_alloc(struct vgc_arena *a, size_t size, unsigned int zone,
 			}
 		}
 		idx = publish_run(a, (uint64_t)s, n);
-		if (flags & VGC_ALLOC_F_PERSISTENT)
+		if (flags & VGC_ALLOC_F_PERSISTENT) {
+			/* a request: noted after its bit, see alloc.c */
 			__atomic_fetch_or(&a->planes[VGC_PLANE_PIN][idx >> 6],
-					  1ULL << (idx & 63), __ATOMIC_RELEASE);
+					  1ULL << (idx & 63), SEQ);
+			vgc_core_note(a->sums, idx);
+		}
 		__atomic_fetch_add(&a->heap.large_allocs, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&a->heap.large_spans, n, __ATOMIC_RELAXED);
 		vgcu_pacer_count(a, t, (unsigned int)(n << VGCU_SPAN_SHIFT_G));

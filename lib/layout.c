@@ -46,6 +46,9 @@ int vgcu_layout_adopt(struct vgc_arena *a)
 		a->nr_slots = VGC_MAX_THREADS;
 	a->spans = (uint16_t *)(m + l->spans_offset);
 	a->nr_spans = l->total_granules >> VGCU_SPAN_SHIFT_G;
+	a->sums = l->sums_size >= a->nr_spans * sizeof(struct vgc_span_sum) &&
+		  l->sums_size ? (struct vgc_span_sum *)(m + l->sums_offset) :
+		  NULL;
 	for (i = 0; i < VGC_NR_PLANES; i++)
 		a->planes[i] = (uint64_t *)(m + l->plane_offset[i]);
 	a->data = m + l->data_offset;

@@ -82,8 +82,12 @@ static int set_flag_bit(struct vgc_arena *a, const void *p, enum vgc_plane pl)
 	if (err)
 		return err;
 	/* a plain load first keeps hot objects' words from bouncing */
-	if (!plane_test(a, pl, &o))
+	if (!plane_test(a, pl, &o)) {
 		plane_set(a, pl, &o);
+		/* MUTATE is the profiler's: sweeps do not take it */
+		if (pl != VGC_PLANE_MUTATE)
+			vgc_core_note(a->sums, o.idx);
+	}
 	return 0;
 }
 
@@ -106,13 +110,17 @@ static int request_obj(struct vgc_arena *a, const void *p, __u32 op,
 {
 	unsigned int plane;
 	int err = obj_get(a, p, o);
+	bool was;
 
 	if (err)
 		return err;
 	err = vgc_core_request(op, obj_code(a, o), &plane);
 	if (err)
 		return err;
-	return vgc_core_request_done(op, plane_set(a, plane, o));
+	was = plane_set(a, plane, o);
+	/* after the bit: see vgc_core_note() */
+	vgc_core_note(a->sums, o->idx);
+	return vgc_core_request_done(op, was);
 }
 
 static int request(struct vgc_arena *a, const void *p, __u32 op)

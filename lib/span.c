@@ -94,6 +94,10 @@ uint16_t vgcu_span_settle(const struct vgc_arena *a, uint64_t s)
  * thread holds RETIRING: no sweep and no allocator writes there, so plain
  * stores do.  It undoes the rare free slot that a vgc_free() racing a
  * sweep left in another code (free.c) before the span's new heads exist.
+ * The span is noted after: its summary, which a sweep left for the next
+ * class, may record the class it is carved for again (a large object's
+ * head, 4096, freed and allocated anew) with a population the reset
+ * changed, and must not let the next checkpoint skip it.
  */
 void vgcu_span_reset(struct vgc_arena *a, uint64_t s)
 {
@@ -112,6 +116,9 @@ void vgcu_span_reset(struct vgc_arena *a, uint64_t s)
 		for (w = 0; w < VGCU_WORDS_PER_SPAN; w++)
 			if (a->planes[zero[i]][w0 + w])
 				a->planes[zero[i]][w0 + w] = 0;
+	/* the stores before the note's load, as a request's OR would be */
+	__atomic_thread_fence(SEQ);
+	vgcu_span_note(a, s);
 }
 
 /* A span this thread holds RETIRING becomes val for everyone. */

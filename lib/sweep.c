@@ -175,8 +175,20 @@ static void sweep_span_popcnt(__u64 *const *pl, __u64 span, __u32 cls,
 	vgc_core_sweep_span_body(pl, span, cls, c, hist);
 }
 
-static void (*sweep_span_fn(void))(__u64 *const *, __u64, __u32,
-				   struct vgc_sweep_counts *, __u64 *)
+/* The same for a span with a summary: skipped when settled. */
+__attribute__((target("popcnt,bmi"), flatten))
+static bool sweep_span_sum_popcnt(__u64 *const *pl, struct vgc_span_sum *sums,
+				  __u64 span, __u32 cls, __u32 flags,
+				  struct vgc_sweep_counts *c, __u64 *hist)
+{
+	return vgc_core_sweep_span_sum_body(pl, sums, span, cls, flags, c,
+					    hist);
+}
+
+typedef bool sweep_sum_fn_t(__u64 *const *, struct vgc_span_sum *, __u64,
+			    __u32, __u32, struct vgc_sweep_counts *, __u64 *);
+
+static int sweep_popcnt_ok(void)
 {
 	static int popcnt = -1;
 
@@ -185,17 +197,32 @@ static void (*sweep_span_fn(void))(__u64 *const *, __u64, __u32,
 		popcnt = __builtin_cpu_supports("popcnt") &&
 			 __builtin_cpu_supports("bmi") ? 1 : 0;
 	}
-	return popcnt ? sweep_span_popcnt : vgc_core_sweep_span;
+	return popcnt;
+}
+
+static void (*sweep_span_fn(void))(__u64 *const *, __u64, __u32,
+				   struct vgc_sweep_counts *, __u64 *)
+{
+	return sweep_popcnt_ok() ? sweep_span_popcnt : vgc_core_sweep_span;
+}
+
+static sweep_sum_fn_t *sweep_span_sum_fn(void)
+{
+	return sweep_popcnt_ok() ? sweep_span_sum_popcnt :
+				   vgc_core_sweep_span_sum;
 }
 
 int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
 		      unsigned int part, unsigned int gens,
-		      enum vgc_sweep_impl impl, struct vgc_sweep_counts *c,
+		      enum vgc_sweep_impl impl, unsigned int flags,
+		      struct vgc_sweep_counts *c,
 		      struct vgc_region_stats *rs)
 {
 	const struct vgc_region *r = &a->regions[zone * a->nr_parts + part];
 	void (*fn)(__u64 *const *, __u64, __u32, struct vgc_sweep_counts *,
 		   __u64 *) = sweep_span_fn();
+	sweep_sum_fn_t *sfn = sweep_span_sum_fn();
+	__u32 sf = flags & VGC_CKPT_F_FULL ? VGC_CORE_SWEEP_FULL : 0;
 	__u64 *const *pl = (__u64 *const *)a->planes;
 	unsigned int g;
 	int err = resolve_impl(&impl);
@@ -227,7 +254,11 @@ int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
 				continue;
 			}
 			/* the histogram only when asked: for the ctrl page */
-			fn(pl, s, cls, c, rs ? hist : NULL);
+			if (a->sums)
+				sfn(pl, a->sums, s, cls, sf, c,
+				    rs ? hist : NULL);
+			else
+				fn(pl, s, cls, c, rs ? hist : NULL);
 		}
 		if (rs)
 			memcpy(rs->states[g], hist, sizeof(hist));
@@ -259,7 +290,8 @@ int vgc_sweep_partition(struct vgc_arena *a, unsigned int partition,
 	for (z = 0; z < VGC_NR_ZONES; z++)
 		if ((zones & (1U << z)) &&
 		    vgcu_region(a, z, partition)->committed_granules)
-			vgcu_sweep_region(a, z, partition, gens, impl, &c, NULL);
+			vgcu_sweep_region(a, z, partition, gens, impl, 0,
+					  &c, NULL);
 	/* allocators that found their spans full look again */
 	__atomic_fetch_add(&a->lib_sweeps, 1, __ATOMIC_RELEASE);
 	vgcu_part_unlock(a, partition);

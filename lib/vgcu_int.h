@@ -161,6 +161,8 @@ struct vgc_arena {
 	unsigned int nr_slots;
 	uint16_t *spans;
 	uint64_t nr_spans;
+	/* span summaries (docs/design.md); NULL on a module without them */
+	struct vgc_span_sum *sums;
 	uint64_t *planes[VGC_NR_PLANES];
 	char *data;
 	uint64_t total_granules;
@@ -259,6 +261,18 @@ bool vgcu_span_is_empty(const struct vgc_arena *a, uint64_t s);
 int vgcu_span_retire(struct vgc_arena *a, uint64_t s, uint16_t expect);
 uint16_t vgcu_span_settle(const struct vgc_arena *a, uint64_t s);
 void vgcu_span_reset(struct vgc_arena *a, uint64_t s);
+
+/*
+ * Notes span s in its summary (vgc_core_note()) after a change of its
+ * planes that the sweep's skip test would miss: a VALID bit cleared (a
+ * full span's count is not read, and a free and an allocation cancel), a
+ * span reset or carved anew in the class its summary still records.  The
+ * change is a seq_cst RMW or is followed by one before the note.
+ */
+static inline void vgcu_span_note(struct vgc_arena *a, uint64_t s)
+{
+	vgc_core_note(a->sums, s << VGCU_SPAN_SHIFT_G);
+}
 void vgcu_span_publish(struct vgc_arena *a, uint64_t s, uint16_t val);
 int vgcu_span_commit(struct vgc_arena *a, unsigned int part, uint64_t s,
 		     uint64_t n);
@@ -434,7 +448,8 @@ void vgcu_driver_resume(struct vgcu_driver *d);
 /* sweep.c */
 int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
 		      unsigned int part, unsigned int gens,
-		      enum vgc_sweep_impl impl, struct vgc_sweep_counts *c,
+		      enum vgc_sweep_impl impl, unsigned int flags,
+		      struct vgc_sweep_counts *c,
 		      struct vgc_region_stats *rs);
 void vgcu_sweep_block_scalar(struct vgc_sweep_block *b);
 void vgcu_sweep_block_avx2(struct vgc_sweep_block *b);

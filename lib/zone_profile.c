@@ -122,15 +122,21 @@ static void prof_close(struct vgc_arena *a, void *priv)
 		for (; n--; s++) {
 			uint16_t c = vgcu_load(&a->spans[s]);
 			uint64_t w = s * VGCU_WORDS_PER_SPAN;
+			bool any = false;
 
 			if (c == VGC_SPAN_FREE || c > VGC_SPAN_GRANULES ||
 			    c != p->seen[s])
 				continue;
+			/* access bits the sweep has not seen yet go back to it */
 			for (k = 0; k < VGCU_WORDS_PER_SPAN; k++)
-				if (p->pend[w + k])
+				if (p->pend[w + k]) {
 					__atomic_fetch_or(&a->planes[VGC_PLANE_ACCESS][w + k],
 							  p->pend[w + k],
-							  __ATOMIC_RELAXED);
+							  __ATOMIC_SEQ_CST);
+					any = true;
+				}
+			if (any)
+				vgc_core_note(a->sums, s << VGCU_SPAN_SHIFT_G);
 		}
 	}
 	pthread_mutex_destroy(&p->lock);

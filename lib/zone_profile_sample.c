@@ -252,7 +252,8 @@ static inline void word_take(struct sample *s, uint64_t w, struct word *x)
 		x->acc = __atomic_load_n(&s->ACC[w], __ATOMIC_RELAXED);
 		if (p->pend[w]) {
 			__atomic_fetch_or(&s->ACC[w], p->pend[w],
-					  __ATOMIC_RELAXED);
+					  __ATOMIC_SEQ_CST);
+			vgc_core_note(s->a->sums, w << 6);
 			p->pend[w] = 0;
 		}
 	} else {
@@ -449,11 +450,13 @@ static inline void word_file(struct sample *s, uint64_t w,
 	uint64_t stale;
 
 	if (x->prm)
-		__atomic_fetch_or(&s->PRM[w], x->prm, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&s->PRM[w], x->prm, __ATOMIC_SEQ_CST);
 	if (x->dem)
-		__atomic_fetch_or(&s->DEM[w], x->dem, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&s->DEM[w], x->dem, __ATOMIC_SEQ_CST);
 	if (x->keep)
-		__atomic_fetch_or(&s->KEEP[w], x->keep, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&s->KEEP[w], x->keep, __ATOMIC_SEQ_CST);
+	if (x->prm | x->dem | x->keep)
+		vgc_core_note(s->a->sums, w << 6);
 	if (!x->decided)
 		return;
 	stale = __atomic_load_n(&s->PRM[w], __ATOMIC_RELAXED) & x->decided &

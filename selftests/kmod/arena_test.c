@@ -61,6 +61,7 @@ TEST_F(dev, version)
 	EXPECT_EQ(VGC_ABI_VERSION, v.abi_version);
 	EXPECT_TRUE(v.features & VGC_FEAT_ARENA);
 	EXPECT_TRUE(v.features & VGC_FEAT_NODE_QUERY);
+	EXPECT_TRUE(v.features & VGC_FEAT_SPAN_SUMS);
 	EXPECT_EQ(VGC_MAX_PARTITIONS, v.max_partitions);
 	EXPECT_EQ(VGC_MAX_THREADS, v.max_threads);
 	EXPECT_LT(0, v.limit_bytes);
@@ -176,7 +177,11 @@ static void check_layout(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(l.ctrl_offset + l.ctrl_size, l.threads_offset);
 	EXPECT_LE(sizeof(struct vgc_thread_slot) * VGC_MAX_THREADS, l.threads_size);
 	EXPECT_EQ(l.threads_offset + l.threads_size, l.spans_offset);
-	EXPECT_EQ(l.spans_offset + l.spans_size, l.plane_offset[0]);
+	EXPECT_EQ(l.spans_offset + l.spans_size, l.sums_offset);
+	EXPECT_EQ(l.sums_offset + l.sums_size, l.plane_offset[0]);
+	EXPECT_LE(l.total_granules / SPAN * sizeof(struct vgc_span_sum),
+		  l.sums_size);
+	EXPECT_EQ(0, l.sums_offset % PAGE);
 	for (pl = 0; pl < VGC_NR_PLANES; pl++) {
 		EXPECT_EQ(0, l.plane_offset[pl] % PAGE);
 		if (pl)

@@ -54,6 +54,8 @@ static void plant(struct ckpt_arena *a, const struct vgc_region *r)
 				*wp[req_planes[pl]] |= bit;
 	}
 	a->spans[r->first_granule / VGC_SPAN_GRANULES] = CLS;
+	for (w = 0; w < WORDS_PER_REGION; w += VGC_SPAN_GRANULES / 64)
+		ckpt_note(a, (w0 + w) * 64);
 }
 
 struct snap {

@@ -29,6 +29,7 @@ struct ckpt_arena {
 	void *rw;			/* threads .. end, read-write */
 	struct vgc_thread_slot *slots;
 	__u16 *spans;
+	struct vgc_span_sum *sums;
 	__u64 *plane[VGC_NR_PLANES];
 	unsigned char *data;
 };
@@ -105,6 +106,7 @@ static inline int ckpt_open(struct ckpt_arena *a,
 	rw -= a->lay.threads_offset;	/* index by mmap offset */
 	a->slots = (void *)(rw + a->lay.threads_offset);
 	a->spans = (void *)(rw + a->lay.spans_offset);
+	a->sums = (void *)(rw + a->lay.sums_offset);
 	for (i = 0; i < VGC_NR_PLANES; i++)
 		a->plane[i] = (void *)(rw + a->lay.plane_offset[i]);
 	a->data = rw + a->lay.data_offset;
@@ -163,11 +165,23 @@ static inline int ckpt_batch1(struct ckpt_arena *a, __u32 op, __u64 idx)
 	return ckpt_batch(a, op, &idx, 1, &b);
 }
 
+/*
+ * A plane written through the mapping: the span summary is told, as every
+ * requester must (struct vgc_span_sum), so the next checkpoint sweeps it.
+ */
+static inline void ckpt_note(struct ckpt_arena *a, __u64 i)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&a->sums[i / VGC_SPAN_GRANULES].req, 1,
+			 __ATOMIC_RELAXED);
+}
+
 static inline void ckpt_set(struct ckpt_arena *a, unsigned int plane,
 			    __u64 i)
 {
 	__atomic_fetch_or(&a->plane[plane][i >> 6], 1ULL << (i & 63),
 			  __ATOMIC_SEQ_CST);
+	ckpt_note(a, i);
 }
 
 static inline int ckpt_bit(const struct ckpt_arena *a, unsigned int plane,

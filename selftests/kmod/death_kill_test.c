@@ -130,7 +130,10 @@ static void body_grow(void)
 	}
 }
 
-/* Many live objects so that the sweeps take a while, then checkpoints. */
+/*
+ * Many live objects so that the sweeps take a while, then checkpoints (full
+ * ones: settled spans would be skipped, and the bits are written unnoted).
+ */
 static void fill_objects(int fd, const struct vgc_layout *l, const struct vgc_region *r,
 			 char *m)
 {
@@ -166,7 +169,8 @@ static void body_checkpoint(void)
 	if (m == MAP_FAILED)
 		return;
 	for (;;) {
-		struct vgc_checkpoint c = { .size = sizeof(c), .flags = VGC_CKPT_F_ALL_ZONES };
+		struct vgc_checkpoint c = { .size = sizeof(c),
+					     .flags = VGC_CKPT_F_ALL_ZONES | VGC_CKPT_F_FULL };
 
 		fill_objects(fd, &l, r, m);
 		vgc_ioctl(fd, VGC_IOC_CHECKPOINT, &c);
@@ -255,7 +259,7 @@ static void body_uring(void)
 			sqe->fd = fd;
 			if (rnd() % 2) {
 				sqe->cmd_op = VGC_URING_CHECKPOINT;
-				pl.flags = VGC_CKPT_F_ALL_ZONES;
+				pl.flags = VGC_CKPT_F_ALL_ZONES | VGC_CKPT_F_FULL;
 			} else {
 				sqe->cmd_op = VGC_IOC_GET_STATS;
 				pl.arg = (uintptr_t)&st;

@@ -162,6 +162,7 @@ TEST_F(arena, zero_on_first_map)
 #define AT(off) (m + (off) - l->threads_offset)
 	EXPECT_TRUE(all_bytes(AT(l->threads_offset), l->threads_size, 0));
 	EXPECT_TRUE(all_bytes(AT(l->spans_offset), l->spans_size, 0));
+	EXPECT_TRUE(all_bytes(AT(l->sums_offset), l->sums_size, 0));
 	for (pl = 0; pl < VGC_NR_PLANES; pl++) {
 		/* Free slots read S = 001. */
 		unsigned char v = pl == VGC_PLANE_S0 ? 0xff : 0;

@@ -94,6 +94,8 @@ static void mask_request(struct vgc_layout *l)
  * Figures of the layouts that kmod/vgc_arena.c and lib/layout.c computed
  * each on their own before core/ (shapes 0-3, x86-64, 4 KiB pages): map
  * size, index space, data offset, plane size, and one region per shape.
+ * The span summaries (16 bytes per span, page aligned) came later, between
+ * the span table and the planes: everything after them moved by their size.
  */
 struct golden {
 	__u64 map, total, data, plane;
@@ -127,13 +129,17 @@ TEST(core_keeps_the_old_layouts)
 
 		shape_params(&shapes[s], &p);
 		ASSERT_EQ(0, vgc_core_layout(&p, 4096, &l, r));
-		EXPECT_EQ(g->map, l.map_size) TH_LOG("shape %u", s);
+		EXPECT_EQ(l.spans_offset + l.spans_size, l.sums_offset);
+		EXPECT_EQ(((g->total >> 12) * 16 + 4095) & ~4095ULL,
+			  l.sums_size);
+		EXPECT_EQ(l.sums_offset + l.sums_size, l.plane_offset[0]);
+		EXPECT_EQ(g->map + l.sums_size, l.map_size) TH_LOG("shape %u", s);
 		EXPECT_EQ(g->total, l.total_granules);
-		EXPECT_EQ(g->data, l.data_offset);
+		EXPECT_EQ(g->data + l.sums_size, l.data_offset);
 		EXPECT_EQ(g->plane, l.plane_size);
 		EXPECT_EQ(0, l.ctrl_offset);
 		EXPECT_EQ(l.ctrl_size, l.threads_offset);
-		EXPECT_EQ(g->off, x->offset);
+		EXPECT_EQ(g->off + l.sums_size, x->offset);
 		EXPECT_EQ(g->first, x->first_granule);
 		EXPECT_EQ(g->com, x->committed_granules);
 		EXPECT_EQ(g->cap, x->capacity_granules);

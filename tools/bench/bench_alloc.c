@@ -134,10 +134,14 @@ static inline size_t size_of(uint64_t r)
 	return 16 + ((r >> 33) & 15) * 16;
 }
 
+/* --ckpt-full: the fixed cadence's checkpoints sweep every span */
+static int ckpt_full;
+
 /* A checkpoint of the thread's partition; -EAGAIN is retried later. */
 static void vgc_ckpt(struct tstate *t)
 {
-	struct vgc_ckpt_opts o = { .partition_mask = 1ULL << t->partition };
+	struct vgc_ckpt_opts o = { .partition_mask = 1ULL << t->partition,
+				   .flags = ckpt_full ? VGC_CKPT_F_FULL : 0 };
 	struct vgc_checkpoint res;
 	int err;
 
@@ -623,6 +627,8 @@ static void params_argv(const struct params *pa, char **v, char buf[][32],
 	v[(*k)++] = buf[4];
 	v[(*k)++] = "--backend-id";
 	v[(*k)++] = buf[5];
+	if (ckpt_full)
+		v[(*k)++] = "--ckpt-full";
 }
 
 static char self_exe[PATH_MAX];
@@ -2131,7 +2137,9 @@ static void usage(FILE *f)
 "  --pace PCT      VGC: no fixed cadence, the library's pacer at PCT %% of the\n"
 "                  live bytes (vgc_pacer_set()); 0: fixed cadence (default)\n"
 "  --live-table    VGC alone at 4,096 / 131,072 / 1,048,576 live objects (and\n"
-"                  8,388,608 with --full), fixed cadence vs the pacer\n");
+"                  8,388,608 with --full), fixed cadence vs the pacer\n"
+"  --ckpt-full     VGC: the fixed cadence's checkpoints with VGC_CKPT_F_FULL\n"
+"                  (sweep every span; default: skip the settled ones)\n");
 }
 
 /* --zone-mib M: the Green zone in MiB. */
@@ -2192,6 +2200,7 @@ int bench_alloc(int argc, char **argv)
 		BU_U64("warm", &pa.warm, 0, 0),
 		BU_FLAG("live-table", &ltable),
 		BU_FLAG("full", &full),
+		BU_FLAG("ckpt-full", &ckpt_full),
 		BU_STR("child", &child),
 		BU_STR("child-imm", &child_i),
 		BU_STR("child-def", &child_d),

@@ -51,7 +51,9 @@ static void usage(FILE *f)
 "  --python P   the CPython 3.11 to compare with (default /usr/bin/python3.11)\n"
 "  --callgrind  also count instructions per object (VGC, CPython, Boehm) at the\n"
 "               first pause size, under valgrind (slow: about a minute at 1e5)\n"
-"  --plot DIR   also write SVG charts (gnuplot) of throughput and pauses to DIR\n");
+"  --plot DIR   also write SVG charts (gnuplot) of throughput and pauses to DIR\n"
+"  --change     only: checkpoint cost at 4,096 / 131,072 / 1,048,576 live objects\n"
+"               and a fixed change per checkpoint, full sweep vs change-proportional\n");
 }
 
 static unsigned int parse_sizes(const char *s, uint64_t *out, unsigned int max)
@@ -96,8 +98,9 @@ int bench_sweep(int argc, char **argv)
 	};
 	struct sweep_res r = { .why = "" };
 	uint64_t checksum = BU_FNV_SEED, boehm_n = 0, ckpt_n = 0;
-	int full = 0;
-	unsigned int i;
+	int full = 0, change = 0;
+	unsigned int i, change_mode = 0;
+	uint64_t change_n = 0;
 	ssize_t len;
 	const struct bu_opt opts[] = {
 		BU_FLAG("json", &o.json),
@@ -111,6 +114,9 @@ int bench_sweep(int argc, char **argv)
 		BU_FLAG("no-boehm", &o.no_boehm),
 		BU_U64("child-boehm", &boehm_n, 0, 0),
 		BU_U64("child-ckpt", &ckpt_n, 0, 0),
+		BU_FLAG("change", &change),
+		BU_U64("child-change", &change_n, 0, 0),
+		BU_UINT("change-mode", &change_mode, 0, 1),
 		BU_FLAG("callgrind", &r.callgrind),
 		BU_STR("plot", &o.plot),
 		BU_OPT_END
@@ -128,6 +134,8 @@ int bench_sweep(int argc, char **argv)
 	}
 	if (ckpt_n)
 		return ckpt_child(ckpt_n);
+	if (change_n)
+		return change_child(change_n, (int)change_mode);
 	if (boehm_n)
 		return boehm_child(boehm_n, o.reps);
 	if (full && o.nr_sizes < 8)
@@ -138,6 +146,8 @@ int bench_sweep(int argc, char **argv)
 	if (len <= 0)
 		return 1;
 	self_exe[len] = 0;
+	if (change)
+		return run_change(r.callgrind, o.json);
 
 	if (!o.json)
 		fprintf(stderr, "vgc-bench sweep: throughput...\n");

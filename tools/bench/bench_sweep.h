@@ -41,6 +41,7 @@ struct world {
 	uint64_t n;			/* live objects wanted */
 	uint64_t w0, nw;		/* region's words in the planes */
 	uint64_t *pv, *ps2, *pa;
+	struct vgc_span_sum *sums;	/* noted by direct ACCESS writes */
 	char *base;
 	uint64_t round;
 	uint64_t refill;		/* reclaimed, to allocate back */
@@ -128,6 +129,12 @@ void run_boehm(struct base_row *b);
 
 /* sweep_callgrind.c */
 int ckpt_child(uint64_t n);
+/* Runs argv under callgrind: Ir of the functions named by toggle, or NAN */
+double cg_run(char **argv, const char *toggle, const char *env);
+
+/* sweep_change.c: --change, full sweep vs change-proportional */
+int run_change(int callgrind, int json);
+int change_child(uint64_t n, int full);
 void run_callgrind(const struct sopts *o, struct cg_row *c, uint64_t n);
 
 /* sweep_plot.c */

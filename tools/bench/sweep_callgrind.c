@@ -35,7 +35,7 @@ int ckpt_child(uint64_t n)
 }
 
 /* Runs argv under callgrind; Ir of the functions named by toggle, or NAN. */
-static double cg_run(char **argv, const char *toggle, const char *env)
+double cg_run(char **argv, const char *toggle, const char *env)
 {
 	char out[64], opt[96], tog[96], *v[24], *res;
 	int k = 0, st;

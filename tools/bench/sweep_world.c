@@ -46,6 +46,10 @@ int world_open(struct world *w, uint64_t n, enum vgc_backend backend)
 	w->pv = vgc_arena_plane(w->a, VGC_PLANE_VALID);
 	w->ps2 = vgc_arena_plane(w->a, VGC_PLANE_S2);
 	w->pa = vgc_arena_plane(w->a, VGC_PLANE_ACCESS);
+	/* the span summaries lie just before the planes */
+	w->sums = (struct vgc_span_sum *)((char *)w->pv -
+		  (vgc_arena_layout(w->a)->plane_offset[0] -
+		   vgc_arena_layout(w->a)->sums_offset));
 	w->base = vgc_arena_base(w->a);
 	err = vgc_thread_register(w->a, 0);
 	if (err < 0) {
@@ -89,8 +93,12 @@ void world_step(struct world *w)
 		uint64_t v = __atomic_load_n(&w->pv[wi], __ATOMIC_RELAXED);
 		uint64_t rel = v & ~w->ps2[wi] & (1ULL << ((i * 7 + w->round) & 63));
 
-		if (v & touch)
-			__atomic_fetch_or(&w->pa[wi], v & touch, __ATOMIC_RELAXED);
+		if (v & touch) {
+			/* a request through the mapping: note its span */
+			__atomic_fetch_or(&w->pa[wi], v & touch, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&w->sums[wi >> 6].req, 1,
+					 __ATOMIC_SEQ_CST);
+		}
 		if (rel) {
 			void *p = w->base + ((wi * 64 + (uint64_t)__builtin_ctzll(rel))
 					     << VGC_GRANULE_SHIFT);

@@ -161,6 +161,7 @@ enum vgc_plane {
 #define VGC_FEAT_STATS		_BITULL(6)	/* VGC_IOC_GET_STATS */
 #define VGC_FEAT_URING_CMD	_BITULL(7)	/* IORING_OP_URING_CMD */
 #define VGC_FEAT_DECOMMIT	_BITULL(8)	/* VGC_IOC_DECOMMIT/_COMMIT */
+#define VGC_FEAT_SPAN_SUMS	_BITULL(9)	/* span summaries, see below */
 
 /* ---- VGC_IOC_GET_VERSION ---------------------------------------------- */
 /**
@@ -350,13 +351,19 @@ struct vgc_layout {
 	__u32 nr_regions;		/* out: VGC_NR_ZONES * nr_partitions */
 	__u32 regions_cap;		/* in: entries at regions_ptr */
 	__u64 regions_ptr;		/* in: struct vgc_region[regions_cap] */
-	__u64 reserved[4];
+	/*
+	 * out: struct vgc_span_sum per span, rw (with VGC_FEAT_SPAN_SUMS;
+	 * 0 and 0 from a module without it: the words before were reserved)
+	 */
+	__u64 sums_offset;
+	__u64 sums_size;
+	__u64 reserved[2];
 };
 
 #define VGC_LAYOUT_SIZE_VER0	232
 
 /*
- * The mapping, in this order: ctrl | threads | spans | planes | data.
+ * The mapping, in this order: ctrl | threads | spans | sums | planes | data.
  * ctrl must be mapped without PROT_WRITE (-EPERM otherwise, and it can never
  * be made writable); everything after it is one read-write range.  A mapping
  * must be MAP_SHARED (-EINVAL), lie inside [0, map_size) and not straddle
@@ -374,6 +381,46 @@ struct vgc_layout {
  * 1..4096: the span's size class in granules.  Values above 4096 are
  * markers with no object heads: sweeps skip them.
  */
+
+/**
+ * struct vgc_span_sum - one span's summary, so that a checkpoint can skip it
+ * @req: the requesters' byte.  Whoever sets a bit of ACCESS, RELEASE, PIN,
+ *	KEEP, PROMOTE or DEMOTE of an object in span s through the mapping
+ *	must, after that atomic OR and a full barrier, store 1 into
+ *	sums[s].req (a plain store, left out when it reads 1 already).  A
+ *	request that is not noted may wait until its span is evaluated for
+ *	another reason, or a checkpoint with %VGC_CKPT_F_FULL.  The same
+ *	holds for whoever clears a VALID bit or resets a span's planes
+ *	outside a sweep (an immediate free, a span being carved anew):
+ *	after the change, note.  The sweep stores 0 before it takes the
+ *	span's words.
+ * @flags: the sweep's: %VGC_SUM_SETTLED, %VGC_SUM_FULL
+ * @cls: the sweep's: the span's class when it was last evaluated
+ * @live: the sweep's: valid objects after that evaluation
+ * @idle: the sweep's: of them Idle (000)
+ * @promote: the sweep's: Promote candidates (010)
+ * @demote: the sweep's: Demote candidates (011); the rest is Persistent
+ * @pad: zero
+ *
+ * Everything but @req is written by sweeps only (docs/design.md, "Work
+ * proportional to change"); a span whose summary is corrupt is only counted
+ * wrongly, never swept wrongly on another arena.
+ */
+struct vgc_span_sum {
+	__u8 req;
+	__u8 flags;
+	__u16 cls;
+	__u16 live;
+	__u16 idle;
+	__u16 promote;
+	__u16 demote;
+	__u32 pad;
+};
+
+/* Every object is in a code that holds without input (000 010 011 100). */
+#define VGC_SUM_SETTLED		0x1
+/* Every slot of the span's class is valid: no allocation can land. */
+#define VGC_SUM_FULL		0x2
 
 /* ---- The shared control page (read-only to user space) ---------------- */
 
@@ -564,7 +611,12 @@ struct vgc_thread_reg {
 
 /* Evaluate every zone and generation now, whatever the cadence says. */
 #define VGC_CKPT_F_ALL_ZONES	0x1U
-#define VGC_CKPT_F_FLAGS_ALL	(VGC_CKPT_F_ALL_ZONES)
+/*
+ * Evaluate every word of the activated parts, ignoring the span summaries
+ * (the same result as without the flag when every request was noted).
+ */
+#define VGC_CKPT_F_FULL		0x2U
+#define VGC_CKPT_F_FLAGS_ALL	(VGC_CKPT_F_ALL_ZONES | VGC_CKPT_F_FULL)
 
 /**
  * struct vgc_checkpoint - argument of VGC_IOC_CHECKPOINT
