@@ -109,13 +109,16 @@ static int free_slow(struct vgc_arena *a, void *p)
  * bits; here they are left for the sweep, which takes them with the
  * slot's next object (a new object is Active anyway).
  *
- * Nor is the span noted here (free_slow() notes): an Active object lives
- * in a span whose summary is not settled (the sweep saw it Active, so the
- * next checkpoint evaluates the span anyway), or was allocated after the
- * span's last evaluation, in a slot that evaluation saw free.  Taking it
- * back leaves the VALID count, codes and requests as that evaluation left
- * them; an access bit left behind was noted when it was set.  A full span
- * has no such slot unless a noted free made one.
+ * The span is noted after the AND, as free_slow() does.  Without a sweep
+ * in between it would not have to be: an Active object lives in a span
+ * whose summary is not settled, or was allocated after the span's last
+ * evaluation in a slot that evaluation saw free, and taking it back
+ * leaves the VALID count as that evaluation left it.  But a sweep of the
+ * same word may read VALID before the AND and write the object Idle
+ * (free.c's header): its summary then counts the object, and when that
+ * made the span full (VGC_SUM_FULL) the skip test does not read VALID and
+ * nothing would ever evaluate the span again.  The note is one load of
+ * the summary's req after the RMW, and a store once per checkpoint.
  */
 int vgc_free(struct vgc_arena *a, void *p)
 {
@@ -151,6 +154,7 @@ int vgc_free(struct vgc_arena *a, void *p)
 		return free_slow(a, p);
 	if (__builtin_expect(!(__atomic_fetch_and(v, ~bit, SEQ) & bit), 0))
 		return -EINVAL;			/* another free won */
+	vgcu_span_note(a, span);
 	set_bit_if(&a->nonfull[span >> 6], 1ULL << (span & 63));
 	pacer_credit(a, cls);
 	return 0;
