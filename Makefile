@@ -52,6 +52,7 @@ include lib/lib.mk
 include kmod/kmod.mk
 include kmod/dkms.mk
 include tools/tools.mk
+include tools/python/python.mk
 include selftests/selftests.mk
 include tools/debug-kernel/debug.mk
 include man/man.mk

@@ -14,7 +14,7 @@ PKGS=(
 	liburing-dev libnuma-dev numactl
 	sparse cppcheck dkms gnuplot-nox
 	libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libgc-dev liburcu-dev
-	python3.11 tmux
+	python3.11 libpython3.11-dev libpython3.11-testsuite tmux
 	pkg-config bc flex bison libelf-dev libssl-dev gcc make
 )
 
