@@ -17,6 +17,9 @@
  * vgc_free() and vgc_realloc() refuse it with EINVAL, and it goes back to
  * that allocator.
  *
+ * An allocator the user asked for (PYTHONMALLOC, -X dev) is honoured: VGC
+ * then serves no domain.
+ *
  * Options of the launcher, taken only at the front of the command line
  * (docs/vgc-python.md): --vgc-info, --vgc-stats, --raw.
  */
@@ -33,8 +36,16 @@
 
 #define VGC_PY_ZONE	VGC_ZONE_GREEN
 
+/*
+ * libpython3.11 exports it (pycore_pymem.h): "pymalloc", "pymalloc_debug",
+ * "malloc", "malloc_debug", or NULL for an allocator it does not know.
+ */
+extern const char *_PyMem_GetCurrentAllocatorName(void);
+
 static struct vgc_arena *arena;
 static int opt_stats;
+/* NULL: VGC serves the domains; else the allocator asked for instead. */
+static const char *stepped_aside;
 
 /* Counted only with --vgc-stats: a predictable branch otherwise. */
 static atomic_ullong n_alloc, n_free, n_realloc, n_foreign;
@@ -143,6 +154,9 @@ static void print_info(FILE *f, int raw)
 		vgc_backend_name(vgc_arena_backend(arena)),
 		vgc_backend_reason(arena), vgc_arena_partitions(arena),
 		raw ? " raw" : "", Py_GetVersion());
+	if (stepped_aside)
+		fprintf(f, "vgc-python: allocator %s asked for (PYTHONMALLOC or "
+			"-X dev): VGC serves no domain\n", stepped_aside);
 }
 
 static void print_stats(void)
@@ -216,6 +230,7 @@ static void usage_exit(void)
 int main(int argc, char **argv)
 {
 	int info = 0, raw = env_on("VGC_PYTHON_RAW"), i, rc;
+	const char *name;
 	PyPreConfig pre;
 	PyStatus status;
 
@@ -246,20 +261,31 @@ int main(int argc, char **argv)
 			strerror(-rc));
 		return 1;
 	}
+
+	/* Parses -E, -I, -X dev, -X utf8 and PYTHONMALLOC as python3.11 does. */
+	PyPreConfig_InitPythonConfig(&pre);
+	status = Py_PreInitializeFromBytesArgs(&pre, argc, argv);
+	if (PyStatus_Exception(status))
+		Py_ExitStatusException(status);
+	/*
+	 * An allocator the user chose (PYTHONMALLOC, the debug hooks of -X
+	 * dev) wins: the interpreter runs on it, as python3.11 would.
+	 */
+	name = _PyMem_GetCurrentAllocatorName();
+	if (!name || strcmp(name, "pymalloc") ||
+	    (getenv("PYTHONMALLOC") && *getenv("PYTHONMALLOC")))
+		stepped_aside = name ? name : "unknown";
 	if (info) {
 		print_info(argc > 1 ? stderr : stdout, raw);
 		if (argc == 1)
 			return 0;
 	}
-
-	PyPreConfig_InitPythonConfig(&pre);
-	status = Py_PreInitializeFromBytesArgs(&pre, argc, argv);
-	if (PyStatus_Exception(status))
-		Py_ExitStatusException(status);
-	if (raw)
-		install(&dom_raw);
-	install(&dom_mem);
-	install(&dom_obj);
+	if (!stepped_aside) {
+		if (raw)
+			install(&dom_raw);
+		install(&dom_mem);
+		install(&dom_obj);
+	}
 
 	rc = Py_BytesMain(argc, argv);
 	if (opt_stats)
