@@ -150,10 +150,11 @@ static const char *const zone_names[VGC_NR_ZONES] = {
 static void print_info(FILE *f, int raw)
 {
 	fprintf(f, "vgc-python: backend %s (%s), %u partitions, zone green, "
-		"domains mem obj%s, Python %s\n",
+		"domains %s, Python %s\n",
 		vgc_backend_name(vgc_arena_backend(arena)),
 		vgc_backend_reason(arena), vgc_arena_partitions(arena),
-		raw ? " raw" : "", Py_GetVersion());
+		stepped_aside ? "none" : raw ? "mem obj raw" : "mem obj",
+		Py_GetVersion());
 	if (stepped_aside)
 		fprintf(f, "vgc-python: allocator %s asked for (PYTHONMALLOC or "
 			"-X dev): VGC serves no domain\n", stepped_aside);
