@@ -54,6 +54,7 @@ include kmod/kmod.mk
 include kmod/dkms.mk
 include tools/tools.mk
 include malloc/malloc.mk
+include tools/python/python.mk
 include selftests/selftests.mk
 include tools/debug-kernel/debug.mk
 include man/man.mk

@@ -116,7 +116,8 @@ check-vm: module $(VGC_COUNTERS)
 		--counts-dir $(CHECK_DIR) $(KVERS_FULL)
 
 # Build and install tests: selftests/build/*_test.sh, TAP each, counted as
-# one case per "ok" / "not ok" / "ok ... # SKIP" line.
+# one case per "ok" / "not ok" / "ok ... # SKIP" line.  A script may raise
+# its own time limit above TEST_TIMEOUT with a "# vgc-test-timeout: s" line.
 BUILD_TESTS	:= $(sort $(wildcard $(TOP)/selftests/build/*_test.sh))
 
 .PHONY: check-build
@@ -125,7 +126,9 @@ check-build:
 	@p=0; f=0; s=0; for t in $(BUILD_TESTS); do \
 		name=build/$$(basename $$t .sh); \
 		if [ -n "$(TESTS)" ] && [[ $$name != *"$(TESTS)"* ]]; then continue; fi; \
-		out=$$(timeout $(TEST_TIMEOUT) $$t 2>&1); rc=$$?; echo "$$out" | sed 's/^/# /'; \
+		tt=$$(sed -n 's/^# vgc-test-timeout: *\([0-9]*\)$$/\1/p' $$t); \
+		[ -n "$$tt" ] && [ $$tt -gt $(TEST_TIMEOUT) ] || tt=$(TEST_TIMEOUT); \
+		out=$$(timeout $$tt $$t 2>&1); rc=$$?; echo "$$out" | sed 's/^/# /'; \
 		ts=$$(grep -c '^ok .*# SKIP' <<<"$$out"); \
 		tp=$$(($$(grep -c '^ok ' <<<"$$out") - ts)); \
 		tf=$$(grep -c '^not ok ' <<<"$$out"); \

@@ -14,8 +14,8 @@ PKGS=(
 	liburing-dev libnuma-dev numactl
 	sparse cppcheck dkms gnuplot-nox
 	libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libgc-dev liburcu-dev
-	python3.11 tmux
-	git sqlite3 libpython3.11-testsuite
+	python3.11 libpython3.11-dev libpython3.11-testsuite tmux
+	git sqlite3
 	pkg-config bc flex bison libelf-dev libssl-dev gcc make
 )
 

@@ -3,8 +3,10 @@
 #
 # make install and make uninstall into a DESTDIR: the library, its headers
 # and vgcu.pc (with the PREFIX of this install, not of the first build),
-# libvgcmalloc.so exporting the malloc family, vgcctl and vgc-bench, and
-# the manual: every function that libvgcu.so exports has its section-3 page, every page renders without a groff
+# libvgcmalloc.so exporting the malloc family, vgcctl, vgc-bench,
+# vgc-python (where libpython3.11-dev is installed) and the manual: every
+# function that libvgcu.so exports has its section-3 page, every page
+# renders without a groff
 # warning and carries the version of VERSION.  Uninstall leaves no file
 # behind.
 set -u
@@ -26,10 +28,21 @@ missing=0
 for f in lib/libvgcu.so.1 lib/libvgcu.a lib/libvgcmalloc.so lib/pkgconfig/vgcu.pc include/vgcu.h \
 	 include/linux/vgc.h include/linux/vgc_state.h sbin/vgcctl bin/vgc-bench \
 	 share/man/man4/vgc.4 share/man/man7/libvgcu.7 share/man/man8/vgcctl.8 \
-	 share/man/man1/vgc-bench.1 share/man/man3/libvgcmalloc.3; do
+	 share/man/man1/vgc-bench.1 share/man/man3/libvgcmalloc.3 \
+	 share/man/man1/vgc-python.1 \
+	 $([ -x /usr/bin/python3.11-config ] && echo bin/vgc-python); do
 	[ -e "$root/$f" ] || { echo "# missing: $f"; missing=1; }
 done
 tap_ok $missing "library, headers, tools and manual pages installed"
+
+if [ -x /usr/bin/python3.11-config ]; then
+	out=$("$root/bin/vgc-python" -c 'import sys, json; print(sys.executable, json.__file__)' 2>&1)
+	echo "# installed vgc-python: $out"
+	[ "$out" = "$root/bin/vgc-python /usr/lib/python3.11/json/__init__.py" ]
+	tap_ok $? "the installed vgc-python finds the stdlib"
+else
+	tap_skip "the installed vgc-python finds the stdlib" "no libpython3.11-dev"
+fi
 
 grep -qx "prefix=$prefix" "$root/lib/pkgconfig/vgcu.pc"
 tap_ok $? "vgcu.pc carries this install's prefix"
