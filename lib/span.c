@@ -23,6 +23,7 @@
  * it is carved anew.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,6 +461,26 @@ void vgcu_heap_close(struct vgc_arena *a)
 	a->span_link = NULL;
 	a->span_empty = NULL;
 	a->nonfull = NULL;
+}
+
+int vgc_heap_stats_format(const struct vgc_heap_stats *st, char *buf,
+			  size_t len)
+{
+	return snprintf(buf, len,
+			"grown_spans %llu grow_calls %llu grow_failed %llu "
+			"carved %llu recarved %llu recommitted %llu "
+			"decommitted %llu large_allocs %llu large_frees %llu "
+			"large_spans %llu",
+			(unsigned long long)st->grown_spans,
+			(unsigned long long)st->grow_calls,
+			(unsigned long long)st->grow_failed,
+			(unsigned long long)st->carved,
+			(unsigned long long)st->recarved,
+			(unsigned long long)st->recommitted,
+			(unsigned long long)st->decommitted,
+			(unsigned long long)st->large_allocs,
+			(unsigned long long)st->large_frees,
+			(unsigned long long)st->large_spans);
 }
 
 int vgc_heap_stats(const struct vgc_arena *a, struct vgc_heap_stats *st)

@@ -698,23 +698,14 @@ static void print_stats(void)
 	    (unsigned long long)libc_calls);
 	memset(&as, 0, sizeof(as));
 	as.size = sizeof(as);
-	if (!vgc_heap_stats(arena, &hs) && !vgc_arena_stats(arena, &as))
-		say("vgcmalloc: pid %d heap: committed %llu metadata %llu "
-		    "grown_spans %llu grow_calls %llu grow_failed %llu carved "
-		    "%llu recarved %llu recommitted %llu decommitted %llu "
-		    "large_allocs %llu large_frees %llu large_spans %llu\n",
+	if (!vgc_heap_stats(arena, &hs) && !vgc_arena_stats(arena, &as)) {
+		char line[512];
+
+		vgc_heap_stats_format(&hs, line, sizeof(line));
+		say("vgcmalloc: pid %d heap: committed %llu metadata %llu %s\n",
 		    (int)getpid(), (unsigned long long)as.committed_bytes,
-		    (unsigned long long)as.metadata_bytes,
-		    (unsigned long long)hs.grown_spans,
-		    (unsigned long long)hs.grow_calls,
-		    (unsigned long long)hs.grow_failed,
-		    (unsigned long long)hs.carved,
-		    (unsigned long long)hs.recarved,
-		    (unsigned long long)hs.recommitted,
-		    (unsigned long long)hs.decommitted,
-		    (unsigned long long)hs.large_allocs,
-		    (unsigned long long)hs.large_frees,
-		    (unsigned long long)hs.large_spans);
+		    (unsigned long long)as.metadata_bytes, line);
+	}
 }
 
 /*

@@ -578,6 +578,20 @@ struct vgc_heap_stats {
 int vgc_heap_stats(const struct vgc_arena *a, struct vgc_heap_stats *st);
 
 /**
+ * vgc_heap_stats_format() - the heap's counters as one line of text
+ * @st: counters from vgc_heap_stats()
+ * @buf: receives "grown_spans N grow_calls N ... large_spans N", no newline
+ * @len: size of @buf
+ *
+ * For the statistics that tools print at exit (libvgcmalloc,
+ * vgc-python); snprintf() only, no allocation.
+ *
+ * Return: what snprintf() returns: the length the whole line needs.
+ */
+int vgc_heap_stats_format(const struct vgc_heap_stats *st, char *buf,
+			  size_t len);
+
+/**
  * vgc_heap_set_decommit() - how long empty spans stay committed
  * @a: the arena
  * @delay_ms: milliseconds; 0: at the next pass; negative: never

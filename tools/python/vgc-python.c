@@ -190,21 +190,12 @@ static void print_stats(void)
 			(unsigned long long)sum.spans,
 			(unsigned long long)sum.spans_used);
 	}
-	if (!vgc_heap_stats(arena, &hs))
-		fprintf(stderr, "vgc-python: heap: grown_spans %llu grow_calls "
-			"%llu grow_failed %llu carved %llu recarved %llu "
-			"recommitted %llu decommitted %llu large_allocs %llu "
-			"large_frees %llu large_spans %llu\n",
-			(unsigned long long)hs.grown_spans,
-			(unsigned long long)hs.grow_calls,
-			(unsigned long long)hs.grow_failed,
-			(unsigned long long)hs.carved,
-			(unsigned long long)hs.recarved,
-			(unsigned long long)hs.recommitted,
-			(unsigned long long)hs.decommitted,
-			(unsigned long long)hs.large_allocs,
-			(unsigned long long)hs.large_frees,
-			(unsigned long long)hs.large_spans);
+	if (!vgc_heap_stats(arena, &hs)) {
+		char line[512];
+
+		vgc_heap_stats_format(&hs, line, sizeof(line));
+		fprintf(stderr, "vgc-python: heap: %s\n", line);
+	}
 	if (!vgc_arena_stats(arena, &st))
 		fprintf(stderr, "vgc-python: arena: committed_bytes %llu "
 			"metadata_bytes %llu checkpoints %llu threads %u\n",
