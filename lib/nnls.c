@@ -15,6 +15,8 @@
 #include "vgcu_zone.h"
 #include "vgcu_int.h"
 
+#define NNLS_STACK_WORDS	1024	/* 8 KiB */
+
 /*
  * Least squares on the columns listed in idx[0..k): z[idx[j]] receives the
  * solution, other z entries are left alone.  Q is m*k scratch, y is m.
@@ -117,8 +119,9 @@ VGCU_API int vgc_nnls(const double *A0, const double *b, size_t m, size_t n,
 	size_t idx[VGC_NNLS_MAX_N];
 	int passive[VGC_NNLS_MAX_N], usable[VGC_NNLS_MAX_N];
 	int skip[VGC_NNLS_MAX_N];
+	double small[NNLS_STACK_WORDS];
 	double *A, *Q, *y, tol, amax = 0.0;
-	size_t i, j, k, outer, max_outer = 3 * n + 30;
+	size_t i, j, k, outer, max_outer = 3 * n + 30, words;
 	int ret = 0;
 
 	if (!A0 || !b || !x || !m || !n || n > VGC_NNLS_MAX_N ||
@@ -130,13 +133,16 @@ VGCU_API int vgc_nnls(const double *A0, const double *b, size_t m, size_t n,
 	for (i = 0; i < m; i++)
 		if (!isfinite(b[i]))
 			return -EINVAL;
-	A = vgcu_meta_alloc(m * n * sizeof(*A));
-	Q = vgcu_meta_alloc(m * n * sizeof(*Q));
-	y = vgcu_meta_alloc(m * sizeof(*y));
-	if (!A || !Q || !y) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	/*
+	 * One block for A, Q and y: on the stack when small (the common fit
+	 * of a few hundred records), else one mmap, never libc malloc.
+	 */
+	words = 2 * m * n + m;
+	A = words <= NNLS_STACK_WORDS ? small : vgcu_meta_alloc(words * sizeof(*A));
+	if (!A)
+		return -ENOMEM;
+	Q = A + m * n;
+	y = Q + m * n;
 
 	/* feature scaling: unit-norm columns */
 	for (j = 0; j < n; j++) {
@@ -237,9 +243,7 @@ VGCU_API int vgc_nnls(const double *A0, const double *b, size_t m, size_t n,
 	}
 	for (j = 0; j < n; j++)
 		x[j] = scale[j] > 0.0 ? x[j] / scale[j] : 0.0;
-out:
-	vgcu_meta_free(A, m * n * sizeof(*A));
-	vgcu_meta_free(Q, m * n * sizeof(*Q));
-	vgcu_meta_free(y, m * sizeof(*y));
+	if (A != small)
+		vgcu_meta_free(A, words * sizeof(*A));
 	return ret;
 }
