@@ -199,10 +199,39 @@ void op_remap(void)
 }
 
 /* Where a mapping offset falls; returns whether touching it is safe. */
+/*
+ * A plane page is allocated once a granule it covers is committed (the
+ * module allocates plane pages lazily, docs/design.md "Mapping layout"),
+ * and stays until the arena goes: committed sizes only grow.
+ */
+static bool plane_page_backed(struct arena *a, uint64_t off)
+{
+	uint64_t rel, g0, g1;
+	uint32_t p, i;
+
+	for (p = 0; p < VGC_NR_PLANES; p++)
+		if (off >= a->lay.plane_offset[p] &&
+		    off < a->lay.plane_offset[p] + a->lay.plane_size)
+			break;
+	if (p == VGC_NR_PLANES)
+		return true;		/* ctrl, threads, spans, summaries */
+	rel = (off - a->lay.plane_offset[p]) & ~(uint64_t)(page_size - 1);
+	g0 = rel * 8;
+	g1 = (rel + page_size) * 8;
+	for (i = 0; i < a->lay.nr_regions && i < MAX_REGIONS; i++) {
+		const struct vgc_region *r = &a->reg[i];
+		uint64_t s = r->first_granule, e = s + r->committed_granules;
+
+		if (s < g1 && e > g0 && e > s)
+			return true;
+	}
+	return false;
+}
+
 bool offset_committed(struct arena *a, uint64_t off)
 {
 	if (off < a->lay.data_offset)
-		return true;
+		return plane_page_backed(a, off);
 	for (uint32_t i = 0; i < a->lay.nr_regions && i < MAX_REGIONS; i++) {
 		const struct vgc_region *r = &a->reg[i];
 		uint64_t s = r->offset, e = s + r->committed_granules * VGC_GRANULE_SIZE;
