@@ -227,9 +227,19 @@ TEST(workers_run_on_their_cpu)
 		ASSERT_EQ(p, st.nr_partitions);
 		for (i = 0; i < p; i++) {
 			EXPECT_EQ(vgc_ppe_cpu(ppe, i), st.part[i].cpu);
-			EXPECT_EQ(st.part[i].cpu, st.part[i].cpu_seen)
-				TH_LOG("P=%u partition %u pinned to %d ran on %d",
-				       p, i, st.part[i].cpu, st.part[i].cpu_seen);
+			/*
+			 * Partition 0 is the caller's: pinned for the run only
+			 * when it is not on the partition's CPU already (an
+			 * affinity syscall pair per run would double the
+			 * dispatch), so the scheduler may move it meanwhile.
+			 */
+			if (i == 0 && st.part[i].cpu != st.part[i].cpu_seen)
+				TH_LOG("P=%u: the caller moved to CPU %d during the run",
+				       p, st.part[i].cpu_seen);
+			else
+				EXPECT_EQ(st.part[i].cpu, st.part[i].cpu_seen)
+					TH_LOG("P=%u partition %u pinned to %d ran on %d",
+					       p, i, st.part[i].cpu, st.part[i].cpu_seen);
 			EXPECT_TRUE(CPU_ISSET(st.part[i].cpu, &set));
 			/* one partition per core while they fit */
 			for (c = 0; p <= t.nr_cores && c < i; c++)
