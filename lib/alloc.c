@@ -7,11 +7,15 @@
  * plane word are head_mask & ~VALID; the allocator picks the lowest with
  * ctz and claims it with fetch_or, retrying on the bits another thread won.
  * Spans of 64 KiB are carved for one size class by a CAS on their span
- * table entry (0 -> class granules) and keep that class.  Each thread keeps
- * a cursor (span, word) per (arena, zone, gen, class): the common case is
- * one plain load and one locked OR.  Slots reclaimed by a sweep (VALID
- * cleared after S was reset to 001) are found again when the cursor comes
- * round, since the slow path walks the generation's spans cyclically.
+ * table entry (0 -> class granules) and re-carved for another once empty
+ * (span.c), which is why a won slot is given back when the entry changed.
+ * Each thread keeps a cursor (span, word) per (arena, zone, gen, class):
+ * the common case is one plain load and one locked OR.  Slots reclaimed by
+ * a sweep (VALID cleared after S was reset to 001) are found again when
+ * the cursor comes round, since the slow path walks the generation's
+ * spans cyclically; slots vgc_free() gave back, through the nonfull
+ * bitmap.  When nothing is left, span.c's refill re-carves, recommits,
+ * reclaims and grows.
  * Each allocation is counted for the pacer in the thread's context, and
  * folded into the arena's count every 16 KiB (pacer.c).
  */
