@@ -239,8 +239,6 @@ static void release_run(struct vgc_arena *a, unsigned int part, uint64_t head)
 {
 	uint64_t n = a->span_link[head], i;
 	uint16_t to = VGC_SPAN_FREE;
-	uint16_t info = a->span_info[head];
-	uint64_t *hint;
 
 	for (i = 1; i < n; i++)
 		__atomic_store_n(&a->spans[head + i], VGC_SPAN_RETIRING, SEQ);
@@ -251,9 +249,8 @@ static void release_run(struct vgc_arena *a, unsigned int part, uint64_t head)
 		vgcu_span_publish(a, head + i, to);
 	for (i = 0; i < n; i++)
 		a->span_link[head + i] = 0;
-	hint = &a->carve_hint[VGCU_INFO_REGION(info)][VGCU_INFO_GEN(info)];
-	if (to == VGC_SPAN_FREE && head < vgcu_load_relaxed(hint))
-		__atomic_store_n(hint, head, __ATOMIC_RELAXED);
+	if (to == VGC_SPAN_FREE)
+		vgcu_span_hint_free(a, head);
 	__atomic_fetch_add(&a->heap.large_frees, 1, __ATOMIC_RELAXED);
 }
 

@@ -131,7 +131,8 @@ void vgcu_span_publish(struct vgc_arena *a, uint64_t s, uint16_t val)
 	__atomic_store_n(&a->spans[s], val, SEQ);
 }
 
-static void hint_lower(struct vgc_arena *a, uint64_t s)
+/* Span s may be FREE now: the carve scan of its (region, gen) starts there. */
+void vgcu_span_hint_free(struct vgc_arena *a, uint64_t s)
 {
 	uint16_t info = a->span_info[s];
 	unsigned int g = VGCU_INFO_GEN(info);
@@ -412,7 +413,6 @@ static uint64_t pass_region(struct vgc_arena *a, unsigned int zone,
 			continue;
 		}
 		vgcu_span_publish(a, s, VGC_SPAN_DECOMMITTED);
-		hint_lower(a, s);
 		done++;
 	}
 	return done;
@@ -501,7 +501,6 @@ int vgc_heap_stats(const struct vgc_arena *a, struct vgc_heap_stats *st)
 	st->large_allocs = vgcu_load_relaxed(&h->large_allocs);
 	st->large_frees = vgcu_load_relaxed(&h->large_frees);
 	st->large_spans = vgcu_load_relaxed(&h->large_spans);
-	st->frees = vgcu_load_relaxed(&h->frees);
 	st->decommit_delay_ms = h->decommit_ns == UINT64_MAX ? -1 :
 				(int64_t)(h->decommit_ns / 1000000);
 	return 0;

@@ -64,7 +64,6 @@ struct vgcu_heap {
 	uint64_t grown_spans, grow_calls, grow_failed;
 	uint64_t carved, recarved, recommitted, decommitted;
 	uint64_t large_allocs, large_frees, large_spans;
-	uint64_t frees, remote_misses;
 };
 
 /*
@@ -274,6 +273,7 @@ static inline void vgcu_span_note(struct vgc_arena *a, uint64_t s)
 	vgc_core_note(a->sums, s << VGCU_SPAN_SHIFT_G);
 }
 void vgcu_span_publish(struct vgc_arena *a, uint64_t s, uint16_t val);
+void vgcu_span_hint_free(struct vgc_arena *a, uint64_t s);
 int vgcu_span_commit(struct vgc_arena *a, unsigned int part, uint64_t s,
 		     uint64_t n);
 int vgcu_span_decommit(struct vgc_arena *a, unsigned int part, uint64_t s,
