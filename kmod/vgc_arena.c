@@ -73,6 +73,12 @@ static int vgc_meta_alloc(struct vgc_arena *arena)
 	ret = vgc_pages_alloc(arena, arena->pages, arena->head_pages, node0);
 	if (ret)
 		return ret;
+	return vgc_meta_map(arena);
+}
+
+/* vmaps the head pages, present in pages[], and points into them. */
+int vgc_meta_map(struct vgc_arena *arena)
+{
 	arena->meta = vmap(arena->pages, arena->head_pages, VM_MAP,
 			   PAGE_KERNEL);
 	if (!arena->meta)
@@ -236,7 +242,7 @@ static void vgc_region_refresh(struct vgc_arena *arena, struct vgc_region *r)
  * May run in a VMA's ->close with mmap_lock held.  Pages still referenced
  * elsewhere stay charged until they are really freed (vgc_acct_release()).
  */
-static void vgc_arena_free(struct vgc_arena *arena)
+void vgc_arena_free(struct vgc_arena *arena)
 {
 	unsigned long held = 0;
 
@@ -255,11 +261,14 @@ static void vgc_arena_free(struct vgc_arena *arena)
 	kfree(arena);
 }
 
-static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
+/*
+ * The struct, its accounting handle and its region array, with everything
+ * that follows from the parameters alone; no page yet.
+ */
+struct vgc_arena *vgc_arena_alloc(const struct vgc_arena_params *p,
+				  struct mm_struct *mm)
 {
 	struct vgc_arena *arena;
-	unsigned int i;
-	u64 data = 0;
 	int ret = -ENOMEM;
 
 	arena = kzalloc(sizeof(*arena), VGC_GFP_ACCOUNT);
@@ -267,6 +276,7 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&arena->lock);
 	rwlock_init(&arena->fault_lock);
+	init_rwsem(&arena->fork_sem);
 	kref_init(&arena->ref);
 	INIT_LIST_HEAD(&arena->node);
 	spin_lock_init(&arena->async_lock);
@@ -277,7 +287,7 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 	arena->nr_partitions = p->nr_partitions;
 	arena->nr_regions = VGC_NR_ZONES * p->nr_partitions;
 
-	arena->acct = vgc_acct_new();
+	arena->acct = vgc_acct_new(mm);
 	arena->regions = kcalloc(arena->nr_regions, sizeof(*arena->regions),
 				 VGC_GFP_ACCOUNT);
 	arena->node_pages = kcalloc(nr_node_ids, sizeof(*arena->node_pages),
@@ -292,6 +302,23 @@ static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
 	arena->meta_pages = arena->layout.data_offset >> PAGE_SHIFT;
 	arena->head_pages = arena->layout.plane_offset[0] >> PAGE_SHIFT;
 	arena->plane_pages = arena->layout.plane_size >> PAGE_SHIFT;
+	return arena;
+
+err:
+	vgc_arena_free(arena);
+	return ERR_PTR(ret);
+}
+
+static struct vgc_arena *vgc_arena_build(const struct vgc_arena_params *p)
+{
+	struct vgc_arena *arena;
+	unsigned int i;
+	u64 data = 0;
+	int ret;
+
+	arena = vgc_arena_alloc(p, current->mm);
+	if (IS_ERR(arena))
+		return arena;
 
 	for (i = 0; i < arena->nr_regions; i++)
 		data += arena->regions[i].committed_granules << VGC_GRANULE_SHIFT;
@@ -345,6 +372,26 @@ err:
 	return ERR_PTR(ret);
 }
 
+/*
+ * Gives a finished arena its id and makes it visible: list, debugfs, trace.
+ * In fork() (mmap_lock held) the debugfs file comes from a work item:
+ * creating it takes the directory's inode lock, which getdents holds
+ * while it faults on user memory.
+ */
+void vgc_arena_publish(struct vgc_arena *arena, bool in_fork)
+{
+	spin_lock(&vgc_arenas_lock);
+	arena->id = vgc_next_id++;
+	list_add_tail(&arena->node, &vgc_arenas);
+	spin_unlock(&vgc_arenas_lock);
+	atomic64_inc(&vgc_nr_arenas);
+	trace_vgc_arena_create(arena);
+	if (in_fork)
+		vgc_debugfs_add_later(arena);
+	else
+		vgc_debugfs_add(arena);
+}
+
 int vgc_arena_create(struct vgc_file *vf, const void __user *arg)
 {
 	struct vgc_arena_params p;
@@ -374,13 +421,7 @@ int vgc_arena_create(struct vgc_file *vf, const void __user *arg)
 	}
 	arena->owner_tgid = task_tgid_nr(current);
 	get_task_comm(arena->owner_comm, current);
-	spin_lock(&vgc_arenas_lock);
-	arena->id = vgc_next_id++;
-	list_add_tail(&arena->node, &vgc_arenas);
-	spin_unlock(&vgc_arenas_lock);
-	atomic64_inc(&vgc_nr_arenas);
-	trace_vgc_arena_create(arena);
-	vgc_debugfs_add(arena);
+	vgc_arena_publish(arena, false);
 	/* Pairs with the acquire in vgc_file_arena(). */
 	smp_store_release(&vf->arena, arena);
 out:

@@ -47,6 +47,7 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/rwsem.h>
 #include <linux/list.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -141,6 +142,13 @@ struct vgc_arena {
 	 * to it before decommit can free it.
 	 */
 	rwlock_t fault_lock;
+	/*
+	 * Held for write while fork() copies the arena (vgc_fork.c), for
+	 * read by the fault handler and the batch requests: the user and
+	 * kernel writers that run without arena->lock wait for the copy, so
+	 * that it is the arena of one instant.
+	 */
+	struct rw_semaphore fork_sem;
 	unsigned long plane_pages;	/* per plane */
 	void *meta;			/* vmap of the head pages */
 
@@ -163,6 +171,9 @@ struct vgc_arena {
 	u64 reclaimed_objects;
 	u64 reclaimed_bytes;
 	u64 dead_threads_dropped;
+	/* The arena this one is fork()'s copy of, for debugfs; else 0. */
+	u64 forked_from;
+	bool forked;
 	atomic_t async_inflight;	/* vgc_checkpoint_start() */
 	spinlock_t async_lock;
 	struct list_head async_queued;	/* not started yet */
@@ -202,6 +213,14 @@ static inline u64 *vgc_plane_word(struct vgc_arena *arena, unsigned int pl,
 struct vgc_file {
 	struct mutex lock;		/* serialises VGC_IOC_CREATE_ARENA */
 	struct vgc_arena *arena;	/* published once, with release */
+	/*
+	 * The copies fork() made of the arena, one struct vgc_fork per
+	 * child address space, see vgc_fork.c.  nr_forks is read without
+	 * the lock: a child cannot run before its entry is in.
+	 */
+	spinlock_t fork_lock;
+	struct list_head forks;
+	unsigned int nr_forks;
 };
 
 /* vgc_main.c */
@@ -225,6 +244,11 @@ int vgc_arena_layout(struct vgc_arena *arena, void __user *arg);
 int vgc_arena_grow(struct vgc_arena *arena, void __user *arg);
 int vgc_arena_span_cmd(struct vgc_arena *arena, struct file *file,
 		       void __user *arg, bool commit);
+struct vgc_arena *vgc_arena_alloc(const struct vgc_arena_params *p,
+				  struct mm_struct *mm);
+int vgc_meta_map(struct vgc_arena *arena);
+void vgc_arena_publish(struct vgc_arena *arena, bool in_fork);
+void vgc_arena_free(struct vgc_arena *arena);
 void vgc_arena_get(struct vgc_arena *arena);
 void vgc_arena_put(struct vgc_arena *arena);
 struct vgc_arena *vgc_arena_find(u64 id);
@@ -241,7 +265,8 @@ bool vgc_node_room(int nid, unsigned long pages);
 bool vgc_node_charge(int nid, unsigned long pages);
 void vgc_node_uncharge(int nid, unsigned long pages);
 bool vgc_mem_short(unsigned long pages);
-struct vgc_acct *vgc_acct_new(void);
+struct vgc_acct *vgc_acct_new(struct mm_struct *mm);
+void vgc_acct_set_mm_locked(struct vgc_acct *acct, bool locked);
 int vgc_acct_charge(struct vgc_acct *acct, u64 bytes);
 void vgc_acct_uncharge(struct vgc_acct *acct, u64 bytes);
 void vgc_acct_release(struct vgc_acct *acct, u64 freed_bytes,
@@ -260,6 +285,13 @@ unsigned long vgc_pages_release(struct vgc_arena *arena);
 
 /* vgc_mmap.c */
 int vgc_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* vgc_fork.c: a fork()ed child's copy of the arena, see there */
+struct vgc_arena *vgc_fork_vma(struct file *file, struct vgc_arena *src,
+			       struct mm_struct *mm);
+void vgc_fork_mm_gone(struct vgc_file *vf, struct mm_struct *mm);
+struct vgc_arena *vgc_fork_lookup(struct vgc_file *vf, struct vgc_arena *arena);
+void vgc_fork_release(struct vgc_file *vf);
 
 /* vgc_threads.c */
 int vgc_thread_register(struct vgc_arena *arena, void __user *arg);
@@ -290,6 +322,7 @@ int vgc_stats_ioctl(struct vgc_arena *arena, void __user *arg);
 void vgc_debugfs_init(void);
 void vgc_debugfs_exit(void);
 void vgc_debugfs_add(struct vgc_arena *arena);
+void vgc_debugfs_add_later(struct vgc_arena *arena);
 void vgc_debugfs_remove(struct vgc_arena *arena);
 
 #endif /* _VGC_INTERNAL_H */

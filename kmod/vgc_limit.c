@@ -76,6 +76,7 @@ struct vgc_acct {
 	struct vgc_user *user;
 	struct mm_struct *mm;		/* mmgrab()bed; NULL: no mm */
 	unsigned long locked;		/* pages on mm->locked_vm */
+	bool mm_locked;			/* the caller holds mm's mmap_lock */
 	unsigned long unlock;		/* of those, to take off */
 	struct page **pages;		/* held elsewhere, still charged */
 	unsigned long nr_pages;
@@ -207,7 +208,11 @@ static void vgc_user_uncharge(struct vgc_user *u, u64 bytes)
 	atomic64_sub(bytes, &u->bytes);
 }
 
-struct vgc_acct *vgc_acct_new(void)
+/*
+ * The current user's accounting for a new arena whose locked memory is
+ * charged to mm: the creator's, or a fork()ed child's for its copy.
+ */
+struct vgc_acct *vgc_acct_new(struct mm_struct *mm)
 {
 	struct vgc_acct *acct;
 
@@ -219,17 +224,43 @@ struct vgc_acct *vgc_acct_new(void)
 		kfree(acct);
 		return NULL;
 	}
-	if (current->mm) {
-		acct->mm = current->mm;
+	if (mm) {
+		acct->mm = mm;
 		mmgrab(acct->mm);
 	}
 	return acct;
 }
 
 /*
+ * account_locked_vm() takes mmap_lock; during fork() dup_mmap() holds
+ * the child's already, and the copy is charged under it.
+ */
+static int vgc_lock_vm(struct vgc_acct *acct, unsigned long pages, bool inc)
+{
+	if (!acct->mm_locked)
+		return account_locked_vm(acct->mm, pages, inc);
+	if (!pages)
+		return 0;
+	return __account_locked_vm(acct->mm, pages, inc, current,
+				   capable(CAP_IPC_LOCK));
+}
+
+/**
+ * vgc_acct_set_mm_locked() - the caller holds acct's mm's mmap_lock
+ * @acct: the accounting of an arena being made
+ * @locked: true from here on, false when the caller lets go of it
+ *
+ * For the copy fork() makes, see vgc_fork.c.
+ */
+void vgc_acct_set_mm_locked(struct vgc_acct *acct, bool locked)
+{
+	acct->mm_locked = locked;
+}
+
+/*
  * Charges bytes (whole pages) of an arena to the module limit, its user
  * and its creator's locked memory, all or nothing.  Process context, no
- * mm lock held.
+ * mm lock held (but see vgc_acct_set_mm_locked()).
  */
 int vgc_acct_charge(struct vgc_acct *acct, u64 bytes)
 {
@@ -244,7 +275,7 @@ int vgc_acct_charge(struct vgc_acct *acct, u64 bytes)
 		goto err_module;
 	if (acct->mm) {
 		/* -ENOMEM from it means RLIMIT_MEMLOCK, not a shortage. */
-		if (account_locked_vm(acct->mm, pages, true)) {
+		if (vgc_lock_vm(acct, pages, true)) {
 			ret = -EPERM;
 			goto err_user;
 		}
@@ -259,7 +290,7 @@ int vgc_acct_charge(struct vgc_acct *acct, u64 bytes)
 
 err_locked:
 	if (acct->mm) {
-		account_locked_vm(acct->mm, pages, false);
+		vgc_lock_vm(acct, pages, false);
 		acct->locked -= pages;
 	}
 err_user:
@@ -275,7 +306,7 @@ void vgc_acct_uncharge(struct vgc_acct *acct, u64 bytes)
 	unsigned long pages = bytes >> PAGE_SHIFT;
 
 	if (acct->mm) {
-		account_locked_vm(acct->mm, pages, false);
+		vgc_lock_vm(acct, pages, false);
 		acct->locked -= pages;
 	}
 	vgc_user_uncharge(acct->user, bytes);
