@@ -84,12 +84,15 @@ int vgc_batch_ioctl(struct vgc_arena *arena, void __user *arg)
 			err = -EFAULT;
 			break;
 		}
+		/* Not across the user copy, which may fault on the arena. */
+		down_read(&arena->fork_sem);
 		for (k = 0; k < n; k++) {
 			err = vgc_batch_one(arena, bt.op, buf[k]);
 			if (err)
 				break;
 			bt.done++;
 		}
+		up_read(&arena->fork_sem);
 		cond_resched();
 	}
 	kfree(buf);

@@ -78,6 +78,8 @@ static void vgc_arena_show_one(struct seq_file *m, struct vgc_arena *arena)
 	seq_printf(m, "id %llu\n", arena->id);
 	seq_printf(m, "pid %d\n", arena->owner_tgid);
 	seq_printf(m, "comm %s\n", arena->owner_comm);
+	if (arena->forked)
+		seq_printf(m, "forked_from %llu\n", arena->forked_from);
 	seq_printf(m, "partitions %u\n", arena->nr_partitions);
 	seq_printf(m, "map_size %llu\n", arena->layout.map_size);
 	seq_printf(m, "total_granules %llu\n", arena->layout.total_granules);
@@ -147,11 +149,33 @@ void vgc_debugfs_add(struct vgc_arena *arena)
 
 static DEFINE_SPINLOCK(vgc_dbg_lock);
 static LIST_HEAD(vgc_dbg_dead);
+static LIST_HEAD(vgc_dbg_new);
+
+/* An arena whose file vgc_debugfs_add_later() left to the work. */
+struct vgc_dbg_add {
+	struct list_head node;
+	struct vgc_arena *arena;	/* a reference */
+};
 
 static void vgc_dbg_rm_work(struct work_struct *work)
 {
 	struct vgc_arena_dbg_rm *rm;
+	struct vgc_dbg_add *add;
 
+	for (;;) {
+		spin_lock(&vgc_dbg_lock);
+		add = list_first_entry_or_null(&vgc_dbg_new,
+					       struct vgc_dbg_add, node);
+		if (add)
+			list_del(&add->node);
+		spin_unlock(&vgc_dbg_lock);
+		if (!add)
+			break;
+		vgc_debugfs_add(add->arena);
+		/* May be the last: the removal is queued behind us. */
+		vgc_arena_put(add->arena);
+		kfree(add);
+	}
 	for (;;) {
 		spin_lock(&vgc_dbg_lock);
 		rm = list_first_entry_or_null(&vgc_dbg_dead,
@@ -167,6 +191,28 @@ static void vgc_dbg_rm_work(struct work_struct *work)
 }
 
 static DECLARE_WORK(vgc_dbg_work, vgc_dbg_rm_work);
+
+/*
+ * vgc_debugfs_add() from the work, for callers that hold mmap_lock: the
+ * file's creation takes the directory's inode lock.  Best effort, like
+ * vgc_debugfs_add(): without memory the arena has no file.
+ */
+void vgc_debugfs_add_later(struct vgc_arena *arena)
+{
+	struct vgc_dbg_add *add;
+
+	if (IS_ERR_OR_NULL(vgc_dbg_root))
+		return;
+	add = kzalloc(sizeof(*add), GFP_KERNEL);
+	if (!add)
+		return;
+	vgc_arena_get(arena);
+	add->arena = arena;
+	spin_lock(&vgc_dbg_lock);
+	list_add_tail(&add->node, &vgc_dbg_new);
+	spin_unlock(&vgc_dbg_lock);
+	schedule_work(&vgc_dbg_work);
+}
 
 void vgc_debugfs_remove(struct vgc_arena *arena)
 {

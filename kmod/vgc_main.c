@@ -2,10 +2,12 @@
 /*
  * VGC: /dev/vgc, module parameters and ioctl dispatch.
  *
- * One arena per open file.  A fork()ed child shares the file and therefore
- * the arena and its mapping: the kernel-side state is per file, not per
- * process, and the quorum holds threads of both (each slot remembers its
- * task, so the child's threads are dropped when they exit).
+ * One arena per open file.  A fork()ed child shares the file but gets a
+ * copy of the arena with its mappings (vgc_fork.c), which its commands on
+ * the file act on.  With VGC_ARENA_F_FORK_SHARED, and for a process that
+ * got the file any other way (fd passing, exec), the arena is shared, and
+ * the quorum holds threads of all of them (each slot remembers its task,
+ * so that threads are dropped when they exit).
  */
 #include <linux/module.h>
 #include <linux/miscdevice.h>
@@ -22,9 +24,10 @@ atomic64_t vgc_nr_arenas = ATOMIC64_INIT(0);
 struct vgc_arena *vgc_file_arena(struct file *file)
 {
 	struct vgc_file *vf = file->private_data;
-
 	/* Pairs with the release store in vgc_arena_create(). */
-	return smp_load_acquire(&vf->arena);
+	struct vgc_arena *arena = smp_load_acquire(&vf->arena);
+
+	return arena ? vgc_fork_lookup(vf, arena) : NULL;
 }
 
 static int vgc_get_version(void __user *arg)
@@ -41,7 +44,8 @@ static int vgc_get_version(void __user *arg)
 	v.abi_version = VGC_ABI_VERSION;
 	v.features = VGC_FEAT_ARENA | VGC_FEAT_NODE_QUERY | VGC_FEAT_GROW |
 		     VGC_FEAT_THREADS | VGC_FEAT_CHECKPOINT | VGC_FEAT_BATCH |
-		     VGC_FEAT_STATS | VGC_FEAT_DECOMMIT | VGC_FEAT_SPAN_SUMS;
+		     VGC_FEAT_STATS | VGC_FEAT_DECOMMIT | VGC_FEAT_SPAN_SUMS |
+		     VGC_FEAT_FORK_COPY;
 #ifdef CONFIG_IO_URING
 	v.features |= VGC_FEAT_URING_CMD;
 #endif
@@ -119,6 +123,8 @@ static int vgc_open(struct inode *inode, struct file *file)
 	if (!vf)
 		return -ENOMEM;
 	mutex_init(&vf->lock);
+	spin_lock_init(&vf->fork_lock);
+	INIT_LIST_HEAD(&vf->forks);
 	file->private_data = vf;
 	return 0;
 }
@@ -133,6 +139,7 @@ static int vgc_release(struct inode *inode, struct file *file)
 		vgc_threads_release_all(arena);
 		vgc_arena_put(arena);
 	}
+	vgc_fork_release(vf);
 	mutex_destroy(&vf->lock);
 	kfree(vf);
 	return 0;

@@ -7,8 +7,9 @@
  * struct-page mappings (numa_maps and move_pages report their node).
  *
  * Every VMA holds an arena reference: the pages outlive close(fd) while a
- * mapping exists.  A fork()ed child shares the mapping (no VM_DONTCOPY,
- * no VM_WIPEONFORK); ->open takes the child's reference.
+ * mapping exists.  A fork()ed child's VMAs get a copy of the arena
+ * (vgc_fork.c) unless it was created with VGC_ARENA_F_FORK_SHARED; a
+ * VMA whose copy failed has no arena and raises SIGBUS.
  */
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -16,14 +17,34 @@
 #include "vgc_internal.h"
 #include "vgc_compat.h"
 
+/*
+ * Called for a VMA split or moved in its own address space, and by
+ * dup_mmap() for the child's copy of a VMA, whose vm_mm is then not the
+ * forking task's.
+ */
 static void vgc_vm_open(struct vm_area_struct *vma)
 {
-	vgc_arena_get(vma->vm_private_data);
+	struct vgc_arena *arena = vma->vm_private_data;
+
+	if (arena && vma->vm_mm != current->mm &&
+	    !(arena->params.flags & VGC_ARENA_F_FORK_SHARED)) {
+		vma->vm_private_data = vgc_fork_vma(vma->vm_file, arena,
+						    vma->vm_mm);
+		return;
+	}
+	if (arena)
+		vgc_arena_get(arena);
 }
 
 static void vgc_vm_close(struct vm_area_struct *vma)
 {
-	vgc_arena_put(vma->vm_private_data);
+	struct vgc_arena *arena = vma->vm_private_data;
+
+	/* exit_mmap(): a child's entry in the file goes with it. */
+	if (!atomic_read(&vma->vm_mm->mm_users))
+		vgc_fork_mm_gone(vma->vm_file->private_data, vma->vm_mm);
+	if (arena)
+		vgc_arena_put(arena);
 }
 
 /*
@@ -37,14 +58,17 @@ static vm_fault_t vgc_vm_fault(struct vm_fault *vmf)
 	struct vgc_arena *arena = vmf->vma->vm_private_data;
 	struct page *page;
 
-	if (vmf->pgoff >= arena->nr_pages)
+	if (!arena || vmf->pgoff >= arena->nr_pages)
 		return VM_FAULT_SIGBUS;
+	/* A fork() copying the arena: wait, as a COW fault waits for it. */
+	down_read(&arena->fork_sem);
 	read_lock(&arena->fault_lock);
 	/* Pairs with the release in vgc_pages_publish(). */
 	page = smp_load_acquire(&arena->pages[vmf->pgoff]);
 	if (page)
 		get_page(page);
 	read_unlock(&arena->fault_lock);
+	up_read(&arena->fork_sem);
 	/* Uncommitted, decommitted, or a plane page not needed yet. */
 	if (!page)
 		return VM_FAULT_SIGBUS;

@@ -177,7 +177,9 @@ static long vgc_uring_objects(struct vgc_arena *arena,
 	if (!batch) {
 		if (pl->count)
 			return -EINVAL;
+		down_read(&arena->fork_sem);
 		ret = vgc_batch_one(arena, pl->flags, pl->arg);
+		up_read(&arena->fork_sem);
 		*done = !ret;
 		return ret;
 	}
@@ -186,12 +188,18 @@ static long vgc_uring_objects(struct vgc_arena *arena,
 		n = min_t(u32, pl->count - off, VGC_URING_CHUNK);
 		if (copy_from_user(buf, uidx + off, n * sizeof(u64)))
 			return -EFAULT;
+		ret = 0;
+		/* Not across the user copy, which may fault on the arena. */
+		down_read(&arena->fork_sem);
 		for (k = 0; k < n; k++) {
 			ret = vgc_batch_one(arena, pl->flags, buf[k]);
 			if (ret)
-				return ret;
+				break;
 			(*done)++;
 		}
+		up_read(&arena->fork_sem);
+		if (ret)
+			return ret;
 		if (off + n < pl->count)
 			cond_resched();
 	}

@@ -162,6 +162,7 @@ enum vgc_plane {
 #define VGC_FEAT_URING_CMD	_BITULL(7)	/* IORING_OP_URING_CMD */
 #define VGC_FEAT_DECOMMIT	_BITULL(8)	/* VGC_IOC_DECOMMIT/_COMMIT */
 #define VGC_FEAT_SPAN_SUMS	_BITULL(9)	/* span summaries, see below */
+#define VGC_FEAT_FORK_COPY	_BITULL(10)	/* fork(): child gets a copy */
 
 /* ---- VGC_IOC_GET_VERSION ---------------------------------------------- */
 /**
@@ -202,7 +203,18 @@ struct vgc_version {
  * one (vgc_profile_attach()) before.  Costs memory in libvgcu only.
  */
 #define VGC_ARENA_F_PROFILE	0x1U
-#define VGC_ARENA_F_ALL		(VGC_ARENA_F_PROFILE)
+/*
+ * A fork()ed child shares the arena and its mappings with the parent
+ * (the behaviour before %VGC_FEAT_FORK_COPY).  Without it (with
+ * %VGC_FEAT_FORK_COPY) fork() gives the child a copy of the arena, as of
+ * its malloc memory: every mapping of the child and its commands on the
+ * shared file then act on the copy, which starts with no registered
+ * thread.  When the copy cannot be made (module limit, memory cgroup, no
+ * memory), fork() still succeeds, but the child's accesses to the mapping
+ * raise SIGBUS and its commands on the file fail with -ENXIO.
+ */
+#define VGC_ARENA_F_FORK_SHARED	0x2U
+#define VGC_ARENA_F_ALL		(VGC_ARENA_F_PROFILE | VGC_ARENA_F_FORK_SHARED)
 
 /**
  * struct vgc_arena_params - argument of VGC_IOC_CREATE_ARENA
