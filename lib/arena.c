@@ -123,6 +123,9 @@ static int build_params(const struct vgc_config *cfg,
 	p->flags = cfg->flags & VGC_ARENA_F_ALL;
 	if (cfg->flags & ~(VGC_ARENA_F_ALL | VGCU_ARENA_F_FORK_SHARED))
 		return -EINVAL;
+	/* one meaning, two spellings: the library's flag came first */
+	if (cfg->flags & VGCU_ARENA_F_FORK_SHARED)
+		p->flags |= VGC_ARENA_F_FORK_SHARED;
 	if (cfg->nr_partitions) {
 		if (cfg->nr_partitions > VGC_MAX_PARTITIONS)
 			return -ERANGE;
@@ -229,7 +232,7 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 	vgc_core_cadence(&prm, &a->cadence);
 	vgcu_sweep_locks_init(&a->locks_private, false);
 	a->locks = &a->locks_private;
-	a->fork_shared = !!(cfg->flags & VGCU_ARENA_F_FORK_SHARED);
+	a->fork_shared = !!(prm.flags & VGC_ARENA_F_FORK_SHARED);
 
 	if (fd >= 0) {
 		a->ops = &vgcu_module_ops;
@@ -237,6 +240,7 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 			 want == VGC_BACKEND_MODULE ? " (VGC_BACKEND=module)" : "");
 	} else {
 		a->ops = &vgcu_anon_ops;
+		a->fork_copy = !a->fork_shared;
 		if (want == VGC_BACKEND_ANON)
 			snprintf(a->reason, sizeof(a->reason),
 				 "anonymous memory requested");

@@ -102,8 +102,18 @@ static int module_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 {
 	struct vgc_arena_params p = *prm;
 	struct vgc_layout *l = &a->layout;
+	struct vgc_version v = { .size = sizeof(v) };
 	int err;
 
+	/*
+	 * A module without fork copies shares the arena with a child anyway,
+	 * and does not know the flag that asks for it.
+	 */
+	if (ioctl(a->fd, VGC_IOC_GET_VERSION, &v))
+		return vgcu_errno(errno);
+	a->fork_copy = (v.features & VGC_FEAT_FORK_COPY) && !a->fork_shared;
+	if (!(v.features & VGC_FEAT_FORK_COPY))
+		p.flags &= ~VGC_ARENA_F_FORK_SHARED;
 	if (ioctl(a->fd, VGC_IOC_CREATE_ARENA, &p))
 		return vgcu_errno(errno);
 	memset(l, 0, sizeof(*l));

@@ -83,9 +83,9 @@ static void vgcu_thread_dtor(void *arg)
  * checkpoint, sweep, growth or decommit of this process is mid-flight
  * when the address space is copied; the parent releases them; the child,
  * whose only thread is the forking one, initialises them anew.  Arenas
- * with process-shared locks (the module's threads region is shared, and
- * so is an anonymous arena opened with VGCU_ARENA_F_FORK_SHARED) are
- * left alone there: the parent's threads go on using those locks.
+ * with process-shared locks (an anonymous arena opened with
+ * VGCU_ARENA_F_FORK_SHARED) are left alone there: the parent's threads
+ * go on using those locks.
  *
  * Registered by vgc_arena_open() before anything else of the library
  * registers a handler (the driver's, at its first start), so prepare runs
@@ -142,8 +142,9 @@ static void anon_child_slots(struct vgc_arena *a)
 
 /*
  * The child's copy of the forking thread's contexts forgets their slots:
- * freed above on a private anonymous arena, still the parent's (or the
- * kernel's) on the others.  It starts unregistered, cursors reset.
+ * freed above on a private anonymous arena, by the module in its copy of
+ * a module arena (VGC_FEAT_FORK_COPY), still the parent's on a shared
+ * one.  It starts unregistered, cursors reset.
  */
 static void vgcu_atfork_child(void)
 {

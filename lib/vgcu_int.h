@@ -192,7 +192,9 @@ struct vgc_arena {
 	 * robust process-shared set in a shared mapping of its own, which a
 	 * fork()ed child shares with the arena.
 	 */
-	bool fork_shared;		/* VGCU_ARENA_F_FORK_SHARED */
+	bool fork_shared;		/* VGC(U)_ARENA_F_FORK_SHARED */
+	/* a fork()ed child gets a copy of the heap (anon: always) */
+	bool fork_copy;
 	struct vgcu_sweep_locks locks_private;
 	struct vgcu_sweep_locks *locks;
 	unsigned int blocker_slot, blocker_tid;

@@ -49,13 +49,15 @@ enum vgc_backend {
 #define VGC_RESERVE_AUTO	UINT64_MAX
 
 /*
- * A flag of struct vgc_config beside the VGC_ARENA_F_* of <linux/vgc.h>,
- * the library's own (never passed to the module).  Anonymous backend: the
- * arena is MAP_SHARED and its checkpoint locks robust and process-shared,
- * so that a fork()ed child shares the heap with its parent, the old
- * behaviour (docs/design.md, "fork()").  Without it a child gets a
- * copy-on-write snapshot of the heap, as of malloc memory.  The module
- * backend shares the arena with a child either way.
+ * A flag of struct vgc_config beside the VGC_ARENA_F_* of <linux/vgc.h>:
+ * a fork()ed child shares the heap with its parent, the old behaviour
+ * (docs/design.md, "fork()"); the same as VGC_ARENA_F_FORK_SHARED, which
+ * came later.  Anonymous backend: the arena is MAP_SHARED and its
+ * checkpoint locks robust and process-shared.  Module backend: the
+ * module is asked for VGC_ARENA_F_FORK_SHARED.  Without it a child gets a
+ * copy of the heap, as of malloc memory: copy-on-write on the anonymous
+ * backend, a copy the module makes at fork() (VGC_FEAT_FORK_COPY) on the
+ * module; a module without that feature shares the arena either way.
  */
 #define VGCU_ARENA_F_FORK_SHARED	0x80000000U
 
