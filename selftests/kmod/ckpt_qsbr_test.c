@@ -19,6 +19,8 @@ FIXTURE_SETUP(qsbr)
 	struct vgc_arena_params p;
 
 	ckpt_params(&p, 2, VGC_SPAN_GRANULES, VGC_SPAN_GRANULES, 0);
+	/* The children below register in the parent's quorum. */
+	p.flags = VGC_ARENA_F_FORK_SHARED;
 	ASSERT_EQ(0, ckpt_open(&self->a, &p));
 }
 

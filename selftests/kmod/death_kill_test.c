@@ -53,8 +53,9 @@ static int kill_after(void (*fn)(void), unsigned int delay_us)
 	return 0;
 }
 
-static int new_arena(unsigned int parts, uint64_t spans_per_zone, struct vgc_layout *l,
-		     struct vgc_region *r, unsigned int cap)
+static int new_arena_flags(unsigned int parts, uint64_t spans_per_zone,
+			   struct vgc_layout *l, struct vgc_region *r,
+			   unsigned int cap, unsigned int flags)
 {
 	struct vgc_arena_params p;
 	int fd = vgc_open_dev();
@@ -63,6 +64,7 @@ static int new_arena(unsigned int parts, uint64_t spans_per_zone, struct vgc_lay
 		return -1;
 	vgc_params_init(&p, parts, spans_per_zone * SPAN, spans_per_zone * SPAN,
 			spans_per_zone * SPAN);
+	p.flags = flags;
 	p.zone_reserve_granules[VGC_ZONE_GREEN] = 8 * SPAN;
 	if (vgc_ioctl(fd, VGC_IOC_CREATE_ARENA, &p) ||
 	    vgc_get_layout(fd, l, r, cap)) {
@@ -70,6 +72,12 @@ static int new_arena(unsigned int parts, uint64_t spans_per_zone, struct vgc_lay
 		return -1;
 	}
 	return fd;
+}
+
+static int new_arena(unsigned int parts, uint64_t spans_per_zone, struct vgc_layout *l,
+		     struct vgc_region *r, unsigned int cap)
+{
+	return new_arena_flags(parts, spans_per_zone, l, r, cap, 0);
 }
 
 /* Child bodies: loop until killed. */
@@ -371,7 +379,8 @@ TEST_F(death, dead_thread_leaves_quorum)
 
 	if (!self->ready)
 		return;
-	fd = new_arena(1, 1, &l, r, 3);
+	/* The child registers in the parent's quorum: a shared arena. */
+	fd = new_arena_flags(1, 1, &l, r, 3, VGC_ARENA_F_FORK_SHARED);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, pipe(pfd));
 	pid = fork();

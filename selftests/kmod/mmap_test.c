@@ -288,7 +288,50 @@ TEST_F(arena, partial_munmap)
 	EXPECT_EQ(0, vgc_wait_idle(2000));
 }
 
-TEST_F(arena, fork_shares)
+/* VGC_ARENA_F_FORK_SHARED: the child sees the parent's pages and writes through. */
+TEST(fork_shared)
+{
+	struct vgc_arena_params p;
+	struct vgc_region regs[3];
+	struct vgc_layout l;
+	int fd, status;
+	size_t len;
+	pid_t pid;
+	char *m;
+
+	fd = vgc_open_dev();
+	if (fd < 0)
+		SKIP(return, "%s: %s (vgc.ko not loaded)", VGC_DEVICE_PATH,
+		     strerror(errno));
+	vgc_params_init(&p, 1, 0, SPAN, 0);
+	p.flags = VGC_ARENA_F_FORK_SHARED;
+	ASSERT_EQ(0, vgc_ioctl(fd, VGC_IOC_CREATE_ARENA, &p));
+	ASSERT_EQ(0, vgc_get_layout(fd, &l, regs, 3));
+	len = regs[VGC_ZONE_GREEN].committed_granules << VGC_GRANULE_SHIFT;
+	m = map(fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		regs[VGC_ZONE_GREEN].offset);
+	ASSERT_NE(MAP_FAILED, m);
+	memset(m, 0x66, len);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int ok = all_bytes(m, len, 0x66);
+
+		memset(m, 0x77, len / 2);
+		_exit(ok ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_TRUE(all_bytes(m, len / 2, 0x77));
+	EXPECT_TRUE(all_bytes(m + len / 2, len / 2, 0x66));
+	munmap(m, len);
+	close(fd);
+	EXPECT_EQ(0, vgc_wait_idle(2000));
+}
+
+/* A child's copy: it sees the parent's bytes, its writes stay its own. */
+TEST_F(arena, fork_copies)
 {
 	const struct vgc_region *g = &self->regs[VGC_ZONE_GREEN * NP];
 	size_t len = g->committed_granules << VGC_GRANULE_SHIFT;
@@ -302,17 +345,21 @@ TEST_F(arena, fork_shares)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		/* The child sees the parent's pages and writes through. */
 		int ok = all_bytes(m, len, 0x66);
+		char *m2;
 
 		memset(m, 0x77, len / 2);
+		ok = ok && all_bytes(m, len / 2, 0x77);
+		/* A mapping made after the fork maps the copy too. */
+		m2 = map(self->fd, len, PROT_READ, MAP_SHARED, g->offset);
+		ok = ok && m2 != MAP_FAILED && all_bytes(m2, len / 2, 0x77);
 		_exit(ok ? 0 : 1);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	EXPECT_TRUE(all_bytes(m, len / 2, 0x77));
-	EXPECT_TRUE(all_bytes(m + len / 2, len / 2, 0x66));
+	EXPECT_TRUE(all_bytes(m, len, 0x66));
+	memset(m, 0x77, len / 2);
 
 	/* A child that outlives the parent's unmap keeps the pages. */
 	pid = fork();
