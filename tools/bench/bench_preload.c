@@ -34,6 +34,13 @@
 #include "preload_run.h"
 
 #define LIBDIR		"/usr/lib/x86_64-linux-gnu/"
+/* tools.mk passes both; these are for a build without it */
+#ifndef VGC_LIBDIR
+#define VGC_LIBDIR	"/usr/local/lib"
+#endif
+#ifndef VGC_SRCDIR
+#define VGC_SRCDIR	""	/* none: gcc is skipped unless --src */
+#endif
 #define MAX_REPS	64
 #define MAX_FORK_MB	8
 
@@ -162,6 +169,8 @@ static const char *find_src(const char *opt)
 
 	if (opt)
 		return opt;
+	if (!VGC_SRCDIR[0])
+		return NULL;
 	snprintf(probe, sizeof(probe), "%s/lib/include/vgcu.h", VGC_SRCDIR);
 	return access(probe, R_OK) ? NULL : VGC_SRCDIR;
 }
@@ -276,8 +285,10 @@ static int one_run(struct prog_state *ps, int a, const char *stats,
 			 (unsigned long long)h, (unsigned long long)ps->hash);
 		ps->mismatch = 1;
 	}
-	if (!why[0])
-		return pr_rmtree(dir) ? 0 : 0;
+	if (!why[0]) {
+		pr_rmtree(dir);
+		return 0;
+	}
 	snprintf(kept, sizeof(kept), "%s/failed-%s-%s", work, ps->p->name,
 		 allocs[a].name);
 	pr_rmtree(kept);
