@@ -6,6 +6,8 @@ TOOLS_CFLAGS	:= $(CFLAGS_COMMON) -pthread -I$(TOP)/tools/bench
 TOOLS_LDLIBS	:= $(LIBVGCU_A) -lnuma -luring -pthread -lm
 TOOLS_LDLIBS	+= -lgc -ldl	# vgc-bench sweep: Boehm GC baseline; alloc: malloc probe
 TOOLS_CFLAGS	+= -fopenmp	# vgc-bench paper: OpenMP schedule(static) baseline
+# vgc-bench preload: where gcc's input and an installed libvgcmalloc.so are
+TOOLS_CFLAGS	+= -DVGC_SRCDIR='"$(TOP)"' -DVGC_LIBDIR='"$(LIBDIR)"'
 
 tools: $(BUILD)/tools/vgc-bench $(BUILD)/tools/vgcctl
 
