@@ -14,11 +14,12 @@
  * checkpoints that the pacer runs sooner (before a region grows) fold into
  * it, so that windows are comparable in time.
  *
- * Sampling.  One allocation in vgcpy_sample (64) goes into an open-
+ * Sampling.  One allocation in --vgc-sample (64) goes into an open-
  * addressing table with its window; a free looks in a bit filter first
- * (one load), and only a flagged pointer probes the table.  The table is
- * rebuilt, and the filter with it, at every window's close.  When it is
- * half full no new sample enters until the next close (counted: dropped).
+ * (one load), and only a flagged pointer probes the table.  Removal
+ * shifts the run back (no tombstones); the filter, whose bits of freed
+ * samples stay set, is rebuilt at every close and after TABLE_SIZE / 2
+ * inserts.  A half-full table takes no new sample (counted: dropped).
  *
  * Features per key at each close, EMA-smoothed with the policy's
  * ema_alpha:
@@ -76,8 +77,9 @@ uint64_t vgcpy_filter[(1U << FILTER_BITS) / 64];
 unsigned int vgcpy_filter_shift = 64 - FILTER_BITS;
 
 static unsigned int sample_every;
-static struct sample *table, *spare;
-static unsigned int used;		/* live + deleted entries */
+static struct sample *table;
+static unsigned int used;		/* live entries */
+static unsigned int inserts;		/* since the filter was rebuilt */
 static uint64_t seen_ckpts;
 static uint64_t window_start_ns, window_ns;
 static const volatile __u64 *ckpt_count;
@@ -122,8 +124,7 @@ int vgcpy_profile_init(unsigned int sample, unsigned int period_ms)
 	if (!sample)
 		return 0;
 	table = calloc(TABLE_SIZE, sizeof(*table));
-	spare = calloc(TABLE_SIZE, sizeof(*spare));
-	if (!table || !spare)
+	if (!table)
 		return -1;
 	sample_every = sample;
 	vgcpy_sample_left = sample;
@@ -144,9 +145,11 @@ static void filter_set(const void *p)
 	vgcpy_filter[h >> 6] |= 1ULL << (h & 63);
 }
 
+static uint32_t home_of(uintptr_t p);
+
 static struct sample *slot_of(struct sample *t, const void *p)
 {
-	uint32_t i = (uint32_t)(vgcpy_hash(p) >> (64 - TABLE_BITS));
+	uint32_t i = home_of((uintptr_t)p);
 
 	for (;;) {
 		struct sample *s = &t[i];
@@ -155,6 +158,17 @@ static struct sample *slot_of(struct sample *t, const void *p)
 			return s;
 		i = (i + 1) & (TABLE_SIZE - 1);
 	}
+}
+
+static void refresh_filter(void)
+{
+	unsigned int i;
+
+	memset(vgcpy_filter, 0, sizeof(vgcpy_filter));
+	for (i = 0; i < TABLE_SIZE; i++)
+		if (table[i].p)
+			filter_set((void *)table[i].p);
+	inserts = used;
 }
 
 void vgcpy_profile_sample(unsigned int dom, unsigned int cls, void *p)
@@ -172,7 +186,9 @@ void vgcpy_profile_sample(unsigned int dom, unsigned int cls, void *p)
 		vgcpy_prof.dropped++;
 		return;
 	}
-	/* Deleted entries are skipped over: p is not in the table. */
+	/* bits of freed samples stay set: refresh before they pile up */
+	if (++inserts > TABLE_SIZE / 2)
+		refresh_filter();
 	s = slot_of(table, p);
 	if (s->p)
 		return;		/* a stale entry for a reused address */
@@ -186,6 +202,36 @@ void vgcpy_profile_sample(unsigned int dom, unsigned int cls, void *p)
 	k->s_allocs++;
 	if (vgcpy_startup)
 		k->w0_sampled++;
+}
+
+static uint32_t home_of(uintptr_t p)
+{
+	return (uint32_t)(vgcpy_hash((void *)p) >> (64 - TABLE_BITS));
+}
+
+/*
+ * Linear probing without tombstones: the entries after a removed one
+ * move back over it unless their home lies in between, so a probe never
+ * walks past the live entries of its run.
+ */
+static void remove_at(uint32_t i)
+{
+	uint32_t j = i;
+
+	for (;;) {
+		uint32_t k;
+
+		j = (j + 1) & (TABLE_SIZE - 1);
+		if (!table[j].p)
+			break;
+		k = home_of(table[j].p);
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		table[i] = table[j];
+		i = j;
+	}
+	table[i].p = 0;
+	used--;
 }
 
 void vgcpy_profile_free(void *p)
@@ -204,7 +250,7 @@ void vgcpy_profile_free(void *p)
 		k->s_old_freed++;
 	if (s->window == 0 && age < PERSIST_AGE)
 		k->w0_died++;
-	s->p = 1;
+	remove_at((uint32_t)(s - table));
 }
 
 static void ema(double *v, double x, int seeded, double alpha)
@@ -226,31 +272,22 @@ void vgcpy_key_features(unsigned int dom, unsigned int cls,
 	x->kappa = 1;
 }
 
-/* Rebuilds the table without deleted entries; live counts and ages. */
+/* Live counts and ages per key; the filter afresh. */
 static void rebuild(uint32_t live[VGCPY_NR_DOMAINS][VGCPY_NR_CLASSES],
 		    double ages[VGCPY_NR_DOMAINS][VGCPY_NR_CLASSES])
 {
-	struct sample *t;
 	unsigned int i;
 
-	memset(spare, 0, TABLE_SIZE * sizeof(*spare));
-	memset(vgcpy_filter, 0, sizeof(vgcpy_filter));
-	used = 0;
 	for (i = 0; i < TABLE_SIZE; i++) {
-		struct sample *s = &table[i];
+		const struct sample *s = &table[i];
 
-		if (s->p <= 1)
+		if (!s->p)
 			continue;
-		*slot_of(spare, (void *)s->p) = *s;
-		filter_set((void *)s->p);
-		used++;
 		live[s->dom][s->cls]++;
 		ages[s->dom][s->cls] += (double)(vgcpy_prof.windows + 1 -
 						 s->window);
 	}
-	t = table;
-	table = spare;
-	spare = t;
+	refresh_filter();
 }
 
 static void file_records(void)

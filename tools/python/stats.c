@@ -90,7 +90,8 @@ static void print_key(FILE *f, unsigned int d, unsigned int c)
 void vgcpy_print_profile(FILE *f)
 {
 	const struct vgc_zone_policy *pol = &vgcpy_prof.policy;
-	unsigned int d, c, z, n[VGC_NR_ZONES] = { 0 };
+	unsigned int d, c, z, n[VGC_NR_ZONES] = { 0 }, quiet = 0;
+	uint64_t quiet_allocs = 0;
 
 	if (!vgcpy_prof.enabled) {
 		fprintf(f, "vgc-python: profile off: every key in green\n");
@@ -119,6 +120,18 @@ void vgcpy_print_profile(FILE *f)
 			"gamma %.4g\n", vgcpy_zone_names[z], pol->zp[z].alpha,
 			pol->zp[z].beta, pol->zp[z].gamma);
 	for (d = 0; d < VGCPY_NR_DOMAINS; d++)
-		for (c = 0; c < VGCPY_NR_CLASSES; c++)
+		for (c = 0; c < VGCPY_NR_CLASSES; c++) {
+			const struct vgcpy_key *k = &vgcpy_prof.key[d][c];
+			uint64_t a = k->allocs[0] + k->allocs[1] + k->allocs[2];
+
+			/* too few samples for a decision: one line for all */
+			if (k->decided < 0 && !k->planned) {
+				quiet++;
+				quiet_allocs += a;
+				continue;
+			}
 			print_key(f, d, c);
+		}
+	fprintf(f, "vgc-python: classes undecided %u (allocs %llu): green\n",
+		quiet, (unsigned long long)quiet_allocs);
 }
