@@ -9,7 +9,7 @@
  * sample countdown; a free reads its class from the span table and its
  * zone from the region bounds (two compares), counts itself and tests one
  * bit of the sample filter.  RAW (no GIL) is neither profiled nor counted
- * per key: it stays Green.
+ * per key: it stays Green; with --vgc-no-profile nothing is counted.
  *
  * A pointer the domain's previous allocator returned is not in the arena:
  * vgc_free()/vgc_realloc() refuse it with EINVAL, and it goes back there.
@@ -167,7 +167,7 @@ static void *alloc_key(unsigned int dom, size_t size, int zero)
 	if (!p)
 		p = zero ? vgc_calloc(vgcpy_arena, 1, size, zone) :
 			   vgc_alloc(vgcpy_arena, size, zone);
-	if (p)
+	if (p && vgcpy_prof.enabled)
 		note_alloc(dom, cls, zone, p);
 	return p;
 }
@@ -208,7 +208,7 @@ static void py_free(void *ctx, void *p)
 	if (!p)
 		return;
 	count(&vgcpy_calls.free);
-	if (d->dom >= 0)
+	if (d->dom >= 0 && vgcpy_prof.enabled)
 		note_free((unsigned int)d->dom, p);
 	rc = vgc_free(vgcpy_arena, p);
 	if (rc == 0)
@@ -254,7 +254,8 @@ static void *py_realloc(void *ctx, void *p, size_t size)
 	if (!q)
 		return NULL;
 	memcpy(q, p, size < have ? size : have);
-	note_free((unsigned int)d->dom, p);
+	if (vgcpy_prof.enabled)
+		note_free((unsigned int)d->dom, p);
 	if (vgc_free(vgcpy_arena, p)) {
 		fprintf(stderr, "vgc-python: vgc_free(%p) in realloc of the "
 			"%s domain failed\n", p, d->name);
