@@ -6,7 +6,9 @@
 
 PY_CONFIG	?= /usr/bin/python3.11-config
 VGC_PYTHON	:= $(BUILD)/tools/vgc-python
-VGC_PYTHON_SRCS	:= $(TOP)/tools/python/vgc-python.c
+VGC_PYTHON_SRCS	:= $(addprefix $(TOP)/tools/python/,vgc-python.c shim.c \
+		     profile.c plan.c json.c stats.c)
+VGC_PYTHON_HDRS	:= $(addprefix $(TOP)/tools/python/,vgcpy.h shim.h json.h)
 
 ifneq ($(wildcard $(PY_CONFIG)),)
 tools: $(VGC_PYTHON)
@@ -17,7 +19,7 @@ endif
 vgc-python: $(VGC_PYTHON)
 
 # The Python headers are not ours to warn about: -isystem.
-$(VGC_PYTHON): $(VGC_PYTHON_SRCS) $(TOP)/tools/python/python.mk $(LIBVGCU_A)
+$(VGC_PYTHON): $(VGC_PYTHON_SRCS) $(VGC_PYTHON_HDRS) $(TOP)/tools/python/python.mk $(LIBVGCU_A)
 	@test -x $(PY_CONFIG) || { echo "vgc-python: no $(PY_CONFIG) (libpython3.11-dev)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -pthread \

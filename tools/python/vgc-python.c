@@ -23,18 +23,16 @@
  * Options of the launcher, taken only at the front of the command line
  * (docs/vgc-python.md): --vgc-info, --vgc-stats, --raw.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <vgcu.h>
+#include "shim.h"
+#include "vgcpy.h"
 
-#define VGC_PY_ZONE	VGC_ZONE_GREEN
+#define DEFAULT_SAMPLE		64
+#define DEFAULT_PERIOD_MS	100
 
 /*
  * libpython3.11 exports it (pycore_pymem.h): "pymalloc", "pymalloc_debug",
@@ -42,117 +40,25 @@
  */
 extern const char *_PyMem_GetCurrentAllocatorName(void);
 
-static struct vgc_arena *arena;
-static int opt_stats;
 /* NULL: VGC serves the domains; else the allocator asked for instead. */
 static const char *stepped_aside;
 
-/* Counted only with --vgc-stats: a predictable branch otherwise. */
-static atomic_ullong n_alloc, n_free, n_realloc, n_foreign;
-
-struct vgc_py_domain {
-	PyMemAllocatorDomain domain;
-	const char *name;
-	PyMemAllocatorEx prev;		/* the allocator before ours */
+static struct vgcpy_domain dom_raw = { PYMEM_DOMAIN_RAW, "raw", -1, { 0 } };
+static struct vgcpy_domain dom_mem = {
+	PYMEM_DOMAIN_MEM, "mem", VGCPY_MEM, { 0 }
+};
+static struct vgcpy_domain dom_obj = {
+	PYMEM_DOMAIN_OBJ, "obj", VGCPY_OBJ, { 0 }
 };
 
-static struct vgc_py_domain dom_raw = { PYMEM_DOMAIN_RAW, "raw", { 0 } };
-static struct vgc_py_domain dom_mem = { PYMEM_DOMAIN_MEM, "mem", { 0 } };
-static struct vgc_py_domain dom_obj = { PYMEM_DOMAIN_OBJ, "obj", { 0 } };
-
-static void count(atomic_ullong *c)
+static void print_info(FILE *f, int raw, int profile)
 {
-	if (opt_stats)
-		atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
-}
-
-/* Not in the arena at all: the previous allocator's block. */
-static int foreign(const void *p)
-{
-	struct vgc_objinfo info;
-
-	return vgc_locate(arena, p, &info) == -EINVAL;
-}
-
-/* Size 0 must still be a unique pointer: one granule. */
-static void *vgc_py_malloc(void *ctx, size_t size)
-{
-	(void)ctx;
-	count(&n_alloc);
-	return vgc_alloc(arena, size ? size : 1, VGC_PY_ZONE);
-}
-
-static void *vgc_py_calloc(void *ctx, size_t nelem, size_t elsize)
-{
-	(void)ctx;
-	count(&n_alloc);
-	if (!nelem || !elsize)
-		return vgc_calloc(arena, 1, 1, VGC_PY_ZONE);
-	return vgc_calloc(arena, nelem, elsize, VGC_PY_ZONE);
-}
-
-static void *vgc_py_realloc(void *ctx, void *p, size_t size)
-{
-	struct vgc_py_domain *d = ctx;
-	void *q;
-
-	if (!p)
-		return vgc_py_malloc(ctx, size);
-	count(&n_realloc);
-	q = vgc_realloc(arena, p, size ? size : 1, VGC_PY_ZONE);
-	if (!q && errno == EINVAL && foreign(p)) {
-		count(&n_foreign);
-		return d->prev.realloc(d->prev.ctx, p, size);
-	}
-	return q;
-}
-
-static void vgc_py_free(void *ctx, void *p)
-{
-	struct vgc_py_domain *d = ctx;
-	int rc;
-
-	if (!p)
-		return;
-	count(&n_free);
-	rc = vgc_free(arena, p);
-	if (rc == 0)
-		return;
-	if (rc == -EINVAL && foreign(p)) {
-		count(&n_foreign);
-		d->prev.free(d->prev.ctx, p);
-		return;
-	}
-	fprintf(stderr, "vgc-python: vgc_free(%p) of the %s domain: %s\n",
-		p, d->name, strerror(-rc));
-	abort();
-}
-
-static void install(struct vgc_py_domain *d)
-{
-	PyMemAllocatorEx a = {
-		.ctx = d,
-		.malloc = vgc_py_malloc,
-		.calloc = vgc_py_calloc,
-		.realloc = vgc_py_realloc,
-		.free = vgc_py_free,
-	};
-
-	PyMem_GetAllocator(d->domain, &d->prev);
-	PyMem_SetAllocator(d->domain, &a);
-}
-
-static const char *const zone_names[VGC_NR_ZONES] = {
-	[VGC_ZONE_RED] = "red", [VGC_ZONE_GREEN] = "green",
-	[VGC_ZONE_BLUE] = "blue",
-};
-
-static void print_info(FILE *f, int raw)
-{
-	fprintf(f, "vgc-python: backend %s (%s), %u partitions, zone green, "
+	fprintf(f, "vgc-python: backend %s (%s), %u partitions, zones %s, "
 		"domains %s, Python %s\n",
-		vgc_backend_name(vgc_arena_backend(arena)),
-		vgc_backend_reason(arena), vgc_arena_partitions(arena),
+		vgc_backend_name(vgc_arena_backend(vgcpy_arena)),
+		vgc_backend_reason(vgcpy_arena),
+		vgc_arena_partitions(vgcpy_arena),
+		profile ? "from the profile" : "green",
 		stepped_aside ? "none" : raw ? "mem obj raw" : "mem obj",
 		Py_GetVersion());
 	if (stepped_aside)
@@ -162,41 +68,23 @@ static void print_info(FILE *f, int raw)
 
 static void print_stats(void)
 {
-	unsigned int np = vgc_arena_partitions(arena);
 	struct vgc_heap_stats hs;
 	struct vgc_stats st = { .size = sizeof(st) };
 
 	fprintf(stderr, "vgc-python: calls alloc %llu free %llu realloc %llu "
-		"foreign %llu\n", (unsigned long long)n_alloc,
-		(unsigned long long)n_free, (unsigned long long)n_realloc,
-		(unsigned long long)n_foreign);
-	for (unsigned int z = 0; z < VGC_NR_ZONES; z++) {
-		struct vgc_usage sum = { 0 };
-
-		for (unsigned int p = 0; p < np; p++) {
-			struct vgc_usage u;
-
-			if (vgc_region_usage(arena, z, p, 0, &u))
-				continue;
-			sum.spans += u.spans;
-			sum.spans_used += u.spans_used;
-			sum.live += u.live;
-			sum.live_bytes += u.live_bytes;
-		}
-		fprintf(stderr, "vgc-python: zone %s: objects %llu bytes %llu "
-			"spans %llu carved %llu\n", zone_names[z],
-			(unsigned long long)sum.live,
-			(unsigned long long)sum.live_bytes,
-			(unsigned long long)sum.spans,
-			(unsigned long long)sum.spans_used);
-	}
-	if (!vgc_heap_stats(arena, &hs)) {
+		"foreign %llu\n", (unsigned long long)vgcpy_calls.alloc,
+		(unsigned long long)vgcpy_calls.free,
+		(unsigned long long)vgcpy_calls.realloc,
+		(unsigned long long)vgcpy_calls.foreign);
+	vgcpy_print_zones(stderr);
+	vgcpy_print_profile(stderr);
+	if (!vgc_heap_stats(vgcpy_arena, &hs)) {
 		char line[512];
 
 		vgc_heap_stats_format(&hs, line, sizeof(line));
 		fprintf(stderr, "vgc-python: heap: %s\n", line);
 	}
-	if (!vgc_arena_stats(arena, &st))
+	if (!vgc_arena_stats(vgcpy_arena, &st))
 		fprintf(stderr, "vgc-python: arena: committed_bytes %llu "
 			"metadata_bytes %llu checkpoints %llu threads %u\n",
 			(unsigned long long)st.committed_bytes,
@@ -214,31 +102,88 @@ static int env_on(const char *name)
 static void usage_exit(void)
 {
 	fprintf(stderr,
-		"usage: vgc-python [--vgc-info] [--vgc-stats] [--raw] "
+		"usage: vgc-python [--vgc-info] [--vgc-stats] [--raw]\n"
+		"                  [--vgc-no-profile] [--vgc-sample N] "
+		"[--vgc-period MS]\n"
+		"                  [--vgc-record PLAN] [--vgc-plan PLAN] "
 		"[python3.11 arguments]\n");
 	exit(2);
+}
+
+/* A whole decimal number in [lo, hi], or a usage error naming @what. */
+static unsigned int number(const char *s, const char *what, unsigned int lo,
+			   unsigned int hi)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = s ? strtoul(s, &end, 10) : 0;
+	if (!s || !*s || *end || errno || v < lo || v > hi) {
+		fprintf(stderr, "vgc-python: %s must be a number in [%u, %u], "
+			"not \"%s\"\n", what, lo, hi, s ? s : "");
+		exit(2);
+	}
+	return (unsigned int)v;
+}
+
+/* The option's argument, or a usage error. */
+static const char *arg_of(int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "vgc-python: %s needs an argument\n", argv[*i]);
+		exit(2);
+	}
+	return argv[++*i];
 }
 
 int main(int argc, char **argv)
 {
 	int info = 0, raw = env_on("VGC_PYTHON_RAW"), i, rc;
-	const char *name;
+	int profile = !getenv("VGC_PYTHON_PROFILE") ||
+		      env_on("VGC_PYTHON_PROFILE");
+	unsigned int sample = DEFAULT_SAMPLE, period = DEFAULT_PERIOD_MS;
+	const char *record = NULL, *plan_path = NULL, *name;
+	static struct vgcpy_plan plan;
 	PyPreConfig pre;
 	PyStatus status;
 
-	opt_stats = env_on("VGC_PYTHON_STATS");
+	vgcpy_count_calls = env_on("VGC_PYTHON_STATS");
+	if (getenv("VGC_PYTHON_SAMPLE"))
+		sample = number(getenv("VGC_PYTHON_SAMPLE"),
+				"$VGC_PYTHON_SAMPLE", 1, 1U << 20);
+	if (getenv("VGC_PYTHON_PERIOD"))
+		period = number(getenv("VGC_PYTHON_PERIOD"),
+				"$VGC_PYTHON_PERIOD", 1, 60000);
 	/* Launcher options only at the front: "script.py --raw" is the script's. */
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--vgc-info"))
 			info = 1;
 		else if (!strcmp(argv[i], "--vgc-stats"))
-			opt_stats = 1;
+			vgcpy_count_calls = 1;
 		else if (!strcmp(argv[i], "--raw"))
 			raw = 1;
+		else if (!strcmp(argv[i], "--vgc-no-profile"))
+			profile = 0;
+		else if (!strcmp(argv[i], "--vgc-sample"))
+			sample = number(arg_of(argc, argv, &i), "--vgc-sample",
+					1, 1U << 20);
+		else if (!strcmp(argv[i], "--vgc-period"))
+			period = number(arg_of(argc, argv, &i), "--vgc-period",
+					1, 60000);
+		else if (!strcmp(argv[i], "--vgc-record"))
+			record = arg_of(argc, argv, &i);
+		else if (!strcmp(argv[i], "--vgc-plan"))
+			plan_path = arg_of(argc, argv, &i);
 		else if (!strcmp(argv[i], "--vgc-help"))
 			usage_exit();
 		else
 			break;
+	}
+	if (record && !profile) {
+		fprintf(stderr, "vgc-python: --vgc-record needs the profile "
+			"(not --vgc-no-profile)\n");
+		return 2;
 	}
 	/* argv[0] stays: Python derives sys.executable from it. */
 	memmove(argv + 1, argv + i, (argc - i + 1) * sizeof(*argv));
@@ -246,13 +191,29 @@ int main(int argc, char **argv)
 	/* The interpreters the test suite starts run as this one does. */
 	if (raw)
 		setenv("VGC_PYTHON_RAW", "1", 1);
+	if (!profile)
+		setenv("VGC_PYTHON_PROFILE", "0", 1);
 
-	rc = vgc_arena_open(NULL, &arena);
+	rc = vgc_arena_open(NULL, &vgcpy_arena);
 	if (rc) {
 		fprintf(stderr, "vgc-python: vgc_arena_open: %s\n",
 			strerror(-rc));
 		return 1;
 	}
+	if (vgcpy_shim_init() || vgcpy_profile_init(profile ? sample : 0, period)) {
+		fprintf(stderr, "vgc-python: no memory for the profile\n");
+		return 1;
+	}
+	/*
+	 * All of the plan is read and checked before it is applied, and
+	 * applied before the interpreter allocates: a bad plan never leaves
+	 * a half-configured interpreter behind.
+	 */
+	if (plan_path &&
+	    (vgcpy_plan_load(plan_path, vgc_arena_partitions(vgcpy_arena),
+			     &plan) ||
+	     vgcpy_plan_apply(&plan, plan_path)))
+		return 2;
 
 	/* Parses -E, -I, -X dev, -X utf8 and PYTHONMALLOC as python3.11 does. */
 	PyPreConfig_InitPythonConfig(&pre);
@@ -268,19 +229,37 @@ int main(int argc, char **argv)
 	    (getenv("PYTHONMALLOC") && *getenv("PYTHONMALLOC")))
 		stepped_aside = name ? name : "unknown";
 	if (info) {
-		print_info(argc > 1 ? stderr : stdout, raw);
+		print_info(argc > 1 ? stderr : stdout, raw, profile);
 		if (argc == 1)
 			return 0;
 	}
 	if (!stepped_aside) {
 		if (raw)
-			install(&dom_raw);
-		install(&dom_mem);
-		install(&dom_obj);
+			vgcpy_install(&dom_raw);
+		vgcpy_install(&dom_mem);
+		vgcpy_install(&dom_obj);
+	}
+	/*
+	 * The profile's windows are the library's checkpoints: its driver
+	 * runs one a period (or sooner, when the pacer finds one due).
+	 */
+	if (profile && !stepped_aside) {
+		struct vgc_driver_cfg dc = {
+			.period_ms = period, .flags = VGC_DRIVER_F_QUIET,
+		};
+
+		rc = vgc_driver_start(vgcpy_arena, &dc);
+		if (rc && rc != -EALREADY) {
+			fprintf(stderr, "vgc-python: vgc_driver_start: %s\n",
+				vgc_strerror(rc));
+			return 1;
+		}
 	}
 
 	rc = Py_BytesMain(argc, argv);
-	if (opt_stats)
+	if (record && vgcpy_plan_record(record) && !rc)
+		rc = 1;
+	if (vgcpy_count_calls)
 		print_stats();
 	/* No vgc_arena_close(): blocks freed after this are still ours. */
 	return rc;
