@@ -52,9 +52,10 @@ struct vgc_fork {
 
 /*
  * Copies src's present pages run by run, each run from the node of its
- * source pages, so that the child's regions stay core-local.  Zeroed
- * first by vgc_pages_alloc(), which does the limits, the node charge and
- * the fatal-signal check.  Lock of src held.
+ * source pages, so that the child's regions stay core-local.  Not zeroed
+ * first: every byte is copied before the child can map the page.
+ * vgc_pages_alloc_raw() does the limits, the node charge and the
+ * fatal-signal check.  Lock of src held.
  */
 static int vgc_fork_copy_pages(struct vgc_arena *dst, struct vgc_arena *src)
 {
@@ -71,7 +72,7 @@ static int vgc_fork_copy_pages(struct vgc_arena *dst, struct vgc_arena *src)
 			if (!src->pages[i + n] ||
 			    page_to_nid(src->pages[i + n]) != nid)
 				break;
-		ret = vgc_pages_alloc(dst, &dst->pages[i], n, nid);
+		ret = vgc_pages_alloc_raw(dst, &dst->pages[i], n, nid, false);
 		if (ret)
 			return ret;
 		for (j = i; j < i + n; j++)

@@ -275,6 +275,8 @@ void vgc_acct_release(struct vgc_acct *acct, u64 freed_bytes,
 /* vgc_pages.c */
 int vgc_pages_alloc(struct vgc_arena *arena, struct page **out,
 		    unsigned long count, int node);
+int vgc_pages_alloc_raw(struct vgc_arena *arena, struct page **out,
+			unsigned long count, int node, bool zero);
 void vgc_pages_free_array(struct vgc_arena *arena, struct page **pages,
 			  unsigned long count);
 void vgc_pages_publish(struct vgc_arena *arena, unsigned long first,

@@ -24,10 +24,12 @@
 #include "vgc_internal.h"
 #include "vgc_compat.h"
 
-static gfp_t vgc_gfp(unsigned int order)
+static gfp_t vgc_gfp(unsigned int order, bool zero)
 {
-	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_ACCOUNT | __GFP_NOWARN;
+	gfp_t gfp = GFP_KERNEL | __GFP_ACCOUNT | __GFP_NOWARN;
 
+	if (zero)
+		gfp |= __GFP_ZERO;
 	/*
 	 * A high order is only an optimisation: give up quickly and fall
 	 * back to smaller blocks instead of compacting or reclaiming hard.
@@ -65,13 +67,14 @@ void vgc_pages_free_array(struct vgc_arena *arena, struct page **pages,
 }
 
 /*
- * Fills out[0 .. count) with zeroed pages from node, highest order first.
- * On failure everything allocated so far is freed again: -ENOMEM (no
- * memory, memory cgroup full, reserve reached), -ENOSPC (node_limit_mb),
- * -EINTR (fatal signal).
+ * Fills out[0 .. count) with pages from node, highest order first, zeroed
+ * unless the caller overwrites every byte before anyone can see them (the
+ * copy fork() makes).  On failure everything allocated so far is freed
+ * again: -ENOMEM (no memory, memory cgroup full, reserve reached),
+ * -ENOSPC (node_limit_mb), -EINTR (fatal signal).
  */
-int vgc_pages_alloc(struct vgc_arena *arena, struct page **out,
-		    unsigned long count, int node)
+int vgc_pages_alloc_raw(struct vgc_arena *arena, struct page **out,
+			unsigned long count, int node, bool zero)
 {
 	unsigned long done = 0, check = VGC_MEM_CHECK_PAGES, i, n;
 	unsigned int order;
@@ -97,7 +100,7 @@ int vgc_pages_alloc(struct vgc_arena *arena, struct page **out,
 		}
 		while ((1UL << order) > count - done)
 			order--;
-		page = alloc_pages_node(node, vgc_gfp(order), order);
+		page = alloc_pages_node(node, vgc_gfp(order, zero), order);
 		if (!page) {
 			if (!order) {
 				ret = -ENOMEM;
@@ -126,6 +129,13 @@ int vgc_pages_alloc(struct vgc_arena *arena, struct page **out,
 fail:
 	vgc_pages_free_array(arena, out, done);
 	return ret;
+}
+
+/* Zeroed pages, see vgc_pages_alloc_raw(). */
+int vgc_pages_alloc(struct vgc_arena *arena, struct page **out,
+		    unsigned long count, int node)
+{
+	return vgc_pages_alloc_raw(arena, out, count, node, true);
 }
 
 /* Publishes pages to the fault handler, which reads them with acquire. */
