@@ -338,6 +338,7 @@ static void compare_runs(struct __test_metadata *_metadata, FIXTURE_DATA(mm) *se
 	const char *pre[] = { so_env, "VGC_BACKEND=module", stats_env,
 			      "VGC_STATFILE=0", NULL };
 	struct tally t;
+	uint64_t t0, t1, t2;
 	int st_ref, st, i;
 
 	for (i = 0; i < 4; i++) {
@@ -348,13 +349,16 @@ static void compare_runs(struct __test_metadata *_metadata, FIXTURE_DATA(mm) *se
 	snprintf(so_env, sizeof(so_env), "LD_PRELOAD=%s", self->so);
 	snprintf(stats_env, sizeof(stats_env), "VGC_SHOW_STATS=%s", stats);
 
+	t0 = vgct_now_ns();
 	st_ref = run_prog(_metadata, self->tmp, refp ? refp : p, plain, f[0], f[1]);
+	t1 = vgct_now_ns();
 	ASSERT_TRUE(st_ref != -1 && WIFEXITED(st_ref) && !WEXITSTATUS(st_ref)) {
 		TH_LOG("plain run: status %#x", st_ref);
 		log_tail(_metadata, "its stdout", path[0]);
 		log_tail(_metadata, "its stderr", path[1]);
 	}
 	st = run_prog(_metadata, self->tmp, p, pre, f[2], f[3]);
+	t2 = vgct_now_ns();
 	EXPECT_EQ(st_ref, st) log_tail(_metadata, "preloaded stderr", path[3]);
 	EXPECT_TRUE(same_file(path[0], path[2])) {
 		log_tail(_metadata, "plain stdout", path[0]);
@@ -363,8 +367,10 @@ static void compare_runs(struct __test_metadata *_metadata, FIXTURE_DATA(mm) *se
 	}
 
 	ASSERT_EQ(0, tally_stats(stats, &t)) TH_LOG("no statistics in %s", stats);
-	TH_LOG("%s: %u processes (%u on the module), %llu malloc calls, glibc %llu calls, %u without an arena",
-	       name, t.procs, t.on_module, t.mallocs, t.glibc, t.no_arena);
+	/* The seconds only tell what the case costs in the VM. */
+	TH_LOG("%s: %u processes (%u on the module), %llu malloc calls, glibc %llu calls, %u without an arena; %.1fs plain, %.1fs preloaded",
+	       name, t.procs, t.on_module, t.mallocs, t.glibc, t.no_arena,
+	       (t1 - t0) / 1e9, (t2 - t1) / 1e9);
 	EXPECT_LE(min_procs, t.procs) log_tail(_metadata, "statistics", stats);
 	EXPECT_EQ(t.procs, t.on_module) log_tail(_metadata, "statistics", stats);
 	EXPECT_EQ(0, t.no_arena) log_tail(_metadata, "statistics", stats);
