@@ -86,6 +86,9 @@ $(BUILD)/selftests/lib/ppe_run_test: $(TOP)/selftests/lib/ppe_run_test.c $(PAPER
 # vgcctl list/top against the test's own arena.
 $(BUILD)/selftests/lib/vgcctl_arena_test: $(BUILD)/tools/vgcctl
 
+# Real programs under libvgcmalloc.so on the module.
+$(BUILD)/selftests/lib/malloc_module_test: $(VGCMALLOC_SO) $(VGCMALLOC_STRESS)
+
 $(VGC_COUNTERS): $(TOP)/tools/vm/vgc-counters.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -o $@ $<

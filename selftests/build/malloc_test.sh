@@ -10,10 +10,11 @@
 # on a generated database, the test program vgcmalloc-stress (contract
 # checks, cross-thread frees with canaries), and Debian's python3.11
 # (json, re, threads, and a few of its own regression tests where
-# libpython3.11-testsuite is installed).  Nothing here forks without
-# exec'ing: the anonymous arena is MAP_SHARED until the fork-safety work
-# lands, and a child that keeps running would write into its parent's
-# heap.
+# libpython3.11-testsuite is installed).  Some children fork and keep
+# running without exec'ing (bash subshells, test_re's multiprocessing
+# Process): the anonymous arena is MAP_PRIVATE, so each has its own copy
+# of the heap.  The module backend's share runs in the VM:
+# selftests/lib/malloc_module_test.c.
 set -u
 # shellcheck source=selftests/build/tap.sh
 . "$(dirname "$0")/tap.sh"

@@ -49,6 +49,10 @@ for k in "$@"; do
 	# lib/vgcctl_arena_test runs the tool it tests from the snapshot.
 	mkdir -p "$snap/tools"
 	cp "$build/tools/vgcctl" "$snap/tools/" 2>/dev/null
+	# lib/malloc_module_test preloads the library of the snapshot.
+	mkdir -p "$snap/malloc"
+	cp "$build/malloc/libvgcmalloc.so" "$build/malloc/vgcmalloc-stress" \
+		"$snap/malloc/" 2>/dev/null
 	start=$(date +%s)
 	"$here/vgc-vm" --kernel "$k" --module "$snap/vgc.ko" --rmmod \
 		--timeout "$vm_timeout" --results "$res" -- \
