@@ -28,6 +28,7 @@ uint64_t vgcu_head_mask[VGC_NR_CLASSES][VGCU_WORDS_PER_SPAN];
 uint64_t vgcu_class_recip[VGC_SPAN_GRANULES + 1];
 uint16_t vgcu_class_gran[VGC_NR_CLASSES];
 uint8_t vgcu_class_words[VGC_NR_CLASSES];
+uint8_t vgcu_gran_cls[VGC_SPAN_GRANULES + 1];
 
 static pthread_once_t vgcu_classes_once = PTHREAD_ONCE_INIT;
 
@@ -44,6 +45,7 @@ static void classes_build(void)
 			c = (4 + (cls - 8) % 4 + 1) << (b - 2);
 		}
 		vgcu_class_gran[cls] = (uint16_t)c;
+		vgcu_gran_cls[c] = (uint8_t)cls;
 		slots = VGC_SPAN_GRANULES / c;
 		for (k = 0; k < slots; k++)
 			vgcu_head_mask[cls][(k * c) >> 6] |= 1ULL << ((k * c) & 63);
@@ -153,6 +155,7 @@ static inline int64_t span_take(struct vgc_arena *a, uint64_t span,
 				}
 				cur->span = span + 1;
 				cur->word = w;
+				cur->info = a->span_info[span];
 				return (int64_t)((span << VGCU_SPAN_SHIFT_G) +
 						 ((uint64_t)w << 6) + b);
 			}
@@ -160,6 +163,37 @@ static inline int64_t span_take(struct vgc_arena *a, uint64_t span,
 		}
 	}
 	return -1;
+}
+
+/*
+ * The lowest free head of the cursor's word, claimed: the common case of
+ * the fast path, one plane load before the locked bit set and no scan.
+ * The word is read anew each time, so that a slot a sweep reclaimed or
+ * another thread freed there is taken before the ones above it.  -1 when
+ * the word is full, its head was taken by another thread between the load
+ * and the bit set (span_take() goes on from there), or the span changed
+ * class.
+ */
+static inline int64_t cursor_pop(struct vgc_arena *a, struct vgcu_cursor *cur,
+				 unsigned int cls)
+{
+	uint64_t span = cur->span - 1, w, m, *vw;
+	unsigned int b;
+
+	w = span * VGCU_WORDS_PER_SPAN + cur->word;
+	vw = &a->planes[VGC_PLANE_VALID][w];
+	m = vgcu_head_mask[cls][cur->word] & ~vgcu_load_relaxed(vw);
+	if (__builtin_expect(!m, 0))
+		return -1;
+	b = (unsigned int)__builtin_ctzll(m);
+	if (__builtin_expect(vgcu_test_and_set(vw, b), 0))
+		return -1;
+	if (__builtin_expect(span_changed(a, span, cls), 0)) {
+		__atomic_fetch_and(vw, ~(1ULL << b), __ATOMIC_SEQ_CST);
+		cur->span = 0;
+		return -1;
+	}
+	return (int64_t)((w << 6) + b);
 }
 
 int64_t vgcu_span_take(struct vgc_arena *a, uint64_t s, unsigned int cls,
@@ -305,7 +339,7 @@ void *vgcu_alloc_class(struct vgc_arena *a, unsigned int cls,
 		int p = partition_of_cpu(a);
 
 		if (p != t->home) {
-			memset(t->cur, 0, sizeof(t->cur));
+			vgcu_tctx_reset_cursors(t);
 			t->home = p;
 		}
 		part = (unsigned int)p;
@@ -358,14 +392,58 @@ void *alloc_full(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 }
 
 /*
+ * A head this thread freed in the cursor's (region, gen), claimed like
+ * cursor_pop()'s: -1 when there is none, or another thread took it first,
+ * or its span changed class since the free.
+ */
+static inline int64_t freed_pop(struct vgc_arena *a, struct vgcu_freed *f,
+				const struct vgcu_cursor *cur, unsigned int cls)
+{
+	uint64_t m = f->mask, w = f->word - 1;
+	unsigned int b;
+
+	if (__builtin_expect(!m || f->info != cur->info, 0))
+		return -1;
+	b = (unsigned int)__builtin_ctzll(m);
+	f->mask = m & (m - 1);
+	if (__builtin_expect(vgcu_test_and_set(&a->planes[VGC_PLANE_VALID][w], b), 0))
+		return -1;
+	if (__builtin_expect(span_changed(a, w / VGCU_WORDS_PER_SPAN, cls), 0)) {
+		__atomic_fetch_and(&a->planes[VGC_PLANE_VALID][w], ~(1ULL << b),
+				   __ATOMIC_SEQ_CST);
+		f->mask = 0;
+		return -1;
+	}
+	return (int64_t)((w << 6) + b);
+}
+
+/*
+ * The cursor's word is full (or lost a race): the rest of its span from
+ * the same word on, then everything else.
+ */
+static __attribute__((noinline))
+void *alloc_refill(struct vgc_arena *a, struct vgcu_tctx *t,
+		   struct vgcu_cursor *cur, unsigned int cls, size_t size,
+		   enum vgc_zone zone, enum vgc_gen gen)
+{
+	int64_t idx = span_take(a, cur->span - 1, cls, cur->word, cur);
+
+	if (idx < 0)
+		return alloc_full(a, size, zone, gen, 0);
+	vgcu_pacer_count(a, t, vgcu_class_gran[cls]);
+	return a->data + ((uint64_t)idx << VGC_GRANULE_SHIFT);
+}
+
+/*
  * The common case: a thread with a context (a registered thread's cursors
  * lie in its partition, registration resets them; an unregistered one's
- * in the partition of the CPU it runs on) whose cursor span still has a
- * free head.  One load, one ctz, one lock bts, one load of the span's
- * class.
+ * in the partition of the CPU it runs on) whose last freed word of the
+ * class (or else its cursor's word) has a free head.  One load, one ctz,
+ * one lock bts, one load of the span's class.
  */
-void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
-		    enum vgc_gen gen, unsigned int flags)
+static inline __attribute__((always_inline))
+void *alloc_fast(struct vgc_arena *a, size_t size, enum vgc_zone zone,
+		 enum vgc_gen gen, unsigned int flags)
 {
 	struct vgcu_tctx *t = vgcu_tls_last;
 	struct vgcu_cursor *cur;
@@ -382,15 +460,24 @@ void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 	cur = &t->cur[zone][gen][cls];
 	if (__builtin_expect(!cur->span, 0))
 		return alloc_full(a, size, zone, gen, flags);
-	idx = span_take(a, cur->span - 1, cls, cur->word, cur);
-	if (__builtin_expect(idx < 0, 0))
-		return alloc_full(a, size, zone, gen, flags);
+	idx = freed_pop(a, &t->freed[cls], cur, cls);
+	if (idx < 0)
+		idx = cursor_pop(a, cur, cls);
+	if (__builtin_expect(idx < 0, 0)) {
+		return alloc_refill(a, t, cur, cls, size, zone, gen);
+	}
 	/* the pacer's count: a subtraction, a fold every 16 KiB */
 	vgcu_pacer_count(a, t, vgcu_class_gran[cls]);
 	return a->data + ((uint64_t)idx << VGC_GRANULE_SHIFT);
 }
 
+void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
+		    enum vgc_gen gen, unsigned int flags)
+{
+	return alloc_fast(a, size, zone, gen, flags);
+}
+
 void *vgc_alloc(struct vgc_arena *a, size_t size, enum vgc_zone zone)
 {
-	return vgc_alloc_gen(a, size, zone, VGC_GEN0, 0);
+	return alloc_fast(a, size, zone, VGC_GEN0, 0);
 }
