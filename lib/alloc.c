@@ -165,37 +165,6 @@ static inline int64_t span_take(struct vgc_arena *a, uint64_t span,
 	return -1;
 }
 
-/*
- * The lowest free head of the cursor's word, claimed: the common case of
- * the fast path, one plane load before the locked bit set and no scan.
- * The word is read anew each time, so that a slot a sweep reclaimed or
- * another thread freed there is taken before the ones above it.  -1 when
- * the word is full, its head was taken by another thread between the load
- * and the bit set (span_take() goes on from there), or the span changed
- * class.
- */
-static inline int64_t cursor_pop(struct vgc_arena *a, struct vgcu_cursor *cur,
-				 unsigned int cls)
-{
-	uint64_t span = cur->span - 1, w, m, *vw;
-	unsigned int b;
-
-	w = span * VGCU_WORDS_PER_SPAN + cur->word;
-	vw = &a->planes[VGC_PLANE_VALID][w];
-	m = vgcu_head_mask[cls][cur->word] & ~vgcu_load_relaxed(vw);
-	if (__builtin_expect(!m, 0))
-		return -1;
-	b = (unsigned int)__builtin_ctzll(m);
-	if (__builtin_expect(vgcu_test_and_set(vw, b), 0))
-		return -1;
-	if (__builtin_expect(span_changed(a, span, cls), 0)) {
-		__atomic_fetch_and(vw, ~(1ULL << b), __ATOMIC_SEQ_CST);
-		cur->span = 0;
-		return -1;
-	}
-	return (int64_t)((w << 6) + b);
-}
-
 int64_t vgcu_span_take(struct vgc_arena *a, uint64_t s, unsigned int cls,
 		       unsigned int w, struct vgcu_cursor *cur)
 {
@@ -392,42 +361,21 @@ void *alloc_full(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 }
 
 /*
- * A head this thread freed in the cursor's (region, gen), claimed like
- * cursor_pop()'s: -1 when there is none, or another thread took it first,
- * or its span changed class since the free.
- */
-static inline int64_t freed_pop(struct vgc_arena *a, struct vgcu_freed *f,
-				const struct vgcu_cursor *cur, unsigned int cls)
-{
-	uint64_t m = f->mask, w = f->word - 1;
-	unsigned int b;
-
-	if (__builtin_expect(!m || f->info != cur->info, 0))
-		return -1;
-	b = (unsigned int)__builtin_ctzll(m);
-	f->mask = m & (m - 1);
-	if (__builtin_expect(vgcu_test_and_set(&a->planes[VGC_PLANE_VALID][w], b), 0))
-		return -1;
-	if (__builtin_expect(span_changed(a, w / VGCU_WORDS_PER_SPAN, cls), 0)) {
-		__atomic_fetch_and(&a->planes[VGC_PLANE_VALID][w], ~(1ULL << b),
-				   __ATOMIC_SEQ_CST);
-		f->mask = 0;
-		return -1;
-	}
-	return (int64_t)((w << 6) + b);
-}
-
-/*
- * The cursor's word is full (or lost a race): the rest of its span from
- * the same word on, then everything else.
+ * The fast path's way out when its word is full or another thread won
+ * the bit: the rest of the cursor's span from the same word on, then
+ * everything else.  The fast path's checks hold (its caller's).
  */
 static __attribute__((noinline))
-void *alloc_refill(struct vgc_arena *a, struct vgcu_tctx *t,
-		   struct vgcu_cursor *cur, unsigned int cls, size_t size,
-		   enum vgc_zone zone, enum vgc_gen gen)
+void *alloc_refill(struct vgc_arena *a, size_t size, enum vgc_zone zone,
+		   enum vgc_gen gen)
 {
-	int64_t idx = span_take(a, cur->span - 1, cls, cur->word, cur);
+	struct vgcu_tctx *t = vgcu_tls_last;
+	unsigned int cls = (unsigned int)size_class_of(size);
+	struct vgcu_cursor *cur = &t->cur[zone][gen][cls];
+	int64_t idx = -1;
 
+	if (cur->span)
+		idx = span_take(a, cur->span - 1, cls, cur->word, cur);
 	if (idx < 0)
 		return alloc_full(a, size, zone, gen, 0);
 	vgcu_pacer_count(a, t, vgcu_class_gran[cls]);
@@ -435,40 +383,123 @@ void *alloc_refill(struct vgc_arena *a, struct vgcu_tctx *t,
 }
 
 /*
- * The common case: a thread with a context (a registered thread's cursors
- * lie in its partition, registration resets them; an unregistered one's
- * in the partition of the CPU it runs on) whose last freed word of the
- * class (or else its cursor's word) has a free head.  One load, one ctz,
- * one lock bts, one load of the span's class.
+ * Bit b of VALID word w was won in a span that is no longer of the class
+ * (span.c retired it meanwhile): given back, and neither the freed word
+ * nor the cursor names the span any more.
+ */
+static __attribute__((noinline))
+void *alloc_undo(struct vgc_arena *a, uint64_t w, unsigned int b, size_t size,
+		 enum vgc_zone zone, enum vgc_gen gen)
+{
+	struct vgcu_tctx *t = vgcu_tls_last;
+	unsigned int cls = (unsigned int)size_class_of(size);
+	struct vgcu_cursor *cur = &t->cur[zone][gen][cls];
+
+	__atomic_fetch_and(&a->planes[VGC_PLANE_VALID][w], ~(1ULL << b),
+			   __ATOMIC_SEQ_CST);
+	if (t->freed[cls].word - 1 == w)
+		t->freed[cls].mask = 0;
+	if (cur->span - 1 == w / VGCU_WORDS_PER_SPAN)
+		cur->span = 0;
+	return alloc_full(a, size, zone, gen, 0);
+}
+
+/* The pacer's fold is due: after the slot is won, before it is returned. */
+static __attribute__((noinline))
+void *alloc_fold(struct vgc_arena *a, struct vgcu_tctx *t, void *p)
+{
+	vgcu_pacer_fold(a, t);
+	return p;
+}
+
+/*
+ * One allocation of a thread whose context and cursors the caller checked:
+ * first a head it freed itself in the cursor's (region, gen), then the
+ * lowest free head of the cursor's word.  Each is won by one lock bts and
+ * kept when the span's entry, re-read after it, still names the class
+ * (span.c, retirement).  Every other case leaves through a tail call, so
+ * that the path that wins needs no stack frame.
+ */
+static inline __attribute__((always_inline))
+void *alloc_core(struct vgc_arena *a, struct vgcu_tctx *t, size_t size,
+		 enum vgc_zone zone, enum vgc_gen gen)
+{
+	unsigned int cls = (unsigned int)size_class_of(size), b;
+	struct vgcu_cursor *cur = &t->cur[zone][gen][cls];
+	struct vgcu_freed *f = &t->freed[cls];
+	uint64_t m = f->mask, w, span, *vw;
+	char *p;
+
+	if (m && f->info == cur->info) {
+		b = (unsigned int)__builtin_ctzll(m);
+		f->mask = m & (m - 1);
+		w = f->word - 1;
+		vw = &a->planes[VGC_PLANE_VALID][w];
+		if (__builtin_expect(!vgcu_test_and_set(vw, b), 1)) {
+			if (__builtin_expect(span_changed(a, w / VGCU_WORDS_PER_SPAN,
+							  cls), 0))
+				return alloc_undo(a, w, b, size, zone, gen);
+			goto won;
+		}
+	}
+	if (__builtin_expect(!cur->span, 0))
+		return alloc_full(a, size, zone, gen, 0);
+	span = cur->span - 1;
+	w = span * VGCU_WORDS_PER_SPAN + cur->word;
+	vw = &a->planes[VGC_PLANE_VALID][w];
+	m = vgcu_head_mask[cls][cur->word] & ~vgcu_load_relaxed(vw);
+	if (__builtin_expect(!m, 0))
+		return alloc_refill(a, size, zone, gen);
+	b = (unsigned int)__builtin_ctzll(m);
+	if (__builtin_expect(vgcu_test_and_set(vw, b), 0))
+		return alloc_refill(a, size, zone, gen);
+	if (__builtin_expect(span_changed(a, span, cls), 0))
+		return alloc_undo(a, w, b, size, zone, gen);
+won:
+	p = a->data + (((w << 6) + b) << VGC_GRANULE_SHIFT);
+	/* the pacer's count: a subtraction, a fold every 16 KiB */
+	t->pace_left -= vgcu_class_gran[cls];
+	if (__builtin_expect(t->pace_left <= 0, 0))
+		return alloc_fold(a, t, p);
+	return p;
+}
+
+/*
+ * An unregistered thread takes the fast path while it runs on a CPU of
+ * the partition its cursors lie in; everything else is alloc_full()'s.
+ */
+static __attribute__((noinline))
+void *alloc_other(struct vgc_arena *a, size_t size, enum vgc_zone zone,
+		  enum vgc_gen gen, unsigned int flags)
+{
+	struct vgcu_tctx *t = vgcu_tls_last;
+
+	if (flags || size - 1 >= VGC_MAX_OBJECT_SIZE ||
+	    (unsigned int)zone >= VGC_NR_ZONES ||
+	    (unsigned int)gen >= VGC_NR_GENS ||
+	    !t || t->arena_id != a->id || t->partition >= 0 ||
+	    t->home != partition_of_cpu(a))
+		return alloc_full(a, size, zone, gen, flags);
+	return alloc_core(a, t, size, zone, gen);
+}
+
+/*
+ * The common case: a registered thread (its cursors lie in its partition;
+ * registration resets them) whose last freed word of the class, or else
+ * its cursor's word, has a free head.
  */
 static inline __attribute__((always_inline))
 void *alloc_fast(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 		 enum vgc_gen gen, unsigned int flags)
 {
 	struct vgcu_tctx *t = vgcu_tls_last;
-	struct vgcu_cursor *cur;
-	unsigned int cls;
-	int64_t idx;
 
 	if (__builtin_expect(flags || size - 1 >= VGC_MAX_OBJECT_SIZE ||
 			     (unsigned int)zone >= VGC_NR_ZONES ||
 			     (unsigned int)gen >= VGC_NR_GENS ||
-			     !t || t->arena_id != a->id ||
-			     (t->partition < 0 && t->home != partition_of_cpu(a)), 0))
-		return alloc_full(a, size, zone, gen, flags);
-	cls = (unsigned int)size_class_of(size);
-	cur = &t->cur[zone][gen][cls];
-	if (__builtin_expect(!cur->span, 0))
-		return alloc_full(a, size, zone, gen, flags);
-	idx = freed_pop(a, &t->freed[cls], cur, cls);
-	if (idx < 0)
-		idx = cursor_pop(a, cur, cls);
-	if (__builtin_expect(idx < 0, 0)) {
-		return alloc_refill(a, t, cur, cls, size, zone, gen);
-	}
-	/* the pacer's count: a subtraction, a fold every 16 KiB */
-	vgcu_pacer_count(a, t, vgcu_class_gran[cls]);
-	return a->data + ((uint64_t)idx << VGC_GRANULE_SHIFT);
+			     !t || t->arena_id != a->id || t->partition < 0, 0))
+		return alloc_other(a, size, zone, gen, flags);
+	return alloc_core(a, t, size, zone, gen);
 }
 
 void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
