@@ -9,8 +9,12 @@
  * Spans of 64 KiB are carved for one size class by a CAS on their span
  * table entry (0 -> class granules) and re-carved for another once empty
  * (span.c), which is why a won slot is given back when the entry changed.
- * Each thread keeps a cursor (span, word) per (arena, zone, gen, class):
- * the common case is one plain load and one locked OR.  Slots reclaimed by
+ * Each thread keeps a cursor (span, word) per (arena, zone, gen, class),
+ * and per class the word it last freed into (free.c): the common case is
+ * one plain load and one locked OR, from its own frees first.  The locked
+ * OR stays because other threads' frees and the sweeps (the module's
+ * too) clear bits of the same word concurrently (docs/design.md, "Why the
+ * fast path keeps its locked operations").  Slots reclaimed by
  * a sweep (VALID cleared after S was reset to 001) are found again when
  * the cursor comes round, since the slow path walks the generation's
  * spans cyclically; slots vgc_free() gave back, through the nonfull
