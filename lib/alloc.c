@@ -9,8 +9,12 @@
  * Spans of 64 KiB are carved for one size class by a CAS on their span
  * table entry (0 -> class granules) and re-carved for another once empty
  * (span.c), which is why a won slot is given back when the entry changed.
- * Each thread keeps a cursor (span, word) per (arena, zone, gen, class):
- * the common case is one plain load and one locked OR.  Slots reclaimed by
+ * Each thread keeps a cursor (span, word) per (arena, zone, gen, class),
+ * and per class the word it last freed into (free.c): the common case is
+ * one plain load and one locked OR, from its own frees first.  The locked
+ * OR stays because other threads' frees and the sweeps (the module's
+ * too) clear bits of the same word concurrently (docs/design.md, "Why the
+ * fast path keeps its locked operations").  Slots reclaimed by
  * a sweep (VALID cleared after S was reset to 001) are found again when
  * the cursor comes round, since the slow path walks the generation's
  * spans cyclically; slots vgc_free() gave back, through the nonfull
@@ -28,6 +32,7 @@ uint64_t vgcu_head_mask[VGC_NR_CLASSES][VGCU_WORDS_PER_SPAN];
 uint64_t vgcu_class_recip[VGC_SPAN_GRANULES + 1];
 uint16_t vgcu_class_gran[VGC_NR_CLASSES];
 uint8_t vgcu_class_words[VGC_NR_CLASSES];
+uint8_t vgcu_gran_cls[VGC_SPAN_GRANULES + 1];
 
 static pthread_once_t vgcu_classes_once = PTHREAD_ONCE_INIT;
 
@@ -44,6 +49,7 @@ static void classes_build(void)
 			c = (4 + (cls - 8) % 4 + 1) << (b - 2);
 		}
 		vgcu_class_gran[cls] = (uint16_t)c;
+		vgcu_gran_cls[c] = (uint8_t)cls;
 		slots = VGC_SPAN_GRANULES / c;
 		for (k = 0; k < slots; k++)
 			vgcu_head_mask[cls][(k * c) >> 6] |= 1ULL << ((k * c) & 63);
@@ -153,6 +159,7 @@ static inline int64_t span_take(struct vgc_arena *a, uint64_t span,
 				}
 				cur->span = span + 1;
 				cur->word = w;
+				cur->info = a->span_info[span];
 				return (int64_t)((span << VGCU_SPAN_SHIFT_G) +
 						 ((uint64_t)w << 6) + b);
 			}
@@ -305,7 +312,7 @@ void *vgcu_alloc_class(struct vgc_arena *a, unsigned int cls,
 		int p = partition_of_cpu(a);
 
 		if (p != t->home) {
-			memset(t->cur, 0, sizeof(t->cur));
+			vgcu_tctx_reset_cursors(t);
 			t->home = p;
 		}
 		part = (unsigned int)p;
@@ -358,39 +365,154 @@ void *alloc_full(struct vgc_arena *a, size_t size, enum vgc_zone zone,
 }
 
 /*
- * The common case: a thread with a context (a registered thread's cursors
- * lie in its partition, registration resets them; an unregistered one's
- * in the partition of the CPU it runs on) whose cursor span still has a
- * free head.  One load, one ctz, one lock bts, one load of the span's
- * class.
+ * The fast path's way out when its word is full or another thread won
+ * the bit: the rest of the cursor's span from the same word on, then
+ * everything else.  The fast path's checks hold (its caller's).
  */
-void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
-		    enum vgc_gen gen, unsigned int flags)
+static __attribute__((noinline))
+void *alloc_refill(struct vgc_arena *a, size_t size, enum vgc_zone zone,
+		   enum vgc_gen gen)
 {
 	struct vgcu_tctx *t = vgcu_tls_last;
-	struct vgcu_cursor *cur;
-	unsigned int cls;
-	int64_t idx;
+	unsigned int cls = (unsigned int)size_class_of(size);
+	struct vgcu_cursor *cur = &t->cur[zone][gen][cls];
+	int64_t idx = -1;
 
-	if (__builtin_expect(flags || size - 1 >= VGC_MAX_OBJECT_SIZE ||
-			     (unsigned int)zone >= VGC_NR_ZONES ||
-			     (unsigned int)gen >= VGC_NR_GENS ||
-			     !t || t->arena_id != a->id ||
-			     (t->partition < 0 && t->home != partition_of_cpu(a)), 0))
-		return alloc_full(a, size, zone, gen, flags);
-	cls = (unsigned int)size_class_of(size);
-	cur = &t->cur[zone][gen][cls];
-	if (__builtin_expect(!cur->span, 0))
-		return alloc_full(a, size, zone, gen, flags);
-	idx = span_take(a, cur->span - 1, cls, cur->word, cur);
-	if (__builtin_expect(idx < 0, 0))
-		return alloc_full(a, size, zone, gen, flags);
-	/* the pacer's count: a subtraction, a fold every 16 KiB */
+	if (cur->span)
+		idx = span_take(a, cur->span - 1, cls, cur->word, cur);
+	if (idx < 0)
+		return alloc_full(a, size, zone, gen, 0);
 	vgcu_pacer_count(a, t, vgcu_class_gran[cls]);
 	return a->data + ((uint64_t)idx << VGC_GRANULE_SHIFT);
 }
 
+/*
+ * Bit b of VALID word w was won in a span that is no longer of the class
+ * (span.c retired it meanwhile): given back, and neither the freed word
+ * nor the cursor names the span any more.
+ */
+static __attribute__((noinline))
+void *alloc_undo(struct vgc_arena *a, uint64_t w, unsigned int b, size_t size,
+		 enum vgc_zone zone, enum vgc_gen gen)
+{
+	struct vgcu_tctx *t = vgcu_tls_last;
+	unsigned int cls = (unsigned int)size_class_of(size);
+	struct vgcu_cursor *cur = &t->cur[zone][gen][cls];
+
+	__atomic_fetch_and(&a->planes[VGC_PLANE_VALID][w], ~(1ULL << b),
+			   __ATOMIC_SEQ_CST);
+	if (t->freed[cls].word - 1 == w)
+		t->freed[cls].mask = 0;
+	if (cur->span - 1 == w / VGCU_WORDS_PER_SPAN)
+		cur->span = 0;
+	return alloc_full(a, size, zone, gen, 0);
+}
+
+/* The pacer's fold is due: after the slot is won, before it is returned. */
+static __attribute__((noinline))
+void *alloc_fold(struct vgc_arena *a, struct vgcu_tctx *t, void *p)
+{
+	vgcu_pacer_fold(a, t);
+	return p;
+}
+
+/*
+ * One allocation of a thread whose context and cursors the caller checked:
+ * first a head it freed itself in the cursor's (region, gen), then the
+ * lowest free head of the cursor's word.  Each is won by one lock bts and
+ * kept when the span's entry, re-read after it, still names the class
+ * (span.c, retirement).  Every other case leaves through a tail call, so
+ * that the path that wins needs no stack frame.
+ */
+static inline __attribute__((always_inline))
+void *alloc_core(struct vgc_arena *a, struct vgcu_tctx *t, size_t size,
+		 enum vgc_zone zone, enum vgc_gen gen)
+{
+	unsigned int cls = (unsigned int)size_class_of(size), b;
+	struct vgcu_cursor *cur = &t->cur[zone][gen][cls];
+	struct vgcu_freed *f = &t->freed[cls];
+	uint64_t m = f->mask, w, span, *vw;
+	char *p;
+
+	if (m && f->info == cur->info) {
+		b = (unsigned int)__builtin_ctzll(m);
+		f->mask = m & (m - 1);
+		w = f->word - 1;
+		vw = &a->planes[VGC_PLANE_VALID][w];
+		if (__builtin_expect(!vgcu_test_and_set(vw, b), 1)) {
+			if (__builtin_expect(span_changed(a, w / VGCU_WORDS_PER_SPAN,
+							  cls), 0))
+				return alloc_undo(a, w, b, size, zone, gen);
+			goto won;
+		}
+	}
+	if (__builtin_expect(!cur->span, 0))
+		return alloc_full(a, size, zone, gen, 0);
+	span = cur->span - 1;
+	w = span * VGCU_WORDS_PER_SPAN + cur->word;
+	vw = &a->planes[VGC_PLANE_VALID][w];
+	m = vgcu_head_mask[cls][cur->word] & ~vgcu_load_relaxed(vw);
+	if (__builtin_expect(!m, 0))
+		return alloc_refill(a, size, zone, gen);
+	b = (unsigned int)__builtin_ctzll(m);
+	if (__builtin_expect(vgcu_test_and_set(vw, b), 0))
+		return alloc_refill(a, size, zone, gen);
+	if (__builtin_expect(span_changed(a, span, cls), 0))
+		return alloc_undo(a, w, b, size, zone, gen);
+won:
+	p = a->data + (((w << 6) + b) << VGC_GRANULE_SHIFT);
+	/* the pacer's count: a subtraction, a fold every 16 KiB */
+	t->pace_left -= vgcu_class_gran[cls];
+	if (__builtin_expect(t->pace_left <= 0, 0))
+		return alloc_fold(a, t, p);
+	return p;
+}
+
+/*
+ * An unregistered thread takes the fast path while it runs on a CPU of
+ * the partition its cursors lie in; everything else is alloc_full()'s.
+ */
+static __attribute__((noinline))
+void *alloc_other(struct vgc_arena *a, size_t size, enum vgc_zone zone,
+		  enum vgc_gen gen, unsigned int flags)
+{
+	struct vgcu_tctx *t = vgcu_tls_last;
+
+	if (flags || size - 1 >= VGC_MAX_OBJECT_SIZE ||
+	    (unsigned int)zone >= VGC_NR_ZONES ||
+	    (unsigned int)gen >= VGC_NR_GENS ||
+	    !t || t->arena_id != a->id || t->partition >= 0 ||
+	    t->home != partition_of_cpu(a))
+		return alloc_full(a, size, zone, gen, flags);
+	return alloc_core(a, t, size, zone, gen);
+}
+
+/*
+ * The common case: a registered thread (its cursors lie in its partition;
+ * registration resets them) whose last freed word of the class, or else
+ * its cursor's word, has a free head.
+ */
+static inline __attribute__((always_inline))
+void *alloc_fast(struct vgc_arena *a, size_t size, enum vgc_zone zone,
+		 enum vgc_gen gen, unsigned int flags)
+{
+	struct vgcu_tctx *t = vgcu_tls_last;
+
+	if (__builtin_expect(flags || size - 1 >= VGC_MAX_OBJECT_SIZE ||
+			     (unsigned int)zone >= VGC_NR_ZONES ||
+			     (unsigned int)gen >= VGC_NR_GENS ||
+			     !t || t->arena_id != a->id || t->partition < 0, 0))
+		return alloc_other(a, size, zone, gen, flags);
+	return alloc_core(a, t, size, zone, gen);
+}
+
+void *vgc_alloc_gen(struct vgc_arena *a, size_t size, enum vgc_zone zone,
+		    enum vgc_gen gen, unsigned int flags)
+{
+	return alloc_fast(a, size, zone, gen, flags);
+}
+
 void *vgc_alloc(struct vgc_arena *a, size_t size, enum vgc_zone zone)
 {
-	return vgc_alloc_gen(a, size, zone, VGC_GEN0, 0);
+	return alloc_fast(a, size, zone, VGC_GEN0, 0);
 }

@@ -40,15 +40,30 @@ static inline void set_bit_if(uint64_t *w, uint64_t bit)
 		__atomic_fetch_or(w, bit, SEQ);
 }
 
-/* The allocation count the pacer paces by is net of immediate frees. */
-static inline void pacer_credit(struct vgc_arena *a, unsigned int gran)
+/*
+ * The allocation count the pacer paces by is net of immediate frees.  The
+ * freeing thread's next allocation of the class takes the slot first
+ * (alloc.c's freed_pop()): the slot is free for everyone already, so this
+ * is only where to look.
+ */
+static inline void free_local(struct vgc_arena *a, uint64_t word,
+			      uint64_t bit, unsigned int gran)
 {
 	struct vgcu_tctx *t = vgcu_tls_last;
+	struct vgcu_freed *f;
 
-	if (t && t->arena_id == a->id) {
-		t->pace_left += gran;
-		if (t->pace_left > t->pace_quota)
-			t->pace_left = t->pace_quota;
+	if (!t || t->arena_id != a->id)
+		return;
+	t->pace_left += gran;
+	if (t->pace_left > t->pace_quota)
+		t->pace_left = t->pace_quota;
+	f = &t->freed[vgcu_gran_cls[gran]];
+	if (f->word == word + 1) {
+		f->mask |= bit;
+	} else {
+		f->word = word + 1;
+		f->mask = bit;
+		f->info = a->span_info[word / VGCU_WORDS_PER_SPAN];
 	}
 }
 
@@ -98,7 +113,7 @@ static int free_slow(struct vgc_arena *a, void *p)
 	vgcu_span_note(a, o.idx >> VGCU_SPAN_SHIFT_G);
 	set_bit_if(&a->nonfull[(o.idx >> VGCU_SPAN_SHIFT_G) >> 6],
 		   1ULL << ((o.idx >> VGCU_SPAN_SHIFT_G) & 63));
-	pacer_credit(a, o.cls);
+	free_local(a, o.word, o.bit, o.cls);
 	return 0;
 }
 
@@ -156,7 +171,7 @@ int vgc_free(struct vgc_arena *a, void *p)
 		return -EINVAL;			/* another free won */
 	vgcu_span_note(a, span);
 	set_bit_if(&a->nonfull[span >> 6], 1ULL << (span & 63));
-	pacer_credit(a, cls);
+	free_local(a, word, bit, cls);
 	return 0;
 }
 

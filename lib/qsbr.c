@@ -43,7 +43,7 @@ int vgc_thread_register(struct vgc_arena *a, int partition)
 	t->partition = partition;
 	t->ts = &a->threads[slot];
 	/* the allocation fast path trusts cursors to lie in this partition */
-	memset(t->cur, 0, sizeof(t->cur));
+	vgcu_tctx_reset_cursors(t);
 	vgcu_slot_online(a, t->ts);
 	return 0;
 }
@@ -60,7 +60,7 @@ void vgcu_thread_exit(struct vgcu_tctx *t)
 	t->slot = -1;
 	t->partition = -1;
 	t->ts = NULL;
-	memset(t->cur, 0, sizeof(t->cur));
+	vgcu_tctx_reset_cursors(t);
 }
 
 int vgc_thread_unregister(struct vgc_arena *a)

@@ -167,7 +167,7 @@ static void vgcu_atfork_child(void)
 		t->partition = -1;
 		t->home = -1;
 		t->ts = NULL;
-		memset(t->cur, 0, sizeof(t->cur));
+		vgcu_tctx_reset_cursors(t);
 	}
 	pthread_mutex_init(&vgcu_reg_lock, NULL);
 }

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 #include <vgcu.h>
 #include <linux/vgc_state.h>
 #include "vgc_core.h"
@@ -213,9 +214,23 @@ struct vgc_arena {
 struct vgcu_cursor {
 	uint64_t span;			/* global span index + 1, 0: none */
 	uint32_t word;
-	uint32_t pad;
+	uint16_t info;			/* span_info of the span */
+	uint16_t pad;
 	/* sweep epoch + 1 when the class's spans were last all full */
 	uint64_t full_at;
+};
+
+/*
+ * The VALID word (global index + 1, 0: none) of one class that this
+ * thread last freed into, and the heads it freed there since: the next
+ * allocation of the class in the same (region, gen), info, takes them
+ * first, so a LIFO or FIFO churn reuses its own frees without a scan.  A
+ * hint like the cursor's mask: the slots are free for everyone.
+ */
+struct vgcu_freed {
+	uint64_t word;
+	uint64_t mask;
+	uint16_t info;
 };
 
 /* One thread's state for one arena. */
@@ -242,7 +257,15 @@ struct vgcu_tctx {
 	int64_t pace_left, pace_quota;
 	uint64_t pace_rel;
 	struct vgcu_cursor cur[VGC_NR_ZONES][VGC_NR_GENS][VGC_NR_CLASSES];
+	struct vgcu_freed freed[VGC_NR_CLASSES];
 };
+
+/* Forgets every cursor and freed word: they name spans, not ownership. */
+static inline void vgcu_tctx_reset_cursors(struct vgcu_tctx *t)
+{
+	memset(t->cur, 0, sizeof(t->cur));
+	memset(t->freed, 0, sizeof(t->freed));
+}
 
 /* meta.c: the library's own memory, never libc malloc */
 void *vgcu_meta_alloc(size_t size);
@@ -384,6 +407,8 @@ void vgcu_thread_exit(struct vgcu_tctx *t);
 
 /* alloc.c */
 extern uint64_t vgcu_head_mask[VGC_NR_CLASSES][VGCU_WORDS_PER_SPAN];
+/* class index of a class's granule count (0 for counts of no class) */
+extern uint8_t vgcu_gran_cls[VGC_SPAN_GRANULES + 1];
 extern uint64_t vgcu_class_recip[VGC_SPAN_GRANULES + 1];
 extern uint16_t vgcu_class_gran[VGC_NR_CLASSES];
 extern uint8_t vgcu_class_words[VGC_NR_CLASSES];
