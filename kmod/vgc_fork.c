@@ -104,10 +104,10 @@ static void vgc_fork_clear_threads(struct vgc_arena *a)
  * vgc_arena_copy() - a new arena with a copy of src's pages and state
  * @src: the arena, pinned by the caller
  * @file: its file, whose address space holds every mapping of it
- * @mm: the child's address space, write-locked by dup_mmap()
+ * @mm: the child's address space, whose pinned memory the copy is
  *
  * Charges the copy as src is charged (module limit, per-user limits, the
- * child's locked memory, the current task's memory cgroup) before
+ * child's pinned memory, the current task's memory cgroup) before
  * allocating.
  *
  * Return: the copy, with one reference, or ERR_PTR(-ENOSPC, -EDQUOT,
@@ -123,7 +123,6 @@ static struct vgc_arena *vgc_arena_copy(struct vgc_arena *src,
 	a = vgc_arena_alloc(&src->params, mm);
 	if (IS_ERR(a))
 		return a;
-	vgc_acct_set_mm_locked(a->acct, true);
 	ret = -ENOMEM;
 	a->pages = kvcalloc(a->nr_pages, sizeof(*a->pages), VGC_GFP_ACCOUNT);
 	if (!a->pages)
@@ -166,8 +165,6 @@ static struct vgc_arena *vgc_arena_copy(struct vgc_arena *src,
 	if (ret)
 		goto err;
 	vgc_fork_clear_threads(a);
-	/* Later uncharges come from the reaper, which takes mmap_lock. */
-	vgc_acct_set_mm_locked(a->acct, false);
 	vgc_arena_publish(a, true);
 	return a;
 
@@ -175,7 +172,7 @@ err_unlock:
 	mutex_unlock(&src->lock);
 	up_write(&src->fork_sem);
 err:
-	/* Synchronously, under the child's mmap_lock still. */
+	/* Synchronously, so that the child's pinned memory is right. */
 	if (a->charged_bytes)
 		vgc_acct_uncharge(a->acct, a->charged_bytes);
 	a->charged_bytes = 0;

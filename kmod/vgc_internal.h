@@ -266,7 +266,6 @@ bool vgc_node_charge(int nid, unsigned long pages);
 void vgc_node_uncharge(int nid, unsigned long pages);
 bool vgc_mem_short(unsigned long pages);
 struct vgc_acct *vgc_acct_new(struct mm_struct *mm);
-void vgc_acct_set_mm_locked(struct vgc_acct *acct, bool locked);
 int vgc_acct_charge(struct vgc_acct *acct, u64 bytes);
 void vgc_acct_uncharge(struct vgc_acct *acct, u64 bytes);
 void vgc_acct_release(struct vgc_acct *acct, u64 freed_bytes,

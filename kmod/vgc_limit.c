@@ -6,8 +6,9 @@
  *   - the module limit limit_mb (default: half of RAM)        -ENOSPC
  *   - the caller's user, up to user_limit_mb (default: half of limit_mb;
  *     CAP_SYS_RESOURCE is exempt)                              -EDQUOT
- *   - the creator's locked memory, checked against the caller's
- *     RLIMIT_MEMLOCK by account_locked_vm() (CAP_IPC_LOCK is exempt)
+ *   - the creator's pinned memory (mm->pinned_vm, VmPin), checked against
+ *     the caller's RLIMIT_MEMLOCK (CAP_IPC_LOCK is exempt), as RDMA and
+ *     io_uring account what they pin
  *                                                              -EPERM
  * and the request must leave 1/32 of RAM available          -ENOMEM.
  * The pages themselves are counted per node against node_limit_mb as they
@@ -17,9 +18,8 @@
  * a page that someone else still references (a pin, an io_uring fixed
  * buffer, a pipe) keeps our reference and its charges: it waits on the
  * zombie list, which a delayed work (the reaper) scans until only our
- * reference is left.  The reaper also takes pages off mm->locked_vm,
- * because the last arena reference may be put in a VMA's ->close with
- * mmap_lock held and account_locked_vm() takes it.  At module exit the
+ * reference is left, and takes the freed pages off mm->pinned_vm.  At
+ * module exit the
  * pages still held elsewhere are left to their other holders.
  *
  * Lowering a limit below current use is allowed: nothing is taken back,
@@ -75,8 +75,7 @@ struct vgc_acct {
 	struct list_head node;		/* vgc_zombies */
 	struct vgc_user *user;
 	struct mm_struct *mm;		/* mmgrab()bed; NULL: no mm */
-	unsigned long locked;		/* pages on mm->locked_vm */
-	bool mm_locked;			/* the caller holds mm's mmap_lock */
+	unsigned long locked;		/* pages on mm->pinned_vm */
 	unsigned long unlock;		/* of those, to take off */
 	struct page **pages;		/* held elsewhere, still charged */
 	unsigned long nr_pages;
@@ -232,35 +231,34 @@ struct vgc_acct *vgc_acct_new(struct mm_struct *mm)
 }
 
 /*
- * account_locked_vm() takes mmap_lock; during fork() dup_mmap() holds
- * the child's already, and the copy is charged under it.
+ * RLIMIT_MEMLOCK as RDMA and io_uring apply it to the memory they pin:
+ * on mm->pinned_vm (VmPin), with atomics.  account_locked_vm() would take
+ * mmap_lock, and arenas are charged under arena->lock, which fork() takes
+ * with mmap_lock held (vgc_fork.c).  -ENOMEM past the limit, like
+ * account_locked_vm().
  */
-static int vgc_lock_vm(struct vgc_acct *acct, unsigned long pages, bool inc)
+static int vgc_pin_vm(struct vgc_acct *acct, unsigned long pages, bool inc)
 {
-	if (!acct->mm_locked)
-		return account_locked_vm(acct->mm, pages, inc);
+	unsigned long limit;
+
 	if (!pages)
 		return 0;
-	return __account_locked_vm(acct->mm, pages, inc, current,
-				   capable(CAP_IPC_LOCK));
-}
-
-/**
- * vgc_acct_set_mm_locked() - the caller holds acct's mm's mmap_lock
- * @acct: the accounting of an arena being made
- * @locked: true from here on, false when the caller lets go of it
- *
- * For the copy fork() makes, see vgc_fork.c.
- */
-void vgc_acct_set_mm_locked(struct vgc_acct *acct, bool locked)
-{
-	acct->mm_locked = locked;
+	if (!inc) {
+		atomic64_sub(pages, &acct->mm->pinned_vm);
+		return 0;
+	}
+	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	if (atomic64_add_return(pages, &acct->mm->pinned_vm) > limit &&
+	    !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(pages, &acct->mm->pinned_vm);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /*
  * Charges bytes (whole pages) of an arena to the module limit, its user
- * and its creator's locked memory, all or nothing.  Process context, no
- * mm lock held (but see vgc_acct_set_mm_locked()).
+ * and its creator's pinned memory, all or nothing.  Process context.
  */
 int vgc_acct_charge(struct vgc_acct *acct, u64 bytes)
 {
@@ -275,7 +273,7 @@ int vgc_acct_charge(struct vgc_acct *acct, u64 bytes)
 		goto err_module;
 	if (acct->mm) {
 		/* -ENOMEM from it means RLIMIT_MEMLOCK, not a shortage. */
-		if (vgc_lock_vm(acct, pages, true)) {
+		if (vgc_pin_vm(acct, pages, true)) {
 			ret = -EPERM;
 			goto err_user;
 		}
@@ -290,7 +288,7 @@ int vgc_acct_charge(struct vgc_acct *acct, u64 bytes)
 
 err_locked:
 	if (acct->mm) {
-		vgc_lock_vm(acct, pages, false);
+		vgc_pin_vm(acct, pages, false);
 		acct->locked -= pages;
 	}
 err_user:
@@ -306,14 +304,14 @@ void vgc_acct_uncharge(struct vgc_acct *acct, u64 bytes)
 	unsigned long pages = bytes >> PAGE_SHIFT;
 
 	if (acct->mm) {
-		vgc_lock_vm(acct, pages, false);
+		vgc_pin_vm(acct, pages, false);
 		acct->locked -= pages;
 	}
 	vgc_user_uncharge(acct->user, bytes);
 	vgc_uncharge(bytes);
 }
 
-/* Takes the pages freed since the last call off the creator's locked_vm. */
+/* Takes the pages freed since the last call off the creator's pinned_vm. */
 static void vgc_acct_unlock(struct vgc_acct *acct)
 {
 	unsigned long n = min(acct->unlock, acct->locked);
@@ -322,11 +320,8 @@ static void vgc_acct_unlock(struct vgc_acct *acct)
 	if (!acct->mm || !n)
 		return;
 	acct->locked -= n;
-	/* A dead mm's locked_vm no longer matters. */
-	if (mmget_not_zero(acct->mm)) {
-		account_locked_vm(acct->mm, n, false);
-		mmput_async(acct->mm);
-	}
+	/* mmgrab() keeps the struct, dead or alive */
+	vgc_pin_vm(acct, n, false);
 }
 
 /* Frees the zombie pages only we reference now; uncharges them. */
