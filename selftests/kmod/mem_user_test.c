@@ -2,7 +2,7 @@
 /*
  * vgc.ko's limits for unprivileged users (issue 17): as uid 65534 (with
  * /dev/vgc opened up to everyone for the test), arenas stop at the
- * caller's RLIMIT_MEMLOCK with EPERM and show in its VmLck until they are
+ * caller's RLIMIT_MEMLOCK with EPERM and show in its VmPin until they are
  * closed, the per-user cap user_limit_mb stops one user's processes
  * together with EDQUOT while root (CAP_SYS_RESOURCE) goes past it, and
  * GET_VERSION shows module-wide usage to CAP_SYS_ADMIN only.
@@ -19,10 +19,10 @@ struct user_result {
 	int ready;
 	int created;		/* arenas of ARENA_MIB before the error */
 	int err;
-	long vmlck_kb;		/* VmLck with them all */
+	long vmpin_kb;		/* VmPin with them all */
 	uint64_t used, arenas;	/* GET_VERSION as this user */
 	int release;		/* set by the parent: close and exit */
-	long vmlck_closed_kb;	/* VmLck once they are closed */
+	long vmpin_closed_kb;	/* VmPin once they are closed */
 	int again;		/* one more arena after that */
 };
 
@@ -89,7 +89,7 @@ static void user_child(struct user_result *r, rlim_t memlock)
 		}
 		r->created++;
 	}
-	r->vmlck_kb = mu_read_key("/proc/self/status", "VmLck");
+	r->vmpin_kb = mu_read_key("/proc/self/status", "VmPin");
 	fd = vgc_open_dev();
 	if (fd >= 0 && !vgc_get_version(fd, &v)) {
 		r->used = v.used_bytes;
@@ -100,10 +100,10 @@ static void user_child(struct user_result *r, rlim_t memlock)
 		usleep(1000);
 	while (--i >= 0)
 		close(fds[i]);
-	/* locked_vm is given back from a work item: wait for it. */
+	/* pinned_vm is given back from a work item: wait for it. */
 	for (i = 0; i < 500; i++) {
-		r->vmlck_closed_kb = mu_read_key("/proc/self/status", "VmLck");
-		if (!r->vmlck_closed_kb)
+		r->vmpin_closed_kb = mu_read_key("/proc/self/status", "VmPin");
+		if (!r->vmpin_closed_kb)
 			break;
 		usleep(10000);
 	}
@@ -168,13 +168,13 @@ TEST_F(user, rlimit_memlock)
 	EXPECT_EQ(-EPERM, self->r[0]->err);
 	EXPECT_EQ(memlock / each, (uint64_t)self->r[0]->created);
 	EXPECT_EQ(self->r[0]->created * each / 1024,
-		  (uint64_t)self->r[0]->vmlck_kb);
-	TH_LOG("%llu bytes per arena: %d arenas, then %d; VmLck %ld kB",
+		  (uint64_t)self->r[0]->vmpin_kb);
+	TH_LOG("%llu bytes per arena: %d arenas, then %d; VmPin %ld kB",
 	       (unsigned long long)each, self->r[0]->created, self->r[0]->err,
-	       self->r[0]->vmlck_kb);
+	       self->r[0]->vmpin_kb);
 	EXPECT_EQ(0, end_user(self->r[0], pid));
-	/* Closed, they are off VmLck, and the rlimit has room again. */
-	EXPECT_EQ(0, self->r[0]->vmlck_closed_kb);
+	/* Closed, they are off VmPin, and the rlimit has room again. */
+	EXPECT_EQ(0, self->r[0]->vmpin_closed_kb);
 	EXPECT_EQ(0, self->r[0]->again);
 }
 
