@@ -358,7 +358,24 @@ static int busy_child(struct vgc_arena *a)
 	return 0;
 }
 
-TEST(fork_while_another_thread_allocates)
+/*
+ * 30 forks, each copying the arena on the module: a debug kernel (KASAN,
+ * lockdep) needs more than the harness's default 30 s.
+ */
+FIXTURE(slow) {
+	int unused;
+};
+
+FIXTURE_SETUP(slow)
+{
+	self->unused = 0;
+}
+
+FIXTURE_TEARDOWN(slow)
+{
+}
+
+TEST_F_TIMEOUT(slow, fork_while_another_thread_allocates, 240)
 {
 	struct churn c = { 0 };
 	struct vgc_arena *a;
