@@ -1,0 +1,699 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vgc-bench python: the workloads of tools/python/bench/ under Debian's
+ * python3.11 (pymalloc) and under vgc-python (VGC serves the MEM and OBJ
+ * domains), side by side in one run (issue 15).
+ *
+ * Every workload is a script that takes a size and prints "checksum HEX";
+ * the checksum must be the same under both interpreters and in every
+ * repetition, or the run fails.  Three passes:
+ *
+ * 1. served: each workload once at the reduced size under vgc-python
+ *    --vgc-info --vgc-stats, which proves VGC served the allocations (its
+ *    counters cost a locked add per call, so the timed runs go without);
+ * 2. timed: --reps repetitions at the full size, the two interpreters
+ *    interleaved (their order alternates between repetitions, so drift
+ *    on a shared machine hits both), each a child measured from outside:
+ *    wall clock, CPU time (user + system of all its threads) and peak RSS
+ *    from wait4(); medians and the ratios vgc-python / python3.11;
+ * 3. callgrind: each workload once at the reduced size under valgrind
+ *    --tool=callgrind for both, and "-c pass" for the interpreter's own
+ *    start-up and exit, so that the workload's instructions net of it
+ *    can be compared.  vgc-python runs there with VGC_RESERVE_MB (see
+ *    cg_reserve_mb()).
+ *
+ * Targets (issue 15): CPU time and instructions at most 1.05x
+ * pymalloc's, peak RSS at most 1.0x; each is marked met or not met.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <vgcu.h>
+#include "bench.h"
+#include "bench_util.h"
+#include "python_child.h"
+
+#define MAX_REPS	64
+#define RUN_TIMEOUT_S	600
+#define CPU_TARGET	1.05
+#define IR_TARGET	1.05
+#define RSS_TARGET	1.00
+
+struct py_workload {
+	const char *name;	/* tools/python/bench/<name>.py */
+	unsigned long full;	/* size of the timed runs */
+	unsigned long small;	/* --quick, served and callgrind runs */
+};
+
+/* Sizes: about a second under python3.11 at full, a twentieth at small. */
+static const struct py_workload workloads[] = {
+	{ "churn", 1500000, 60000 },
+	{ "dicts", 1000000, 40000 },
+	{ "jsonrt", 12000, 800 },
+	{ "regex", 200000, 10000 },
+	{ "sorting", 80000, 4000 },
+	{ "classes", 14, 9 },
+	{ "threads", 600000, 25000 },
+};
+
+#define NR_WORKLOADS	(sizeof(workloads) / sizeof(workloads[0]))
+
+enum { PY, VGC, NR_INTERP };
+
+static const char *const interp_names[NR_INTERP] = { "python3.11", "vgc-python" };
+
+struct popts {
+	unsigned int reps;
+	int quick;
+	int no_callgrind;
+	const char *python;
+	const char *vgc_python;
+	const char *scripts;
+	const char *only;
+	enum vgc_backend backend;
+};
+
+struct wl_result {
+	int selected;
+	int bad;			/* a run failed or a checksum differed */
+	unsigned long size;		/* timed runs */
+	char checksum[PY_CHECKSUM_LEN + 1];
+	double wall[NR_INTERP][MAX_REPS];
+	double cpu[NR_INTERP][MAX_REPS];
+	double rss[NR_INTERP][MAX_REPS];
+	unsigned int nr_runs[NR_INTERP];
+	long long calls[4];		/* alloc free realloc foreign */
+	double ir[NR_INTERP];
+};
+
+static const char *const call_names[4] = { "alloc", "free", "realloc", "foreign" };
+
+static char vgcpy_path[PATH_MAX], scripts_dir[PATH_MAX], valgrind_path[PATH_MAX];
+static char backend_line[256];
+static struct wl_result res[NR_WORKLOADS];
+
+static void usage(void)
+{
+	size_t i;
+
+	printf("usage: vgc-bench python [options]\n"
+	       "  --reps N           timed repetitions per interpreter (default 3)\n"
+	       "  --quick            the reduced sizes everywhere, one repetition\n"
+	       "  --no-callgrind     no instruction counts\n"
+	       "  --only A,B         these workloads only\n"
+	       "  --python PATH      the baseline (default /usr/bin/python3.11)\n"
+	       "  --vgc-python PATH  default: vgc-python next to vgc-bench\n"
+	       "  --scripts DIR      the workloads (default: tools/python/bench of\n"
+	       "                     the tree vgc-bench was built in)\n"
+	       "  --backend B        VGC_BACKEND of vgc-python: anon, module, auto\n"
+	       "workloads (full / reduced size):");
+	for (i = 0; i < NR_WORKLOADS; i++)
+		printf(" %s (%lu/%lu)", workloads[i].name, workloads[i].full,
+		       workloads[i].small);
+	printf("\n");
+}
+
+/* snprintf() into a path: 0, or -1 when it did not fit. */
+__attribute__((format(printf, 3, 4)))
+static int path_fmt(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	return n >= 0 && (size_t)n < size ? 0 : -1;
+}
+
+static int is_exec(const char *p)
+{
+	struct stat st;
+
+	return !stat(p, &st) && S_ISREG(st.st_mode) && !access(p, X_OK);
+}
+
+static int is_file(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	return !path_fmt(p, sizeof(p), "%s/%s", dir, name) && !stat(p, &st) &&
+	       S_ISREG(st.st_mode);
+}
+
+/* The first executable valgrind on PATH, or "" when there is none. */
+static void find_valgrind(void)
+{
+	const char *path = getenv("PATH");
+	char dir[PATH_MAX];
+
+	valgrind_path[0] = 0;
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+
+		if (n && !path_fmt(dir, sizeof(dir), "%.*s/valgrind", (int)n, path) &&
+		    is_exec(dir)) {
+			snprintf(valgrind_path, sizeof(valgrind_path), "%s", dir);
+			return;
+		}
+		path += n + (path[n] == ':');
+	}
+}
+
+/*
+ * Defaults next to vgc-bench: build/tools/vgc-python, and the scripts of
+ * the source tree build/ lies in.
+ */
+static int resolve_paths(const struct popts *o)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0) {
+		perror("vgc-bench python: /proc/self/exe");
+		return -1;
+	}
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	if (o->vgc_python ?
+	    path_fmt(vgcpy_path, sizeof(vgcpy_path), "%s", o->vgc_python) :
+	    path_fmt(vgcpy_path, sizeof(vgcpy_path), "%s/vgc-python", exe)) {
+		fprintf(stderr, "vgc-bench python: the vgc-python path is too long\n");
+		return -1;
+	}
+	/* room for "/<workload>.py" */
+	if (o->scripts ?
+	    path_fmt(scripts_dir, sizeof(scripts_dir) - 64, "%s", o->scripts) :
+	    path_fmt(scripts_dir, sizeof(scripts_dir) - 64,
+		     "%s/../../tools/python/bench", exe)) {
+		fprintf(stderr, "vgc-bench python: the scripts' path is too long\n");
+		return -1;
+	}
+	if (!is_exec(o->python)) {
+		fprintf(stderr, "vgc-bench python: %s is not an executable "
+			"(--python)\n", o->python);
+		return -1;
+	}
+	if (!is_exec(vgcpy_path)) {
+		fprintf(stderr, "vgc-bench python: %s is not an executable "
+			"(make vgc-python, or --vgc-python)\n", vgcpy_path);
+		return -1;
+	}
+	if (!is_file(scripts_dir, "_bench.py")) {
+		fprintf(stderr, "vgc-bench python: no _bench.py in %s "
+			"(--scripts: the tree's tools/python/bench)\n",
+			scripts_dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* --only: every name must be a workload. */
+static int select_workloads(const char *only)
+{
+	size_t i, n;
+
+	for (i = 0; i < NR_WORKLOADS; i++)
+		res[i].selected = !only;
+	while (only && *only) {
+		n = strcspn(only, ",");
+		for (i = 0; i < NR_WORKLOADS; i++)
+			if (strlen(workloads[i].name) == n &&
+			    !strncmp(workloads[i].name, only, n))
+				break;
+		if (i == NR_WORKLOADS) {
+			fprintf(stderr, "vgc-bench python: --only: no workload "
+				"'%.*s'\n", (int)n, only);
+			return -1;
+		}
+		res[i].selected = 1;
+		only += n + (only[n] == ',');
+	}
+	return 0;
+}
+
+/*
+ * Under valgrind the whole reserve of VGC's arena must fit valgrind's
+ * address space (64 GiB on amd64 with valgrind 3.19: vgc_arena_open()
+ * gets EINVAL from mmap() past about 50 GiB); the default reserve is twice
+ * the machine's memory, up to 8 GiB for each of the 3 zones of every
+ * partition.  1 GiB per region, less with many CPUs, is plenty at the
+ * reduced sizes.
+ */
+static unsigned int cg_reserve_mb(void)
+{
+	int np = bu_nr_cpus();
+	unsigned int mb = 32768 / (3 * (np > 0 ? (unsigned int)np : 1));
+
+	if (mb > 1024)
+		mb = 1024;
+	return mb < 64 ? 64 : mb;
+}
+
+/*
+ * The children's environment: nothing of ours chooses their allocator
+ * (PYTHONMALLOC or -X dev would make vgc-python step aside, the stats
+ * switch would add its counting).
+ */
+static void child_env(const struct popts *o, char **env, char *backend,
+		      char *reserve)
+{
+	int k = 0;
+
+	env[k++] = "PYTHONMALLOC";
+	env[k++] = "PYTHONDEVMODE";
+	env[k++] = "VGC_PYTHON_STATS";
+	env[k++] = "VGC_PYTHON_RAW";
+	if (o->backend != VGC_BACKEND_AUTO)
+		env[k++] = backend;
+	if (reserve)
+		env[k++] = reserve;
+	env[k] = NULL;
+}
+
+static const char *interp_path(const struct popts *o, int interp)
+{
+	return interp == PY ? o->python : vgcpy_path;
+}
+
+/*
+ * argv: [pre...] interpreter [launcher options, vgc-python only] -E -s
+ * script size, or "-c pass" for start-up and exit alone (w NULL).
+ * -E -s: the caller's PYTHON* variables and user site do not change
+ * what either interpreter does.
+ */
+static void build_argv(char **v, const struct popts *o, int interp,
+		       const char *const *pre, const char *const *launcher,
+		       const struct py_workload *w, char *script, char *size,
+		       unsigned long n)
+{
+	int k = 0;
+
+	for (; pre && *pre; pre++)
+		v[k++] = (char *)*pre;
+	v[k++] = (char *)interp_path(o, interp);
+	for (; interp == VGC && launcher && *launcher; launcher++)
+		v[k++] = (char *)*launcher;
+	v[k++] = "-E";
+	v[k++] = "-s";
+	if (w) {
+		/* resolve_paths() left room for the name */
+		if (path_fmt(script, PATH_MAX, "%s/%s.py", scripts_dir, w->name))
+			script[0] = 0;
+		snprintf(size, 32, "%lu", n);
+		v[k++] = script;
+		v[k++] = size;
+	} else {
+		v[k++] = "-c";
+		v[k++] = "pass";
+	}
+	v[k] = NULL;
+}
+
+static void show_failure(const char *what, const struct py_run *r)
+{
+	const char *out = r->out ? r->out : "";
+	size_t len = strlen(out);
+	const char *tail = len > 2000 ? out + len - 2000 : out;
+
+	fprintf(stderr, "vgc-bench python: %s failed (wait status %#x); "
+		"its output ends:\n%s\n", what, (unsigned int)r->status, tail);
+}
+
+/* The first checksum of a workload is the reference for all its runs. */
+static void check_sum(struct wl_result *wr, const struct py_workload *w,
+		      int interp, const char *when, const struct py_run *r)
+{
+	if (!r->checksum[0]) {
+		fprintf(stderr, "vgc-bench python: %s under %s (%s) printed "
+			"no checksum\n", w->name, interp_names[interp], when);
+		wr->bad = 1;
+	} else if (!wr->checksum[0]) {
+		memcpy(wr->checksum, r->checksum, sizeof(wr->checksum));
+	} else if (strcmp(wr->checksum, r->checksum)) {
+		fprintf(stderr, "vgc-bench python: %s: checksum %s under %s "
+			"(%s), %s before\n", w->name, r->checksum,
+			interp_names[interp], when, wr->checksum);
+		wr->bad = 1;
+	}
+}
+
+/*
+ * Runs interp on w (NULL: "-c pass") at size n; checks the checksum
+ * against the workload's others.  0, or -1 when the run failed.
+ */
+static int run_one(const struct popts *o, int interp,
+		   const struct py_workload *w, unsigned long n,
+		   const char *const *pre, const char *const *launcher,
+		   char *reserve, const char *when, struct py_run *r)
+{
+	char script[PATH_MAX], size[32], backend[64], what[128], *v[32], *env[8];
+	int rc;
+
+	snprintf(backend, sizeof(backend), "VGC_BACKEND=%s",
+		 vgc_backend_name(o->backend));
+	child_env(o, env, backend, interp == VGC ? reserve : NULL);
+	build_argv(v, o, interp, pre, launcher, w, script, size, n);
+	rc = py_child_run(v, env, RUN_TIMEOUT_S, r);
+	snprintf(what, sizeof(what), "%s %s %lu (%s)", interp_names[interp],
+		 w ? w->name : "-c pass", n, when);
+	if (rc) {
+		show_failure(what, r);
+		if (w)
+			res[w - workloads].bad = 1;
+		return -1;
+	}
+	if (w)
+		check_sum(&res[w - workloads], w, interp, when, r);
+	return 0;
+}
+
+/* ---- pass 1: VGC served the allocations -------------------------------- */
+
+static void backend_of(const char *out)
+{
+	const char *p = strstr(out, "vgc-python: backend ");
+	size_t n;
+
+	if (!p || backend_line[0])
+		return;
+	p += strlen("vgc-python: backend ");
+	n = strcspn(p, ")\n");
+	snprintf(backend_line, sizeof(backend_line), "%.*s%s", (int)n, p,
+		 p[n] == ')' ? ")" : "");
+}
+
+static int served_pass(const struct popts *o)
+{
+	static const char *const launcher[] = { "--vgc-info", "--vgc-stats", NULL };
+	int ret = 0;
+	size_t i;
+
+	for (i = 0; i < NR_WORKLOADS; i++) {
+		struct wl_result *wr = &res[i];
+		struct py_run r;
+		int c;
+
+		if (!wr->selected)
+			continue;
+		if (run_one(o, VGC, &workloads[i], workloads[i].small, NULL,
+			    launcher, NULL, "--vgc-stats", &r)) {
+			py_run_free(&r);
+			ret = -1;
+			continue;
+		}
+		backend_of(r.out);
+		for (c = 0; c < 4; c++)
+			wr->calls[c] = py_out_field(r.out, "vgc-python: calls ",
+						    call_names[c]);
+		if (strstr(r.out, "VGC serves no domain") || wr->calls[0] <= 0) {
+			fprintf(stderr, "vgc-bench python: %s: VGC served no "
+				"allocation under vgc-python:\n%s\n",
+				workloads[i].name, r.out);
+			wr->bad = 1;
+			ret = -1;
+		}
+		py_run_free(&r);
+	}
+	return ret;
+}
+
+static void print_served(void)
+{
+	size_t i;
+
+	printf("\nserved by VGC (vgc-python --vgc-stats, reduced size): "
+	       "allocator calls\n");
+	printf("%-8s %8s %10s %10s %10s %8s\n", "workload", "size", "alloc",
+	       "free", "realloc", "foreign");
+	for (i = 0; i < NR_WORKLOADS; i++) {
+		const struct wl_result *wr = &res[i];
+
+		if (!wr->selected)
+			continue;
+		printf("%-8s %8lu %10lld %10lld %10lld %8lld\n",
+		       workloads[i].name, workloads[i].small, wr->calls[0],
+		       wr->calls[1], wr->calls[2], wr->calls[3]);
+	}
+}
+
+/* ---- pass 2: timed ----------------------------------------------------- */
+
+static int timed_pass(const struct popts *o)
+{
+	unsigned int rep;
+	int ret = 0;
+	size_t i;
+
+	for (rep = 0; rep < o->reps; rep++) {
+		for (i = 0; i < NR_WORKLOADS; i++) {
+			struct wl_result *wr = &res[i];
+			int k;
+
+			if (!wr->selected)
+				continue;
+			for (k = 0; k < NR_INTERP; k++) {
+				int interp = (rep & 1) ? NR_INTERP - 1 - k : k;
+				unsigned int m = wr->nr_runs[interp];
+				struct py_run r;
+
+				if (run_one(o, interp, &workloads[i], wr->size,
+					    NULL, NULL, NULL, "timed", &r)) {
+					ret = -1;
+				} else {
+					wr->wall[interp][m] = r.wall_ms;
+					wr->cpu[interp][m] = r.cpu_ms;
+					wr->rss[interp][m] = r.rss_mib;
+					wr->nr_runs[interp] = m + 1;
+				}
+				py_run_free(&r);
+			}
+		}
+	}
+	return ret;
+}
+
+static double med(double *v, unsigned int n)
+{
+	return n ? bu_median(v, n) : NAN;
+}
+
+/* Geometric mean of the ratios, over the workloads that have both. */
+struct ratio_sum {
+	double log_sum;
+	unsigned int n, met;
+};
+
+static double ratio_add(struct ratio_sum *s, double vgc, double py,
+			double target)
+{
+	double q = vgc / py;
+
+	if (isfinite(q) && q > 0) {
+		s->log_sum += log(q);
+		s->n++;
+		s->met += q <= target;
+	}
+	return q;
+}
+
+static double ratio_geomean(const struct ratio_sum *s)
+{
+	return s->n ? exp(s->log_sum / s->n) : NAN;
+}
+
+static void print_target(const char *what, const struct ratio_sum *s,
+			 double target)
+{
+	printf("target: %s <= %.2fx python3.11: %s (%u of %u workloads, "
+	       "geomean %.2fx)\n", what, target,
+	       bu_met(s->n && s->met == s->n), s->met, s->n, ratio_geomean(s));
+}
+
+static void print_timed(const struct popts *o)
+{
+	struct ratio_sum sw = { 0 }, sc = { 0 }, sr = { 0 };
+	size_t i;
+
+	printf("\ntimed: %u repetition%s, interleaved, medians; ratio = "
+	       "vgc-python / python3.11\n", o->reps, o->reps == 1 ? "" : "s");
+	printf("%-8s %8s | %16s %6s | %16s %6s | %14s %6s | %s\n", "", "",
+	       "wall ms", "", "CPU ms", "", "peak RSS MiB", "", "");
+	printf("%-8s %8s | %7s %8s %6s | %7s %8s %6s | %6s %7s %6s | %s\n",
+	       "workload", "size", "py", "vgc", "ratio", "py", "vgc", "ratio",
+	       "py", "vgc", "ratio", "checksum");
+	for (i = 0; i < NR_WORKLOADS; i++) {
+		struct wl_result *wr = &res[i];
+		double w[NR_INTERP], c[NR_INTERP], r[NR_INTERP];
+		int k;
+
+		if (!wr->selected)
+			continue;
+		for (k = 0; k < NR_INTERP; k++) {
+			w[k] = med(wr->wall[k], wr->nr_runs[k]);
+			c[k] = med(wr->cpu[k], wr->nr_runs[k]);
+			r[k] = med(wr->rss[k], wr->nr_runs[k]);
+		}
+		printf("%-8s %8lu | %7.0f %8.0f %5.2fx | %7.0f %8.0f %5.2fx | "
+		       "%6.1f %7.1f %5.2fx | %s\n", workloads[i].name, wr->size,
+		       w[PY], w[VGC], ratio_add(&sw, w[VGC], w[PY], INFINITY),
+		       c[PY], c[VGC], ratio_add(&sc, c[VGC], c[PY], CPU_TARGET),
+		       r[PY], r[VGC], ratio_add(&sr, r[VGC], r[PY], RSS_TARGET),
+		       wr->bad ? "BAD" : wr->checksum);
+	}
+	printf("%-8s %8s | %16s %5.2fx | %16s %5.2fx | %14s %5.2fx |\n",
+	       "geomean", "", "", ratio_geomean(&sw), "", ratio_geomean(&sc),
+	       "", ratio_geomean(&sr));
+	print_target("CPU time", &sc, CPU_TARGET);
+	print_target("peak RSS", &sr, RSS_TARGET);
+}
+
+/* ---- pass 3: callgrind --------------------------------------------------- */
+
+/* Instructions of one run under callgrind, or NAN. */
+static double cg_one(const struct popts *o, int interp,
+		     const struct py_workload *w, char *reserve)
+{
+	char out[96], opt[128];
+	const char *pre[] = { valgrind_path, "--tool=callgrind", "-q", opt, NULL };
+	struct py_run r;
+	double ir = NAN;
+
+	snprintf(out, sizeof(out), "/tmp/vgc-bench-python-cg.%d", (int)getpid());
+	snprintf(opt, sizeof(opt), "--callgrind-out-file=%s", out);
+	if (!run_one(o, interp, w, w ? w->small : 0, pre, NULL, reserve,
+		     "callgrind", &r))
+		ir = bu_callgrind_ir(out);
+	else
+		unlink(out);
+	py_run_free(&r);
+	return ir;
+}
+
+static int callgrind_pass(const struct popts *o, double *startup)
+{
+	char reserve[48];
+	int k, ret = 0;
+	size_t i;
+
+	snprintf(reserve, sizeof(reserve), "VGC_RESERVE_MB=%u", cg_reserve_mb());
+	for (k = 0; k < NR_INTERP; k++) {
+		startup[k] = cg_one(o, k, NULL, reserve);
+		if (isnan(startup[k]))
+			ret = -1;
+	}
+	for (i = 0; i < NR_WORKLOADS; i++) {
+		if (!res[i].selected)
+			continue;
+		for (k = 0; k < NR_INTERP; k++) {
+			res[i].ir[k] = cg_one(o, k, &workloads[i], reserve);
+			if (isnan(res[i].ir[k]))
+				ret = -1;
+		}
+	}
+	return ret;
+}
+
+static void print_callgrind(const double *startup)
+{
+	struct ratio_sum s = { 0 };
+	size_t i;
+
+	printf("\ninstructions (callgrind, reduced size; vgc-python with "
+	       "VGC_RESERVE_MB=%u): millions\n", cg_reserve_mb());
+	printf("%-8s %8s | %9s %9s %6s | %9s %9s %6s\n", "", "",
+	       "total", "", "", "net of -c pass", "", "");
+	printf("%-8s %8s | %9s %9s %6s | %9s %9s %6s\n", "workload", "size",
+	       "py", "vgc", "ratio", "py", "vgc", "ratio");
+	printf("%-8s %8s | %9.1f %9.1f %5.2fx |\n", "-c pass", "",
+	       startup[PY] / 1e6, startup[VGC] / 1e6, startup[VGC] / startup[PY]);
+	for (i = 0; i < NR_WORKLOADS; i++) {
+		const struct wl_result *wr = &res[i];
+		double np = wr->ir[PY] - startup[PY];
+		double nv = wr->ir[VGC] - startup[VGC];
+
+		if (!wr->selected)
+			continue;
+		printf("%-8s %8lu | %9.1f %9.1f %5.2fx | %9.1f %9.1f %5.2fx\n",
+		       workloads[i].name, workloads[i].small, wr->ir[PY] / 1e6,
+		       wr->ir[VGC] / 1e6, wr->ir[VGC] / wr->ir[PY], np / 1e6,
+		       nv / 1e6, ratio_add(&s, nv, np, IR_TARGET));
+	}
+	print_target("instructions (net)", &s, IR_TARGET);
+}
+
+/* ------------------------------------------------------------------------- */
+
+int bench_python(int argc, char **argv)
+{
+	struct popts o = {
+		.reps = 3,
+		.python = "/usr/bin/python3.11",
+		.backend = VGC_BACKEND_AUTO,
+	};
+	const struct bu_opt opts[] = {
+		BU_UINT("reps", &o.reps, 1, MAX_REPS),
+		BU_FLAG("quick", &o.quick),
+		BU_FLAG("no-callgrind", &o.no_callgrind),
+		BU_STR("only", &o.only),
+		BU_STR("python", &o.python),
+		BU_STR("vgc-python", &o.vgc_python),
+		BU_STR("scripts", &o.scripts),
+		BENCH_OPT_BACKEND(&o.backend),
+		BU_OPT_END
+	};
+	double startup[NR_INTERP] = { NAN, NAN };
+	int ret = 0, bad = 0;
+	size_t i;
+
+	switch (bu_parse_opts("python", argc, argv, opts, NULL, 0, NULL)) {
+	case 0:
+		break;
+	case BU_OPTS_HELP:
+		usage();
+		return 0;
+	default:
+		usage();
+		return 2;
+	}
+	if (resolve_paths(&o) || select_workloads(o.only))
+		return 2;
+	if (o.quick)
+		o.reps = 1;
+	for (i = 0; i < NR_WORKLOADS; i++)
+		res[i].size = o.quick ? workloads[i].small : workloads[i].full;
+	if (!o.no_callgrind)
+		find_valgrind();
+
+	ret |= served_pass(&o);
+	printf("vgc-bench python: %s (pymalloc) vs %s (VGC: MEM and OBJ "
+	       "domains, backend %s)\n", o.python, vgcpy_path,
+	       backend_line[0] ? backend_line : "unknown");
+	print_served();
+	fflush(stdout);
+	ret |= timed_pass(&o);
+	print_timed(&o);
+	fflush(stdout);
+	if (o.no_callgrind) {
+		printf("\ninstructions: not counted (--no-callgrind)\n");
+	} else if (!valgrind_path[0]) {
+		printf("\ninstructions: not counted (no valgrind on PATH)\n");
+	} else {
+		ret |= callgrind_pass(&o, startup);
+		print_callgrind(startup);
+	}
+	for (i = 0; i < NR_WORKLOADS; i++)
+		bad += res[i].selected && res[i].bad;
+	printf("checksums: %s\n", bad ? "MISMATCH or failed runs" :
+	       "equal under both interpreters in every run");
+	return ret || bad ? 1 : 0;
+}
