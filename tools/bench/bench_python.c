@@ -79,11 +79,19 @@ struct popts {
 	enum vgc_backend backend;
 };
 
+/* The first checksum seen at a size, which every other run must repeat. */
+struct sum_ref {
+	unsigned long size;
+	int interp;
+	const char *when;
+	char sum[PY_CHECKSUM_LEN + 1];
+};
+
 struct wl_result {
 	int selected;
 	int bad;			/* a run failed or a checksum differed */
 	unsigned long size;		/* timed runs */
-	char checksum[PY_CHECKSUM_LEN + 1];
+	struct sum_ref ref[2];		/* per size: full, small */
 	double wall[NR_INTERP][MAX_REPS];
 	double cpu[NR_INTERP][MAX_REPS];
 	double rss[NR_INTERP][MAX_REPS];
@@ -329,20 +337,28 @@ static void show_failure(const char *what, const struct py_run *r)
 		"its output ends:\n%s\n", what, (unsigned int)r->status, tail);
 }
 
-/* The first checksum of a workload is the reference for all its runs. */
+/* The checksum of size n: the first run at n sets it, the others repeat it. */
 static void check_sum(struct wl_result *wr, const struct py_workload *w,
-		      int interp, const char *when, const struct py_run *r)
+		      unsigned long n, int interp, const char *when,
+		      const struct py_run *r)
 {
+	struct sum_ref *ref = &wr->ref[n != wr->size];
+
 	if (!r->checksum[0]) {
-		fprintf(stderr, "vgc-bench python: %s under %s (%s) printed "
-			"no checksum\n", w->name, interp_names[interp], when);
+		fprintf(stderr, "vgc-bench python: %s %lu under %s (%s) "
+			"printed no checksum\n", w->name, n,
+			interp_names[interp], when);
 		wr->bad = 1;
-	} else if (!wr->checksum[0]) {
-		memcpy(wr->checksum, r->checksum, sizeof(wr->checksum));
-	} else if (strcmp(wr->checksum, r->checksum)) {
-		fprintf(stderr, "vgc-bench python: %s: checksum %s under %s "
-			"(%s), %s before\n", w->name, r->checksum,
-			interp_names[interp], when, wr->checksum);
+	} else if (!ref->sum[0]) {
+		memcpy(ref->sum, r->checksum, sizeof(ref->sum));
+		ref->size = n;
+		ref->interp = interp;
+		ref->when = when;
+	} else if (strcmp(ref->sum, r->checksum)) {
+		fprintf(stderr, "vgc-bench python: %s %lu: checksum %s under "
+			"%s (%s), %s under %s (%s)\n", w->name, n, r->checksum,
+			interp_names[interp], when, ref->sum,
+			interp_names[ref->interp], ref->when);
 		wr->bad = 1;
 	}
 }
@@ -373,7 +389,7 @@ static int run_one(const struct popts *o, int interp,
 		return -1;
 	}
 	if (w)
-		check_sum(&res[w - workloads], w, interp, when, r);
+		check_sum(&res[w - workloads], w, n, interp, when, r);
 	return 0;
 }
 
@@ -548,7 +564,7 @@ static void print_timed(const struct popts *o)
 		       w[PY], w[VGC], ratio_add(&sw, w[VGC], w[PY], INFINITY),
 		       c[PY], c[VGC], ratio_add(&sc, c[VGC], c[PY], CPU_TARGET),
 		       r[PY], r[VGC], ratio_add(&sr, r[VGC], r[PY], RSS_TARGET),
-		       wr->bad ? "BAD" : wr->checksum);
+		       wr->bad ? "BAD" : wr->ref[0].sum);
 	}
 	printf("%-8s %8s | %16s %5.2fx | %16s %5.2fx | %14s %5.2fx |\n",
 	       "geomean", "", "", ratio_geomean(&sw), "", ratio_geomean(&sc),
