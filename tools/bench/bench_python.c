@@ -4,26 +4,34 @@
  * python3.11 (pymalloc) and under vgc-python (VGC serves the MEM and OBJ
  * domains), side by side in one run (issue 15).
  *
+ * Three interpreters: python3.11 (the issue's baseline), vgc-python with
+ * PYTHONMALLOC=pymalloc (the launcher steps aside: the same shared
+ * libpython3.11 and launcher as vgc-python, on pymalloc) and vgc-python.
+ * Debian's python3.11 links its interpreter statically and runs the same
+ * Python code faster than the shared libpython does, so the middle one
+ * separates what the allocator costs from what the binary costs.
+ *
  * Every workload is a script that takes a size and prints "checksum HEX";
- * the checksum must be the same under both interpreters and in every
+ * the checksum must be the same under all interpreters and in every
  * repetition, or the run fails.  Three passes:
  *
  * 1. served: each workload once at the reduced size under vgc-python
  *    --vgc-info --vgc-stats, which proves VGC served the allocations (its
  *    counters cost a locked add per call, so the timed runs go without);
- * 2. timed: --reps repetitions at the full size, the two interpreters
- *    interleaved (their order alternates between repetitions, so drift
- *    on a shared machine hits both), each a child measured from outside:
- *    wall clock, CPU time (user + system of all its threads) and peak RSS
- *    from wait4(); medians and the ratios vgc-python / python3.11;
+ * 2. timed: --reps repetitions at the full size, the interpreters
+ *    interleaved (their order rotates between repetitions, so drift on a
+ *    shared machine hits all), each a child measured from outside: wall
+ *    clock, CPU time (user + system of all its threads) and peak RSS from
+ *    wait4(); medians and the ratios of vgc-python to each baseline;
  * 3. callgrind: each workload once at the reduced size under valgrind
- *    --tool=callgrind for both, and "-c pass" for the interpreter's own
+ *    --tool=callgrind for each, and "-c pass" for the interpreter's own
  *    start-up and exit, so that the workload's instructions net of it
  *    can be compared.  vgc-python runs there with VGC_RESERVE_MB (see
  *    cg_reserve_mb()).
  *
  * Targets (issue 15): CPU time and instructions at most 1.05x
- * pymalloc's, peak RSS at most 1.0x; each is marked met or not met.
+ * pymalloc's, peak RSS at most 1.0x; each is marked met or not met
+ * against both baselines.
  */
 #include <errno.h>
 #include <limits.h>
@@ -51,22 +59,26 @@ struct py_workload {
 	unsigned long small;	/* --quick, served and callgrind runs */
 };
 
-/* Sizes: about a second under python3.11 at full, a twentieth at small. */
+/* Sizes: about a second under python3.11 at full, a fortieth at small. */
 static const struct py_workload workloads[] = {
-	{ "churn", 1500000, 60000 },
-	{ "dicts", 1000000, 40000 },
-	{ "jsonrt", 12000, 800 },
-	{ "regex", 200000, 10000 },
-	{ "sorting", 80000, 4000 },
-	{ "classes", 14, 9 },
-	{ "threads", 600000, 25000 },
+	{ "churn", 1500000, 30000 },
+	{ "dicts", 1000000, 20000 },
+	{ "jsonrt", 12000, 400 },
+	{ "regex", 200000, 5000 },
+	{ "sorting", 80000, 2000 },
+	{ "classes", 14, 8 },
+	{ "threads", 600000, 12000 },
 };
 
 #define NR_WORKLOADS	(sizeof(workloads) / sizeof(workloads[0]))
 
-enum { PY, VGC, NR_INTERP };
+enum { PY, PYM, VGC, NR_INTERP };
 
-static const char *const interp_names[NR_INTERP] = { "python3.11", "vgc-python" };
+static const char *const interp_names[NR_INTERP] = {
+	"python3.11", "vgc-python+pymalloc", "vgc-python",
+};
+/* Column heads */
+static const char *const interp_short[NR_INTERP] = { "py3.11", "so+pym", "vgc" };
 
 struct popts {
 	unsigned int reps;
@@ -270,14 +282,16 @@ static unsigned int cg_reserve_mb(void)
 /*
  * The children's environment: nothing of ours chooses their allocator
  * (PYTHONMALLOC or -X dev would make vgc-python step aside, the stats
- * switch would add its counting).
+ * switch would add its counting), but PYTHONMALLOC=pymalloc makes the
+ * middle baseline.
  */
-static void child_env(const struct popts *o, char **env, char *backend,
-		      char *reserve)
+static void child_env(const struct popts *o, int interp, char **env,
+		      char *backend, char *reserve)
 {
 	int k = 0;
 
-	env[k++] = "PYTHONMALLOC";
+	/* with -E Python ignores it, the launcher does not: it steps aside */
+	env[k++] = interp == PYM ? "PYTHONMALLOC=pymalloc" : "PYTHONMALLOC";
 	env[k++] = "PYTHONDEVMODE";
 	env[k++] = "VGC_PYTHON_STATS";
 	env[k++] = "VGC_PYTHON_RAW";
@@ -309,7 +323,7 @@ static void build_argv(char **v, const struct popts *o, int interp,
 	for (; pre && *pre; pre++)
 		v[k++] = (char *)*pre;
 	v[k++] = (char *)interp_path(o, interp);
-	for (; interp == VGC && launcher && *launcher; launcher++)
+	for (; interp != PY && launcher && *launcher; launcher++)
 		v[k++] = (char *)*launcher;
 	v[k++] = "-E";
 	v[k++] = "-s";
@@ -377,7 +391,7 @@ static int run_one(const struct popts *o, int interp,
 
 	snprintf(backend, sizeof(backend), "VGC_BACKEND=%s",
 		 vgc_backend_name(o->backend));
-	child_env(o, env, backend, interp == VGC ? reserve : NULL);
+	child_env(o, interp, env, backend, interp != PY ? reserve : NULL);
 	build_argv(v, o, interp, pre, launcher, w, script, size, n);
 	rc = py_child_run(v, env, RUN_TIMEOUT_S, r);
 	snprintf(what, sizeof(what), "%s %s %lu (%s)", interp_names[interp],
@@ -408,10 +422,26 @@ static void backend_of(const char *out)
 		 p[n] == ')' ? ")" : "");
 }
 
+/* The middle baseline really runs on pymalloc: the launcher stepped aside. */
+static int pymalloc_check(const struct popts *o)
+{
+	static const char *const launcher[] = { "--vgc-info", NULL };
+	struct py_run r;
+	int ret = run_one(o, PYM, NULL, 0, NULL, launcher, NULL, "--vgc-info", &r);
+
+	if (!ret && !strstr(r.out, "allocator pymalloc asked for")) {
+		fprintf(stderr, "vgc-bench python: vgc-python with "
+			"PYTHONMALLOC=pymalloc did not step aside:\n%s\n", r.out);
+		ret = -1;
+	}
+	py_run_free(&r);
+	return ret;
+}
+
 static int served_pass(const struct popts *o)
 {
 	static const char *const launcher[] = { "--vgc-info", "--vgc-stats", NULL };
-	int ret = 0;
+	int ret = pymalloc_check(o);
 	size_t i;
 
 	for (i = 0; i < NR_WORKLOADS; i++) {
@@ -478,7 +508,7 @@ static int timed_pass(const struct popts *o)
 			if (!wr->selected)
 				continue;
 			for (k = 0; k < NR_INTERP; k++) {
-				int interp = (rep & 1) ? NR_INTERP - 1 - k : k;
+				int interp = (int)((rep + (unsigned int)k) % NR_INTERP);
 				unsigned int m = wr->nr_runs[interp];
 				struct py_run r;
 
@@ -528,49 +558,64 @@ static double ratio_geomean(const struct ratio_sum *s)
 }
 
 static void print_target(const char *what, const struct ratio_sum *s,
-			 double target)
+			 double target, int base)
 {
-	printf("target: %s <= %.2fx python3.11: %s (%u of %u workloads, "
-	       "geomean %.2fx)\n", what, target,
+	printf("target: %s <= %.2fx %s: %s (%u of %u workloads, geomean "
+	       "%.2fx)\n", what, target, interp_names[base],
 	       bu_met(s->n && s->met == s->n), s->met, s->n, ratio_geomean(s));
 }
 
-static void print_timed(const struct popts *o)
+/*
+ * One table per quantity: the three medians, vgc-python's ratio to each
+ * baseline, and (first table) the checksum.
+ */
+static void print_metric(const char *title, const char *fmt, int which,
+			 double target, const char *target_what)
 {
-	struct ratio_sum sw = { 0 }, sc = { 0 }, sr = { 0 };
+	struct ratio_sum s[NR_INTERP] = { { 0 } };
 	size_t i;
+	int k;
 
-	printf("\ntimed: %u repetition%s, interleaved, medians; ratio = "
-	       "vgc-python / python3.11\n", o->reps, o->reps == 1 ? "" : "s");
-	printf("%-8s %8s | %16s %6s | %16s %6s | %14s %6s | %s\n", "", "",
-	       "wall ms", "", "CPU ms", "", "peak RSS MiB", "", "");
-	printf("%-8s %8s | %7s %8s %6s | %7s %8s %6s | %6s %7s %6s | %s\n",
-	       "workload", "size", "py", "vgc", "ratio", "py", "vgc", "ratio",
-	       "py", "vgc", "ratio", "checksum");
+	printf("\n%-17s | %8s %8s %8s | %7s %7s%s\n", title, interp_short[PY],
+	       interp_short[PYM], interp_short[VGC], "vgc/py", "vgc/so",
+	       which == 0 ? " | checksum" : "");
 	for (i = 0; i < NR_WORKLOADS; i++) {
 		struct wl_result *wr = &res[i];
-		double w[NR_INTERP], c[NR_INTERP], r[NR_INTERP];
-		int k;
+		double m[NR_INTERP];
 
 		if (!wr->selected)
 			continue;
 		for (k = 0; k < NR_INTERP; k++) {
-			w[k] = med(wr->wall[k], wr->nr_runs[k]);
-			c[k] = med(wr->cpu[k], wr->nr_runs[k]);
-			r[k] = med(wr->rss[k], wr->nr_runs[k]);
+			double *v = which == 0 ? wr->wall[k] :
+				    which == 1 ? wr->cpu[k] : wr->rss[k];
+
+			m[k] = med(v, wr->nr_runs[k]);
 		}
-		printf("%-8s %8lu | %7.0f %8.0f %5.2fx | %7.0f %8.0f %5.2fx | "
-		       "%6.1f %7.1f %5.2fx | %s\n", workloads[i].name, wr->size,
-		       w[PY], w[VGC], ratio_add(&sw, w[VGC], w[PY], INFINITY),
-		       c[PY], c[VGC], ratio_add(&sc, c[VGC], c[PY], CPU_TARGET),
-		       r[PY], r[VGC], ratio_add(&sr, r[VGC], r[PY], RSS_TARGET),
-		       wr->bad ? "BAD" : wr->ref[0].sum);
+		printf("%-8s %8lu |", workloads[i].name, wr->size);
+		for (k = 0; k < NR_INTERP; k++)
+			printf(fmt, m[k]);
+		printf(" | %6.2fx %6.2fx", ratio_add(&s[PY], m[VGC], m[PY], target),
+		       ratio_add(&s[PYM], m[VGC], m[PYM], target));
+		if (which == 0)
+			printf(" | %s", wr->bad ? "BAD" : wr->ref[0].sum);
+		printf("\n");
 	}
-	printf("%-8s %8s | %16s %5.2fx | %16s %5.2fx | %14s %5.2fx |\n",
-	       "geomean", "", "", ratio_geomean(&sw), "", ratio_geomean(&sc),
-	       "", ratio_geomean(&sr));
-	print_target("CPU time", &sc, CPU_TARGET);
-	print_target("peak RSS", &sr, RSS_TARGET);
+	printf("%-17s | %26s | %6.2fx %6.2fx\n", "geomean", "",
+	       ratio_geomean(&s[PY]), ratio_geomean(&s[PYM]));
+	if (target_what) {
+		print_target(target_what, &s[PY], target, PY);
+		print_target(target_what, &s[PYM], target, PYM);
+	}
+}
+
+static void print_timed(const struct popts *o)
+{
+	printf("\ntimed: %u repetition%s, interleaved, medians; vgc/py = "
+	       "vgc-python / python3.11, vgc/so = vgc-python / "
+	       "vgc-python+pymalloc\n", o->reps, o->reps == 1 ? "" : "s");
+	print_metric("wall ms", " %8.0f", 0, INFINITY, NULL);
+	print_metric("CPU ms", " %8.0f", 1, CPU_TARGET, "CPU time");
+	print_metric("peak RSS MiB", " %8.1f", 2, RSS_TARGET, "peak RSS");
 }
 
 /* ---- pass 3: callgrind --------------------------------------------------- */
@@ -621,30 +666,39 @@ static int callgrind_pass(const struct popts *o, double *startup)
 
 static void print_callgrind(const double *startup)
 {
-	struct ratio_sum s = { 0 };
+	struct ratio_sum s[NR_INTERP] = { { 0 } };
 	size_t i;
+	int k;
 
-	printf("\ninstructions (callgrind, reduced size; vgc-python with "
-	       "VGC_RESERVE_MB=%u): millions\n", cg_reserve_mb());
-	printf("%-8s %8s | %9s %9s %6s | %9s %9s %6s\n", "", "",
-	       "total", "", "", "net of -c pass", "", "");
-	printf("%-8s %8s | %9s %9s %6s | %9s %9s %6s\n", "workload", "size",
-	       "py", "vgc", "ratio", "py", "vgc", "ratio");
-	printf("%-8s %8s | %9.1f %9.1f %5.2fx |\n", "-c pass", "",
-	       startup[PY] / 1e6, startup[VGC] / 1e6, startup[VGC] / startup[PY]);
+	printf("\ninstructions (callgrind, reduced size; VGC_RESERVE_MB=%u for "
+	       "vgc-python), millions, net of each interpreter's -c pass\n",
+	       cg_reserve_mb());
+	printf("%-17s | %8s %8s %8s | %7s %7s\n", "workload", interp_short[PY],
+	       interp_short[PYM], interp_short[VGC], "vgc/py", "vgc/so");
+	printf("%-17s |", "-c pass (total)");
+	for (k = 0; k < NR_INTERP; k++)
+		printf(" %8.1f", startup[k] / 1e6);
+	printf(" | %6.2fx %6.2fx\n", startup[VGC] / startup[PY],
+	       startup[VGC] / startup[PYM]);
 	for (i = 0; i < NR_WORKLOADS; i++) {
 		const struct wl_result *wr = &res[i];
-		double np = wr->ir[PY] - startup[PY];
-		double nv = wr->ir[VGC] - startup[VGC];
+		double net[NR_INTERP];
 
 		if (!wr->selected)
 			continue;
-		printf("%-8s %8lu | %9.1f %9.1f %5.2fx | %9.1f %9.1f %5.2fx\n",
-		       workloads[i].name, workloads[i].small, wr->ir[PY] / 1e6,
-		       wr->ir[VGC] / 1e6, wr->ir[VGC] / wr->ir[PY], np / 1e6,
-		       nv / 1e6, ratio_add(&s, nv, np, IR_TARGET));
+		printf("%-8s %8lu |", workloads[i].name, workloads[i].small);
+		for (k = 0; k < NR_INTERP; k++) {
+			net[k] = wr->ir[k] - startup[k];
+			printf(" %8.1f", net[k] / 1e6);
+		}
+		printf(" | %6.2fx %6.2fx\n",
+		       ratio_add(&s[PY], net[VGC], net[PY], IR_TARGET),
+		       ratio_add(&s[PYM], net[VGC], net[PYM], IR_TARGET));
 	}
-	print_target("instructions (net)", &s, IR_TARGET);
+	printf("%-17s | %26s | %6.2fx %6.2fx\n", "geomean", "",
+	       ratio_geomean(&s[PY]), ratio_geomean(&s[PYM]));
+	print_target("instructions", &s[PY], IR_TARGET, PY);
+	print_target("instructions", &s[PYM], IR_TARGET, PYM);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -667,7 +721,7 @@ int bench_python(int argc, char **argv)
 		BENCH_OPT_BACKEND(&o.backend),
 		BU_OPT_END
 	};
-	double startup[NR_INTERP] = { NAN, NAN };
+	double startup[NR_INTERP] = { NAN, NAN, NAN };
 	int ret = 0, bad = 0;
 	size_t i;
 
@@ -691,8 +745,9 @@ int bench_python(int argc, char **argv)
 		find_valgrind();
 
 	ret |= served_pass(&o);
-	printf("vgc-bench python: %s (pymalloc) vs %s (VGC: MEM and OBJ "
-	       "domains, backend %s)\n", o.python, vgcpy_path,
+	printf("vgc-bench python: %s (pymalloc), %s with PYTHONMALLOC=pymalloc "
+	       "(the shared libpython3.11 on pymalloc) and vgc-python (VGC: MEM "
+	       "and OBJ domains, backend %s)\n", o.python, vgcpy_path,
 	       backend_line[0] ? backend_line : "unknown");
 	print_served();
 	fflush(stdout);
@@ -710,6 +765,6 @@ int bench_python(int argc, char **argv)
 	for (i = 0; i < NR_WORKLOADS; i++)
 		bad += res[i].selected && res[i].bad;
 	printf("checksums: %s\n", bad ? "MISMATCH or failed runs" :
-	       "equal under both interpreters in every run");
+	       "equal under all interpreters in every run");
 	return ret || bad ? 1 : 0;
 }
