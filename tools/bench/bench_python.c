@@ -130,7 +130,8 @@ static void usage(void)
 	       "  --python PATH      the baseline (default /usr/bin/python3.11)\n"
 	       "  --vgc-python PATH  default: vgc-python next to vgc-bench\n"
 	       "  --scripts DIR      the workloads (default: tools/python/bench of\n"
-	       "                     the tree vgc-bench was built in)\n"
+	       "                     the tree vgc-bench was built in, else\n"
+	       "                     ../share/vgc/python-bench of its directory)\n"
 	       "  --backend B        VGC_BACKEND of vgc-python: anon, module, auto\n"
 	       "workloads (full / reduced size):");
 	for (i = 0; i < NR_WORKLOADS; i++)
@@ -210,11 +211,20 @@ static int resolve_paths(const struct popts *o)
 		fprintf(stderr, "vgc-bench python: the vgc-python path is too long\n");
 		return -1;
 	}
-	/* room for "/<workload>.py" */
+	/*
+	 * Room for "/<workload>.py".  Not given: the source tree's
+	 * (build/tools/vgc-bench), else the installed ones (bin/vgc-bench).
+	 */
 	if (o->scripts ?
 	    path_fmt(scripts_dir, sizeof(scripts_dir) - 64, "%s", o->scripts) :
 	    path_fmt(scripts_dir, sizeof(scripts_dir) - 64,
 		     "%s/../../tools/python/bench", exe)) {
+		fprintf(stderr, "vgc-bench python: the scripts' path is too long\n");
+		return -1;
+	}
+	if (!o->scripts && !is_file(scripts_dir, "_bench.py") &&
+	    path_fmt(scripts_dir, sizeof(scripts_dir) - 64,
+		     "%s/../share/vgc/python-bench", exe)) {
 		fprintf(stderr, "vgc-bench python: the scripts' path is too long\n");
 		return -1;
 	}
@@ -230,7 +240,8 @@ static int resolve_paths(const struct popts *o)
 	}
 	if (!is_file(scripts_dir, "_bench.py")) {
 		fprintf(stderr, "vgc-bench python: no _bench.py in %s "
-			"(--scripts: the tree's tools/python/bench)\n",
+			"(--scripts: the tree's tools/python/bench, or "
+			"share/vgc/python-bench where it is installed)\n",
 			scripts_dir);
 		return -1;
 	}
@@ -308,10 +319,11 @@ static const char *interp_path(const struct popts *o, int interp)
 }
 
 /*
- * argv: [pre...] interpreter [launcher options, vgc-python only] -E -s
+ * argv: [pre...] interpreter [launcher options, vgc-python only] -E -s -B
  * script size, or "-c pass" for start-up and exit alone (w NULL).
  * -E -s: the caller's PYTHON* variables and user site do not change
- * what either interpreter does.
+ * what either interpreter does; -B: no __pycache__ written next to the
+ * scripts (an installed copy would not uninstall cleanly).
  */
 static void build_argv(char **v, const struct popts *o, int interp,
 		       const char *const *pre, const char *const *launcher,
@@ -327,6 +339,7 @@ static void build_argv(char **v, const struct popts *o, int interp,
 		v[k++] = (char *)*launcher;
 	v[k++] = "-E";
 	v[k++] = "-s";
+	v[k++] = "-B";
 	if (w) {
 		/* resolve_paths() left room for the name */
 		if (path_fmt(script, PATH_MAX, "%s/%s.py", scripts_dir, w->name))
