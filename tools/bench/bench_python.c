@@ -274,11 +274,11 @@ static int select_workloads(const char *only)
 
 /*
  * Under valgrind the whole reserve of VGC's arena must fit valgrind's
- * address space (64 GiB on amd64 with valgrind 3.19: vgc_arena_open()
- * gets EINVAL from mmap() past about 50 GiB); the default reserve is twice
- * the machine's memory, up to 8 GiB for each of the 3 zones of every
- * partition.  1 GiB per region, less with many CPUs, is plenty at the
- * reduced sizes.
+ * address space: with valgrind 3.19, 6 regions of 8 GiB map and 6 of
+ * 10 GiB do not (vgc_arena_open() fails with EINVAL).  The default reserve
+ * is twice the machine's memory, up to 8 GiB for each of the 3 zones of
+ * every partition, so a larger machine exceeds it.  1 GiB per region,
+ * less with many CPUs (32 GiB in all), is plenty at the reduced sizes.
  */
 static unsigned int cg_reserve_mb(void)
 {
