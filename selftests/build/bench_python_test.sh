@@ -11,9 +11,9 @@ set -u
 bench=$top/build/tools/vgc-bench
 export VGC_BACKEND=anon
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 if [ ! -x /usr/bin/python3.11-config ]; then
-	for i in 1 2 3 4 5 6 7; do
+	for i in 1 2 3 4 5 6 7 8; do
 		tap_skip "vgc-bench python case $i" "no libpython3.11-dev"
 	done
 	tap_done
@@ -45,6 +45,20 @@ tap_ok $? "the table: 7 workloads with checksums, geomean, targets (got $rows)"
 grep -q '^checksums: equal under all interpreters in every run$' <<<"$out" &&
 	! grep -q 'BAD' <<<"$out"
 tap_ok $? "checksums equal under all interpreters"
+
+# --json: one object, the same workloads, their checksums agreeing.
+out=$(timeout 300 "$bench" python --quick --no-callgrind --json 2>&1)
+rc=$?
+summary=$(/usr/bin/python3.11 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+w = d["workloads"]
+print(len(w), all(x["ok"] and len(x["checksum"]) == 16 for x in w),
+      d["checksums_equal"], "met" in d["targets"]["cpu_time"]["python3.11"])
+' <<<"$out" 2>&1)
+echo "# --json: $summary (exit $rc)"
+[ $rc = 0 ] && [ "$summary" = "7 True True True" ]
+tap_ok $? "--json: 7 workloads with checksums, targets, checksums equal"
 
 # A workload whose result differs between the interpreters fails the run.
 fake=$(mktemp -d)

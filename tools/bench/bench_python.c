@@ -82,6 +82,7 @@ static const char *const interp_short[NR_INTERP] = { "py3.11", "so+pym", "vgc" }
 
 struct popts {
 	unsigned int reps;
+	int json;
 	int quick;
 	int no_callgrind;
 	const char *python;
@@ -126,6 +127,7 @@ static void usage(void)
 	       "  --reps N           timed repetitions per interpreter (default 3)\n"
 	       "  --quick            the reduced sizes everywhere, one repetition\n"
 	       "  --no-callgrind     no instruction counts\n"
+	       "  --json             one JSON object instead of the tables\n"
 	       "  --only A,B         these workloads only\n"
 	       "  --python PATH      the baseline (default /usr/bin/python3.11)\n"
 	       "  --vgc-python PATH  default: vgc-python next to vgc-bench\n"
@@ -714,6 +716,108 @@ static void print_callgrind(const double *startup)
 	print_target("instructions", &s[PYM], IR_TARGET, PYM);
 }
 
+/* ---- --json ------------------------------------------------------------- */
+
+static double *metric_of(struct wl_result *wr, int which, int k)
+{
+	return which == 0 ? wr->wall[k] : which == 1 ? wr->cpu[k] : wr->rss[k];
+}
+
+/* vgc-python's geomean ratio to each baseline and whether target holds. */
+static void json_target(struct bj *j, const char *key, struct ratio_sum *s)
+{
+	static const char *const base_key[] = { "python3.11", "pymalloc_same_binary" };
+	int b;
+
+	bj_obj_begin(j, key);
+	for (b = 0; b < 2; b++) {
+		bj_obj_begin(j, base_key[b]);
+		bj_num(j, "geomean", ratio_geomean(&s[b]));
+		bj_u64(j, "workloads_met", s[b].met);
+		bj_bool(j, "met", s[b].n && s[b].met == s[b].n);
+		bj_obj_end(j);
+	}
+	bj_obj_end(j);
+}
+
+static void print_json(const struct popts *o, const double *startup, int sums_ok)
+{
+	static const char *const metric_key[] = { "wall_ms", "cpu_ms", "peak_rss_mib" };
+	static const double target[] = { INFINITY, CPU_TARGET, RSS_TARGET };
+	struct ratio_sum s[3][2] = { { { 0 } } }, si[2] = { { 0 } };
+	struct bj j;
+	size_t i;
+	int k, m;
+
+	bj_init(&j, stdout);
+	bj_obj_begin(&j, NULL);
+	bj_str(&j, "benchmark", "python");
+	bj_str(&j, "python", o->python);
+	bj_str(&j, "vgc_python", vgcpy_path);
+	bj_str(&j, "backend", backend_line);
+	bj_u64(&j, "reps", o->reps);
+	bj_arr_begin(&j, "interpreters");
+	for (k = 0; k < NR_INTERP; k++)
+		bj_str(&j, NULL, interp_names[k]);
+	bj_arr_end(&j);
+	if (startup) {
+		bj_arr_begin(&j, "startup_ir");
+		for (k = 0; k < NR_INTERP; k++)
+			bj_num(&j, NULL, startup[k]);
+		bj_arr_end(&j);
+	}
+	bj_arr_begin(&j, "workloads");
+	for (i = 0; i < NR_WORKLOADS; i++) {
+		struct wl_result *wr = &res[i];
+
+		if (!wr->selected)
+			continue;
+		bj_obj_begin(&j, NULL);
+		bj_str(&j, "name", workloads[i].name);
+		bj_u64(&j, "size", wr->size);
+		bj_u64(&j, "reduced_size", workloads[i].small);
+		bj_str(&j, "checksum", wr->ref[0].sum);
+		bj_bool(&j, "ok", !wr->bad);
+		bj_obj_begin(&j, "vgc_calls");
+		for (k = 0; k < 4; k++)
+			bj_i64(&j, call_names[k], wr->calls[k]);
+		bj_obj_end(&j);
+		for (m = 0; m < 3; m++) {
+			double v[NR_INTERP];
+
+			bj_arr_begin(&j, metric_key[m]);
+			for (k = 0; k < NR_INTERP; k++) {
+				v[k] = med(metric_of(wr, m, k), wr->nr_runs[k]);
+				bj_num(&j, NULL, v[k]);
+			}
+			bj_arr_end(&j);
+			ratio_add(&s[m][0], v[VGC], v[PY], target[m]);
+			ratio_add(&s[m][1], v[VGC], v[PYM], target[m]);
+		}
+		if (startup) {
+			bj_arr_begin(&j, "ir_net");
+			for (k = 0; k < NR_INTERP; k++)
+				bj_num(&j, NULL, wr->ir[k] - startup[k]);
+			bj_arr_end(&j);
+			ratio_add(&si[0], wr->ir[VGC] - startup[VGC],
+				  wr->ir[PY] - startup[PY], IR_TARGET);
+			ratio_add(&si[1], wr->ir[VGC] - startup[VGC],
+				  wr->ir[PYM] - startup[PYM], IR_TARGET);
+		}
+		bj_obj_end(&j);
+	}
+	bj_arr_end(&j);
+	bj_obj_begin(&j, "targets");
+	json_target(&j, "cpu_time", s[1]);
+	json_target(&j, "peak_rss", s[2]);
+	if (startup)
+		json_target(&j, "instructions", si);
+	bj_obj_end(&j);
+	bj_bool(&j, "checksums_equal", sums_ok);
+	bj_obj_end(&j);
+	bj_finish(&j);
+}
+
 /* ------------------------------------------------------------------------- */
 
 int bench_python(int argc, char **argv)
@@ -727,6 +831,7 @@ int bench_python(int argc, char **argv)
 		BU_UINT("reps", &o.reps, 1, MAX_REPS),
 		BU_FLAG("quick", &o.quick),
 		BU_FLAG("no-callgrind", &o.no_callgrind),
+		BU_FLAG("json", &o.json),
 		BU_STR("only", &o.only),
 		BU_STR("python", &o.python),
 		BU_STR("vgc-python", &o.vgc_python),
@@ -735,7 +840,7 @@ int bench_python(int argc, char **argv)
 		BU_OPT_END
 	};
 	double startup[NR_INTERP] = { NAN, NAN, NAN };
-	int ret = 0, bad = 0;
+	int ret = 0, bad = 0, have_ir;
 	size_t i;
 
 	switch (bu_parse_opts("python", argc, argv, opts, NULL, 0, NULL)) {
@@ -758,26 +863,36 @@ int bench_python(int argc, char **argv)
 		find_valgrind();
 
 	ret |= served_pass(&o);
-	printf("vgc-bench python: %s (pymalloc), %s with PYTHONMALLOC=pymalloc "
-	       "(the shared libpython3.11 on pymalloc) and vgc-python (VGC: MEM "
-	       "and OBJ domains, backend %s)\n", o.python, vgcpy_path,
-	       backend_line[0] ? backend_line : "unknown");
-	print_served();
-	fflush(stdout);
-	ret |= timed_pass(&o);
-	print_timed(&o);
-	fflush(stdout);
-	if (o.no_callgrind) {
-		printf("\ninstructions: not counted (--no-callgrind)\n");
-	} else if (!valgrind_path[0]) {
-		printf("\ninstructions: not counted (no valgrind on PATH)\n");
-	} else {
-		ret |= callgrind_pass(&o, startup);
-		print_callgrind(startup);
+	if (!o.json) {
+		printf("vgc-bench python: %s (pymalloc), %s with "
+		       "PYTHONMALLOC=pymalloc (the shared libpython3.11 on "
+		       "pymalloc) and vgc-python (VGC: MEM and OBJ domains, "
+		       "backend %s)\n", o.python, vgcpy_path,
+		       backend_line[0] ? backend_line : "unknown");
+		print_served();
+		fflush(stdout);
 	}
+	ret |= timed_pass(&o);
+	if (!o.json) {
+		print_timed(&o);
+		fflush(stdout);
+	}
+	have_ir = !o.no_callgrind && valgrind_path[0];
+	if (have_ir)
+		ret |= callgrind_pass(&o, startup);
 	for (i = 0; i < NR_WORKLOADS; i++)
 		bad += res[i].selected && res[i].bad;
-	printf("checksums: %s\n", bad ? "MISMATCH or failed runs" :
-	       "equal under all interpreters in every run");
+	if (o.json) {
+		print_json(&o, have_ir ? startup : NULL, !bad);
+	} else {
+		if (have_ir)
+			print_callgrind(startup);
+		else
+			printf("\ninstructions: not counted (%s)\n",
+			       o.no_callgrind ? "--no-callgrind" :
+			       "no valgrind on PATH");
+		printf("checksums: %s\n", bad ? "MISMATCH or failed runs" :
+		       "equal under all interpreters in every run");
+	}
 	return ret || bad ? 1 : 0;
 }
