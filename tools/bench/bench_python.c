@@ -89,6 +89,7 @@ struct popts {
 	const char *vgc_python;
 	const char *scripts;
 	const char *only;
+	const char *vgc_args;
 	enum vgc_backend backend;
 };
 
@@ -117,6 +118,10 @@ static const char *const call_names[4] = { "alloc", "free", "realloc", "foreign"
 
 static char vgcpy_path[PATH_MAX], scripts_dir[PATH_MAX], valgrind_path[PATH_MAX];
 static char backend_line[256];
+/* --vgc-args: launcher options for vgc-python's runs (not the pymalloc one) */
+#define MAX_VGC_ARGS	8
+static char vgc_args_buf[256];
+static char *vgc_args[MAX_VGC_ARGS + 1];
 static struct wl_result res[NR_WORKLOADS];
 
 static void usage(void)
@@ -135,6 +140,8 @@ static void usage(void)
 	       "                     the tree vgc-bench was built in, else\n"
 	       "                     ../share/vgc/python-bench of its directory)\n"
 	       "  --backend B        VGC_BACKEND of vgc-python: anon, module, auto\n"
+	       "  --vgc-args \"A B\"   vgc-python options for its runs, e.g.\n"
+	       "                     --vgc-no-profile\n"
 	       "workloads (full / reduced size):");
 	for (i = 0; i < NR_WORKLOADS; i++)
 		printf(" %s (%lu/%lu)", workloads[i].name, workloads[i].full,
@@ -250,6 +257,36 @@ static int resolve_paths(const struct popts *o)
 	return 0;
 }
 
+/*
+ * --vgc-args: split at spaces; each word a launcher option (--vgc-*,
+ * --raw) or an option's argument, never one of Python's: those would
+ * come before the launcher's own and end them.
+ */
+static int split_vgc_args(const char *s)
+{
+	char *p;
+	int n = 0;
+
+	if (!s)
+		return 0;
+	if (path_fmt(vgc_args_buf, sizeof(vgc_args_buf), "%s", s)) {
+		fprintf(stderr, "vgc-bench python: --vgc-args: too long\n");
+		return -1;
+	}
+	for (p = strtok(vgc_args_buf, " "); p; p = strtok(NULL, " ")) {
+		if (n == MAX_VGC_ARGS || (*p == '-' && strncmp(p, "--vgc-", 6) &&
+					  strcmp(p, "--raw"))) {
+			fprintf(stderr, "vgc-bench python: --vgc-args: '%s': at "
+				"most %d words, vgc-python's options (--vgc-*, "
+				"--raw) and their arguments\n", p, MAX_VGC_ARGS);
+			return -1;
+		}
+		vgc_args[n++] = p;
+	}
+	vgc_args[n] = NULL;
+	return 0;
+}
+
 /* --only: every name must be a workload. */
 static int select_workloads(const char *only)
 {
@@ -337,6 +374,8 @@ static void build_argv(char **v, const struct popts *o, int interp,
 	for (; pre && *pre; pre++)
 		v[k++] = (char *)*pre;
 	v[k++] = (char *)interp_path(o, interp);
+	for (int a = 0; interp == VGC && vgc_args[a]; a++)
+		v[k++] = vgc_args[a];
 	for (; interp != PY && launcher && *launcher; launcher++)
 		v[k++] = (char *)*launcher;
 	v[k++] = "-E";
@@ -755,6 +794,7 @@ static void print_json(const struct popts *o, const double *startup, int sums_ok
 	bj_str(&j, "python", o->python);
 	bj_str(&j, "vgc_python", vgcpy_path);
 	bj_str(&j, "backend", backend_line);
+	bj_str(&j, "vgc_args", o->vgc_args ? o->vgc_args : "");
 	bj_u64(&j, "reps", o->reps);
 	bj_arr_begin(&j, "interpreters");
 	for (k = 0; k < NR_INTERP; k++)
@@ -836,6 +876,7 @@ int bench_python(int argc, char **argv)
 		BU_STR("python", &o.python),
 		BU_STR("vgc-python", &o.vgc_python),
 		BU_STR("scripts", &o.scripts),
+		BU_STR("vgc-args", &o.vgc_args),
 		BENCH_OPT_BACKEND(&o.backend),
 		BU_OPT_END
 	};
@@ -853,7 +894,8 @@ int bench_python(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (resolve_paths(&o) || select_workloads(o.only))
+	if (resolve_paths(&o) || select_workloads(o.only) ||
+	    split_vgc_args(o.vgc_args))
 		return 2;
 	if (o.quick)
 		o.reps = 1;
@@ -869,6 +911,8 @@ int bench_python(int argc, char **argv)
 		       "pymalloc) and vgc-python (VGC: MEM and OBJ domains, "
 		       "backend %s)\n", o.python, vgcpy_path,
 		       backend_line[0] ? backend_line : "unknown");
+		if (o.vgc_args)
+			printf("vgc-python runs with %s\n", o.vgc_args);
 		print_served();
 		fflush(stdout);
 	}
