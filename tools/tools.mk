@@ -30,13 +30,20 @@ SBINDIR		?= $(PREFIX)/sbin
 install: install-tools
 uninstall: uninstall-tools
 
+# vgc-bench python's workloads: found in $(BINDIR)/../share/vgc/python-bench
+PYBENCH_DIR	?= $(PREFIX)/share/vgc/python-bench
+PYBENCH_SRCS	:= $(wildcard $(TOP)/tools/python/bench/*.py)
+
 install-tools: $(BUILD)/tools/vgcctl $(BUILD)/tools/vgc-bench
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PYBENCH_DIR)
 	install -m 0755 $(BUILD)/tools/vgcctl $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BUILD)/tools/vgc-bench $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(PYBENCH_SRCS) $(DESTDIR)$(PYBENCH_DIR)/
 
 uninstall-tools:
 	rm -f $(DESTDIR)$(SBINDIR)/vgcctl $(DESTDIR)$(BINDIR)/vgc-bench
+	rm -f $(addprefix $(DESTDIR)$(PYBENCH_DIR)/,$(notdir $(PYBENCH_SRCS)))
+	rmdir $(DESTDIR)$(PYBENCH_DIR) $(DESTDIR)$(PREFIX)/share/vgc 2>/dev/null || true
 
 # make run: boot a VM on KVER (default 6.12), load vgc.ko, run the demo under
 # numactl on each node, unload; then the PPE paper tables on the host's own

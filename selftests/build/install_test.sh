@@ -29,7 +29,8 @@ for f in lib/libvgcu.so.1 lib/libvgcu.a lib/libvgcmalloc.so lib/pkgconfig/vgcu.p
 	 include/linux/vgc.h include/linux/vgc_state.h sbin/vgcctl bin/vgc-bench \
 	 share/man/man4/vgc.4 share/man/man7/libvgcu.7 share/man/man8/vgcctl.8 \
 	 share/man/man1/vgc-bench.1 share/man/man3/libvgcmalloc.3 \
-	 share/man/man1/vgc-python.1 \
+	 share/man/man1/vgc-python.1 share/vgc/python-bench/_bench.py \
+	 share/vgc/python-bench/churn.py \
 	 $([ -x /usr/bin/python3.11-config ] && echo bin/vgc-python); do
 	[ -e "$root/$f" ] || { echo "# missing: $f"; missing=1; }
 done

@@ -20,6 +20,7 @@ int bench_zones(int argc, char **argv);
 int bench_yield(int argc, char **argv);
 int bench_paper(int argc, char **argv);
 int bench_preload(int argc, char **argv);
+int bench_python(int argc, char **argv);
 
 /*
  * Option helpers that know VGC, for the bu_parse_opts() tables (see

@@ -14,6 +14,7 @@ static const struct bench_cmd cmds[] = {
 	{ "zones", "paper tables 8.25-8.29 with grace periods, classification cost per checkpoint", bench_zones },
 	{ "yield", "ephemeral values: Yield Memory vs zone allocation vs malloc", bench_yield },
 	{ "preload", "python, gcc, git, sqlite3, threads under 5 mallocs by LD_PRELOAD; fork cost", bench_preload },
+	{ "python", "Python workloads: vgc-python vs python3.11 (pymalloc), CPU, RSS, Ir", bench_python },
 };
 
 int bench_opt_backend(const char *arg, void *dst)
