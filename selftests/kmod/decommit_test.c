@@ -5,7 +5,6 @@
  * spans (used bytes and RSS drop, SIGBUS on a decommitted span in every
  * mapping, fresh zeroed pages back), their argument checks and limits.
  */
-#include <setjmp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include "kselftest_harness.h"
@@ -17,32 +16,6 @@
 #define PLANE_PAGE_G	(PAGE * 8)	/* granules one plane page covers */
 #define RED_SPANS	16		/* 1 MiB committed */
 #define RESERVE		MIB_GRANULES(1024)	/* 1 GiB of reserve */
-
-static sigjmp_buf bus_jmp;
-
-static void on_bus(int sig)
-{
-	(void)sig;
-	siglongjmp(bus_jmp, 1);
-}
-
-/* 1 when touching p (a write when wr) raises SIGBUS. */
-static int bus_on_touch(volatile char *p, int wr)
-{
-	struct sigaction sa = { .sa_handler = on_bus }, old;
-	int hit = 0;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(bus_jmp, 1))
-		hit = 1;
-	else if (wr)
-		*p = 1;
-	else
-		(void)*p;
-	sigaction(SIGBUS, &old, NULL);
-	return hit;
-}
 
 /* Rss in KiB of the mapping that starts at addr, from /proc/self/smaps. */
 static long smaps_rss_kb(const void *addr)
@@ -197,12 +170,12 @@ TEST_F(dc, lazy_planes)
 		      (off_t)self->l.plane_offset[VGC_PLANE_S0]);
 	ASSERT_NE(MAP_FAILED, planes);
 	EXPECT_EQ(0xff, (unsigned char)planes[g1 / 8 - 1]);
-	EXPECT_EQ(1, bus_on_touch(planes + (r->first_granule +
+	EXPECT_EQ(1, vgc_bus_on_touch(planes + (r->first_granule +
 					    r->capacity_granules) / 8 - PAGE, 0));
 	munmap(planes, self->l.plane_size);
 	/* And data past the growth too. */
-	EXPECT_EQ(1, bus_on_touch(self->data + (g1 << VGC_GRANULE_SHIFT), 0));
-	EXPECT_EQ(0, bus_on_touch(self->data + (g1 << VGC_GRANULE_SHIFT) - 1, 1));
+	EXPECT_EQ(1, vgc_bus_on_touch(self->data + (g1 << VGC_GRANULE_SHIFT), 0));
+	EXPECT_EQ(0, vgc_bus_on_touch(self->data + (g1 << VGC_GRANULE_SHIFT) - 1, 1));
 }
 
 TEST_F(dc, decommit_and_commit)
@@ -233,7 +206,7 @@ TEST_F(dc, decommit_and_commit)
 
 	/* Every page of the spans is gone; their neighbours stay. */
 	for (i = 0; i < 4 * SPAN_BYTES; i += PAGE)
-		if (!bus_on_touch(span_addr(self, s) + i, 0))
+		if (!vgc_bus_on_touch(span_addr(self, s) + i, 0))
 			break;
 	EXPECT_EQ(4 * SPAN_BYTES, i);
 	EXPECT_EQ(0x5a, span_addr(self, s)[-1]);
@@ -351,7 +324,7 @@ TEST_F(dc, every_mapping)
 			_exit(2);
 		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(3);
-		_exit(!bus_on_touch(p + PAGE, 0) && p[PAGE + 1] == 7 ? 0 : 1);
+		_exit(!vgc_bus_on_touch(p + PAGE, 0) && p[PAGE + 1] == 7 ? 0 : 1);
 	}
 	ASSERT_EQ(1, read(ready[0], &c, 1));
 	ASSERT_EQ(0, span_cmd(self->fd, VGC_IOC_DECOMMIT, s, 1, NULL));
@@ -360,8 +333,8 @@ TEST_F(dc, every_mapping)
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		TH_LOG("child: status 0x%x", status);
 	}
-	EXPECT_EQ(1, bus_on_touch(m2 + 100, 0));
-	EXPECT_EQ(1, bus_on_touch(p, 1));
+	EXPECT_EQ(1, vgc_bus_on_touch(m2 + 100, 0));
+	EXPECT_EQ(1, vgc_bus_on_touch(p, 1));
 	ASSERT_EQ(0, span_cmd(self->fd, VGC_IOC_COMMIT, s, 1, NULL));
 	EXPECT_EQ(0, m2[100]);
 	p[0] = 3;
@@ -394,7 +367,7 @@ TEST_F(dc, commit_past_limit)
 				    RED_SPANS, NULL));
 	used1 = used_bytes();
 	EXPECT_EQ(used0, used1);
-	EXPECT_EQ(1, bus_on_touch(span_addr(self, self->red0 + RED_SPANS - 1), 0));
+	EXPECT_EQ(1, vgc_bus_on_touch(span_addr(self, self->red0 + RED_SPANS - 1), 0));
 	ASSERT_EQ(0, mu_set_param("limit_mb", limit));
 	EXPECT_EQ(0, span_cmd(self->fd, VGC_IOC_COMMIT, self->red0,
 			      RED_SPANS, NULL));

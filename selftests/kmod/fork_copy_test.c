@@ -11,7 +11,6 @@
  * not allow fails in the child only (SIGBUS, -ENXIO), never in the parent.
  */
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include "kselftest_harness.h"
@@ -21,29 +20,6 @@
 
 #define SPAN		VGC_SPAN_GRANULES
 #define GREEN_SPANS	4
-
-static sigjmp_buf bus_jmp;
-
-static void on_bus(int sig)
-{
-	(void)sig;
-	siglongjmp(bus_jmp, 1);
-}
-
-static int bus_on_read(volatile unsigned char *p)
-{
-	struct sigaction sa = { .sa_handler = on_bus }, old;
-	int hit = 0;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(bus_jmp, 1))
-		hit = 1;
-	else
-		(void)*p;
-	sigaction(SIGBUS, &old, NULL);
-	return hit;
-}
 
 static int wait_status(pid_t pid)
 {
@@ -202,7 +178,7 @@ TEST_F(fc, commands_act_on_the_copy)
 		bad |= grow_green(a, 2 * SPAN, &com) ? 16 : 0;
 		bad |= com != (GREEN_SPANS + 2) * SPAN ? 32 : 0;
 		/* the grown span is there in the child */
-		bad |= bus_on_read(self->obj + GREEN_SPANS * VGC_SPAN_SIZE) ? 64 : 0;
+		bad |= vgc_bus_on_touch((volatile char *)(self->obj + GREEN_SPANS * VGC_SPAN_SIZE), 0) ? 64 : 0;
 		bad |= ckpt_register(a, 0, &s2) ? 128 : 0;
 		bad |= ckpt_stats(a, &st) || st.nr_threads != 1 ? 256 : 0;
 		_exit(bad ? 1 : 0);
@@ -213,7 +189,7 @@ TEST_F(fc, commands_act_on_the_copy)
 	ASSERT_EQ(0, ckpt_layout(a));
 	EXPECT_EQ(GREEN_SPANS * SPAN,
 		  ckpt_region(a, VGC_ZONE_GREEN, 0)->committed_granules);
-	EXPECT_TRUE(bus_on_read(self->obj + GREEN_SPANS * VGC_SPAN_SIZE));
+	EXPECT_TRUE(vgc_bus_on_touch((volatile char *)(self->obj + GREEN_SPANS * VGC_SPAN_SIZE), 0));
 	ASSERT_EQ(0, ckpt_stats(a, &st));
 	EXPECT_EQ(1, st.nr_threads);
 	ckpt_announce(a, slot);
@@ -336,7 +312,7 @@ TEST_F(fc, copy_over_the_limit)
 	if (!pid) {
 		int bad = 0;
 
-		bad |= !bus_on_read(self->obj) ? 1 : 0;
+		bad |= !vgc_bus_on_touch((volatile char *)(self->obj), 0) ? 1 : 0;
 		bad |= ckpt_run(&self->a, 0, 0, &ck) != -ENXIO ? 2 : 0;
 		_exit(bad);
 	}

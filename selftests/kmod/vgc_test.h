@@ -8,6 +8,8 @@
 #define VGC_SELFTEST_H
 
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +24,32 @@
 #define VGC_SYSFS_LIMIT	"/sys/module/vgc/parameters/limit_mb"
 
 /* CLOCK_MONOTONIC in nanoseconds. */
+static sigjmp_buf vgc_bus_jmp;
+
+static inline void vgc_on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(vgc_bus_jmp, 1);
+}
+
+/* 1 when touching p (a write when wr) raises SIGBUS. */
+static inline int vgc_bus_on_touch(volatile char *p, int wr)
+{
+	struct sigaction sa = { .sa_handler = vgc_on_bus }, old;
+	int hit = 0;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(vgc_bus_jmp, 1))
+		hit = 1;
+	else if (wr)
+		*p = 1;
+	else
+		(void)*p;
+	sigaction(SIGBUS, &old, NULL);
+	return hit;
+}
+
 static inline uint64_t vgc_now_ns(void)
 {
 	struct timespec ts;
