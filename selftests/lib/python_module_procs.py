@@ -6,12 +6,13 @@
 # output must be the same under vgc-python and /usr/bin/python3.11; each
 # process also checks that /dev/vgc is mapped in it exactly when
 # $VGC_PYMOD_WANT is 1, so a child that fell off the module shows up as
-# False.
+# False.  What each step took goes to stderr.
 import multiprocessing as mp
 import os
 import subprocess
 import sys
 import threading
+import time
 
 WANT = os.environ["VGC_PYMOD_WANT"] == "1"
 
@@ -78,24 +79,35 @@ def threads():
     show("threads", out)
 
 
-def multi(method):
-    ctx = mp.get_context(method)
-    with ctx.Pool(2) as pool:
-        show(method + " pool", pool.map(task, range(6)))
+def pool(method):
+    with mp.get_context(method).Pool(2) as p:
+        show(method + " pool", p.map(task, range(6)))
+
+
+def process():
+    ctx = mp.get_context("fork")
     q = ctx.Queue()
     p = ctx.Process(target=to_queue, args=(q, 1000))
     p.start()
     got = q.get(timeout=120)
     p.join()
-    show(method + " process", [got])
-    print(method, "exit", p.exitcode)
+    show("fork process", [got])
+    print("fork exit", p.exitcode)
+
+
+def timed(name, step, *args):
+    t0 = time.monotonic()
+    step(*args)
+    sys.stdout.flush()
+    print("%s: %.1f s" % (name, time.monotonic() - t0), file=sys.stderr)
 
 
 if __name__ == "__main__":
     print("main", work(1000), arena_ok())
-    fork()
-    spawn_subprocess()
-    threads()
+    timed("os.fork", fork)
+    timed("subprocess", spawn_subprocess)
+    timed("threads", threads)
+    timed("process", process)
     for m in ("fork", "forkserver", "spawn"):
-        multi(m)
+        timed(m + " pool", pool, m)
     print("done")
