@@ -33,7 +33,7 @@
  * allocator's.
  */
 static const char *const regr_modules[] = {
-	"test_fork1", "test_threading_local", "test_dict", "test_list", "test_re",
+	"test_fork1", "test_threading_local", "test_dict", "test_re",
 };
 #define NR_MODULES	(sizeof(regr_modules) / sizeof(regr_modules[0]))
 
