@@ -89,6 +89,17 @@ $(BUILD)/selftests/lib/vgcctl_arena_test: $(BUILD)/tools/vgcctl
 # Real programs under libvgcmalloc.so on the module.
 $(BUILD)/selftests/lib/malloc_module_test: $(VGCMALLOC_SO) $(VGCMALLOC_STRESS)
 
+# vgc-python on the module: the launcher, and the script it runs next to
+# the test (check-vm's snapshot copies both).
+PYMOD_PROCS	:= $(BUILD)/selftests/lib/python_module_procs.py
+$(BUILD)/selftests/lib/python_module_test: $(PYMOD_PROCS)
+ifneq ($(wildcard $(PY_CONFIG)),)
+$(BUILD)/selftests/lib/python_module_test: $(VGC_PYTHON)
+endif
+$(PYMOD_PROCS): $(TOP)/selftests/lib/python_module_procs.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+
 $(VGC_COUNTERS): $(TOP)/tools/vm/vgc-counters.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -o $@ $<

@@ -46,9 +46,11 @@ for k in "$@"; do
 	cp -a "$build/selftests/kmod" "$build/selftests/lib" \
 		"$build/selftests/vgc-counters" "$snap/selftests/" 2>/dev/null
 	cp "$build/kmod/$k/vgc.ko" "$snap/vgc.ko" 2>/dev/null
-	# lib/vgcctl_arena_test runs the tool it tests from the snapshot.
+	# lib/vgcctl_arena_test and lib/python_module_test run the tools they
+	# test from the snapshot (no vgc-python without libpython3.11-dev).
 	mkdir -p "$snap/tools"
 	cp "$build/tools/vgcctl" "$snap/tools/" 2>/dev/null
+	cp "$build/tools/vgc-python" "$snap/tools/" 2>/dev/null
 	# lib/malloc_module_test preloads the library of the snapshot.
 	mkdir -p "$snap/malloc"
 	cp "$build/malloc/libvgcmalloc.so" "$build/malloc/vgcmalloc-stress" \
