@@ -385,16 +385,26 @@ TEST(rebalance_moves_time_skew)
 	c.balance = VGC_PPE_BALANCE_TIME;
 	ASSERT_EQ(0, vgc_ppe_create(&c, &ppe));
 	EXPECT_EQ(NULL, vgc_ppe_arena(ppe));
-	for (run = 0; run < 5; run++) {
+	/*
+	 * Timings decide: a vCPU that the host deschedules (an emulated VM
+	 * on a loaded machine) can make the light partition look slow for
+	 * a run or two.  Up to 20 runs; from the fifth on, the first split
+	 * with the boundary below the middle passes.  A rebalancer that
+	 * moved the wrong way never gets there.
+	 */
+	for (run = 0; run < 20; run++) {
 		got = 0;
 		ASSERT_EQ(0, vgc_ppe_run(ppe, &job));
 		if (!run)
 			ref = got;
 		ASSERT_EQ(ref, got);
+		ASSERT_EQ(0, vgc_ppe_split(ppe, SKEW_N, bounds, 3));
+		if (run >= 4 && bounds[1] < SKEW_N / 2)
+			break;
 	}
-	ASSERT_EQ(0, vgc_ppe_split(ppe, SKEW_N, bounds, 3));
-	EXPECT_LT(bounds[1], SKEW_N / 2) TH_LOG("boundary %llu",
-						(unsigned long long)bounds[1]);
+	EXPECT_LT(bounds[1], SKEW_N / 2) TH_LOG("boundary %llu after %d runs",
+						(unsigned long long)bounds[1],
+						run);
 	vgc_ppe_destroy(ppe);
 }
 
