@@ -43,7 +43,7 @@ extern bool opt_no_uring, opt_no_fork, opt_no_threads, opt_no_leak_check;
 
 struct counters {
 	_Atomic uint64_t ops, ioctls, uring_cmds, mmaps, touches, forks, kills,
-		threads, arenas, sigbus, failures;
+		threads, arenas, sigbus, failures, lost_copies;
 };
 
 struct arena {

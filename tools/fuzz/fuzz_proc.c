@@ -100,6 +100,47 @@ void op_threads(struct arena *a)
 
 /* ---- processes sharing fds and mappings -------------------------------------- */
 
+/*
+ * fork() gave the child a copy of each arena (VGC_FEAT_FORK_COPY), or, for
+ * one past the module's limit, none: then its commands on the fd fail
+ * with ENXIO and its mappings raise SIGBUS (docs/abi.md, "fork()").  The
+ * child checks that each arena is either usable or lost in both ways, and
+ * drops the lost ones from its model.  An arena known only by mappings
+ * cannot be asked: the child drops it too.
+ */
+static void child_adopt_copies(void)
+{
+	for (int i = 0; i < MAX_ARENAS; i++) {
+		struct arena *a = &arenas[i];
+		struct vgc_stats s = { .size = sizeof(s) };
+		bool lost;
+
+		if (!a->live)
+			continue;
+		if (a->fd < 0 && !a->ctrl) {
+			arena_drop(i);
+			continue;
+		}
+		if (a->fd >= 0) {
+			lost = ioctl(a->fd, VGC_IOC_GET_STATS, &s) != 0;
+			if (lost && errno != ENXIO)
+				fail("GET_STATS after fork: %s", strerror(errno));
+		} else {
+			lost = touch((volatile uint8_t *)a->ctrl, false, 0) == SIGBUS;
+		}
+		if (!(features & VGC_FEAT_FORK_COPY) && lost)
+			fail("arena %d lost in a child without VGC_FEAT_FORK_COPY", i);
+		if (lost && a->ctrl &&
+		    touch((volatile uint8_t *)a->ctrl, false, 0) != SIGBUS)
+			fail("arena %d: no copy (ENXIO), but its ctrl reads", i);
+		if (lost) {
+			logop("arena %d: no copy for the child (module limit)", i);
+			cnt->lost_copies++;
+			arena_drop(i);
+		}
+	}
+}
+
 /* Fork a child that fuzzes on the shared fds and mappings; maybe SIGKILL it. */
 void op_fork(void)
 {
@@ -124,6 +165,7 @@ void op_fork(void)
 			have_uring = false;
 		}
 		fuzz_uring_init();
+		child_adopt_copies();
 		fuzz_loop(50 + below(200), 1);
 		_exit(0);
 	}

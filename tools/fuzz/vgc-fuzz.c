@@ -271,12 +271,14 @@ int main(int argc, char **argv)
 			break;
 	}
 	printf("vgc-fuzz: seeds %" PRIu64 ", operations %llu (ioctl %llu, io_uring %llu, mmap %llu, "
-	       "touches %llu, SIGBUS %llu, arenas %llu, forks %llu, kills %llu, threads %llu), "
-	       "failures %d, %.1f s\n", seeds_run, (unsigned long long)cnt->ops,
+	       "touches %llu, SIGBUS %llu, arenas %llu, forks %llu (copies over the limit %llu), "
+	       "kills %llu, threads %llu), failures %d, %.1f s\n", seeds_run,
+	       (unsigned long long)cnt->ops,
 	       (unsigned long long)cnt->ioctls, (unsigned long long)cnt->uring_cmds,
 	       (unsigned long long)cnt->mmaps, (unsigned long long)cnt->touches,
 	       (unsigned long long)cnt->sigbus, (unsigned long long)cnt->arenas,
-	       (unsigned long long)cnt->forks, (unsigned long long)cnt->kills,
+	       (unsigned long long)cnt->forks, (unsigned long long)cnt->lost_copies,
+	       (unsigned long long)cnt->kills,
 	       (unsigned long long)cnt->threads, fails, now() - t_start);
 	return fails ? 1 : 0;
 }
