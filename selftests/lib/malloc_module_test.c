@@ -59,25 +59,6 @@ struct tally {
 	unsigned long long glibc;	/* calls glibc served */
 };
 
-/* build/selftests/lib/<test> -> build/<rel> */
-static int build_path(char *buf, size_t len, const char *rel)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	if ((size_t)snprintf(buf, len, "%s/../../%s", exe, rel) >= len)
-		return -1;
-	return 0;
-}
-
 /* The full name of a program on $PATH, or -1 when there is none. */
 static int find_prog(char *buf, size_t len, const char *name)
 {
@@ -108,14 +89,14 @@ FIXTURE_SETUP(mm)
 			 "module without VGC_FEAT_FORK_COPY: forking programs would share the arena");
 		return;
 	}
-	ASSERT_EQ(0, build_path(self->so, sizeof(self->so),
+	ASSERT_EQ(0, vgct_build_path(self->so, sizeof(self->so),
 				"malloc/libvgcmalloc.so"));
 	if (access(self->so, R_OK)) {
 		snprintf(self->why, sizeof(self->why), "%.200s not built (make malloc)",
 			 self->so);
 		return;
 	}
-	ASSERT_EQ(0, build_path(self->stress, sizeof(self->stress),
+	ASSERT_EQ(0, vgct_build_path(self->stress, sizeof(self->stress),
 				"malloc/vgcmalloc-stress"));
 	strcpy(self->tmp, "/tmp/vgc-malloc-module-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->tmp)) TH_LOG("mkdtemp: %m");

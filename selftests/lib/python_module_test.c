@@ -49,36 +49,19 @@ FIXTURE(pymod) {
 	const char *skip;
 };
 
-/* build/selftests/lib/<test> -> the exe's directory. */
-static int exe_dir(char *buf, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	slash = strrchr(buf, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	return 0;
-}
-
 /* Why the test cannot run here, or NULL. */
 static const char *why_skip(FIXTURE_DATA(pymod) *self)
 {
 	struct vgc_version v;
-	char dir[PATH_MAX];
 
 	if (vgc_module_version(&v))
 		return "no usable /dev/vgc: the anonymous backend is python_test.sh's";
 	if (!(v.features & VGC_FEAT_FORK_COPY))
 		return "module without VGC_FEAT_FORK_COPY: a fork()ed interpreter would share its parent's heap";
-	if (exe_dir(dir, sizeof(dir)))
+	if (vgct_build_path(self->vgcpy, sizeof(self->vgcpy), "tools/vgc-python") ||
+	    vgct_build_path(self->script, sizeof(self->script),
+			    "selftests/lib/python_module_procs.py"))
 		return "cannot read /proc/self/exe";
-	snprintf(self->vgcpy, sizeof(self->vgcpy), "%.3900s/../../tools/vgc-python", dir);
-	snprintf(self->script, sizeof(self->script), "%.3900s/python_module_procs.py", dir);
 	if (access(self->vgcpy, X_OK))
 		return "build/tools/vgc-python not built (libpython3.11-dev)";
 	if (access(self->script, R_OK))
@@ -131,32 +114,6 @@ FIXTURE_TEARDOWN(pymod)
 		nftw(self->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/*
- * stdout of a shell command, NUL-terminated (NULL when it cannot run);
- * *status its exit status (128 + signal for a signal).
- */
-static char *run(const char *cmd, int *status)
-{
-	size_t cap = 4 << 20, len = 0, n;
-	char *out = malloc(cap);
-	FILE *f = popen(cmd, "r");
-	int st;
-
-	if (!out || !f) {
-		free(out);
-		if (f)
-			pclose(f);
-		return NULL;
-	}
-	while (len < cap - 1 && (n = fread(out + len, 1, cap - 1 - len, f)) > 0)
-		len += n;
-	out[len] = '\0';
-	st = pclose(f);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) :
-		  WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
-	return out;
-}
-
 /* The last bytes of a file, for the log. */
 static void log_tail(struct __test_metadata *_metadata, const char *path)
 {
@@ -186,7 +143,7 @@ TEST_F_TIMEOUT(pymod, info_names_the_module, 60)
 	if (self->skip)
 		SKIP(return, "%s", self->skip);
 	snprintf(cmd, sizeof(cmd), "VGC_BACKEND=module '%s' --vgc-info 2>&1", self->vgcpy);
-	out = run(cmd, &st);
+	out = vgct_run(cmd, 4 << 20, &st);
 	ASSERT_NE(NULL, out);
 	TH_LOG("%s", out);
 	EXPECT_EQ(0, st);
@@ -209,7 +166,7 @@ static char *run_procs(FIXTURE_DATA(pymod) *self, const char *interp,
 		 "cp '%s' '%s/procs.py' && cd '%s' && VGC_BACKEND=module VGC_PYMOD_WANT=%d "
 		 "timeout -k 5 100 '%s' procs.py 2>'%s.err'",
 		 self->script, self->dir, self->dir, want, interp, tag);
-	out = run(cmd, st);
+	out = vgct_run(cmd, 4 << 20, st);
 	*secs = (vgct_now_ns() - t0) / 1e9;
 	return out;
 }
@@ -323,7 +280,7 @@ static char *run_regrtest(FIXTURE_DATA(pymod) *self, const char *interp,
 	for (i = 0; i < NR_MODULES; i++)
 		len += snprintf(cmd + len, sizeof(cmd) - len, " %s", regr_modules[i]);
 	snprintf(cmd + len, sizeof(cmd) - len, " 2>&1");
-	out = run(cmd, st);
+	out = vgct_run(cmd, 4 << 20, st);
 	*secs = (vgct_now_ns() - t0) / 1e9;
 	return out;
 }

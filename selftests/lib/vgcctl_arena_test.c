@@ -18,39 +18,18 @@
 
 static int vgcctl_path(char *buf, size_t len)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
+	if (vgct_build_path(buf, len, "tools/vgcctl"))
 		return -1;
-	exe[n] = '\0';
-	/* build/selftests/lib/<test> -> build/tools/vgcctl */
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	snprintf(buf, len, "%.3900s/../../tools/vgcctl", exe);
 	return access(buf, X_OK);
 }
 
-/* Output of a command, NUL-terminated, or NULL. */
+/* Output of a command that succeeded, NUL-terminated, or NULL. */
 static char *run(const char *cmd)
 {
-	size_t cap = 1 << 20, len = 0, n;
-	char *out = malloc(cap);
-	FILE *f = popen(cmd, "r");
+	int st;
+	char *out = vgct_run(cmd, 1 << 20, &st);
 
-	if (!out || !f) {
-		free(out);
-		if (f)
-			pclose(f);
-		return NULL;
-	}
-	while (len < cap - 1 && (n = fread(out + len, 1, cap - 1 - len, f)) > 0)
-		len += n;
-	out[len] = '\0';
-	if (pclose(f)) {
+	if (out && st) {
 		free(out);
 		return NULL;
 	}

@@ -8,10 +8,15 @@
 #define VGCU_TEST_H
 
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <vgcu.h>
 
 /* CLOCK_MONOTONIC in nanoseconds. */
@@ -77,6 +82,55 @@ static inline int vgct_ckpt(struct vgc_arena *a, unsigned int flags,
 	struct vgc_ckpt_opts o = { .partition_mask = 0, .flags = flags };
 
 	return vgc_checkpoint(a, &o, res);
+}
+
+/*
+ * A path in the build tree of the running test, build/selftests/lib/<test>:
+ * build/<rel>.  0, or -1 when /proc/self/exe cannot be read or buf is short.
+ */
+static inline int vgct_build_path(char *buf, size_t len, const char *rel)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	if ((size_t)snprintf(buf, len, "%s/../../%s", exe, rel) >= len)
+		return -1;
+	return 0;
+}
+
+/*
+ * Stdout of a shell command, NUL-terminated, at most cap - 1 bytes (NULL
+ * when it cannot run); *status its exit status (128 + signal for a signal).
+ * The caller frees it.
+ */
+static inline char *vgct_run(const char *cmd, size_t cap, int *status)
+{
+	char *out = malloc(cap);
+	FILE *f = popen(cmd, "r");
+	size_t len = 0, n;
+	int st;
+
+	if (!out || !f) {
+		free(out);
+		if (f)
+			pclose(f);
+		return NULL;
+	}
+	while (len < cap - 1 && (n = fread(out + len, 1, cap - 1 - len, f)) > 0)
+		len += n;
+	out[len] = '\0';
+	st = pclose(f);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) :
+		  WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
+	return out;
 }
 
 #endif /* VGCU_TEST_H */
