@@ -197,6 +197,7 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 	struct vgc_arena *a;
 	enum vgc_backend want;
 	char why[sizeof(a->reason)] = "";
+	uint64_t features = 0;
 	int err, fd = -1;
 
 	if (!out)
@@ -216,7 +217,7 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 
 	want = wanted_backend(cfg);
 	if (want != VGC_BACKEND_ANON) {
-		fd = vgcu_module_probe(why, sizeof(why));
+		fd = vgcu_module_probe(why, sizeof(why), &features);
 		if (fd < 0 && want == VGC_BACKEND_MODULE)
 			return fd;
 	}
@@ -236,11 +237,11 @@ int vgc_arena_open(const struct vgc_config *ucfg, struct vgc_arena **out)
 
 	if (fd >= 0) {
 		a->ops = &vgcu_module_ops;
+		a->mod_features = features;
 		snprintf(a->reason, sizeof(a->reason), "%s%s", why,
 			 want == VGC_BACKEND_MODULE ? " (VGC_BACKEND=module)" : "");
 	} else {
 		a->ops = &vgcu_anon_ops;
-		a->fork_copy = !a->fork_shared;
 		if (want == VGC_BACKEND_ANON)
 			snprintf(a->reason, sizeof(a->reason),
 				 "anonymous memory requested");

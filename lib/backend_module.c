@@ -52,7 +52,7 @@ int vgc_module_version(struct vgc_version *v)
 }
 
 /* Opens /dev/vgc and checks the ABI: the fd, or -errno with why filled. */
-int vgcu_module_probe(char *why, size_t len)
+int vgcu_module_probe(char *why, size_t len, uint64_t *features)
 {
 	struct vgc_version v;
 	int fd = open(VGC_DEVICE_PATH, O_RDWR | O_CLOEXEC);
@@ -70,6 +70,7 @@ int vgcu_module_probe(char *why, size_t len)
 	}
 	snprintf(why, len, "%s: ABI %u, features 0x%llx", VGC_DEVICE_PATH,
 		 v.abi_version, (unsigned long long)v.features);
+	*features = v.features;
 	return fd;
 }
 
@@ -102,17 +103,13 @@ static int module_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 {
 	struct vgc_arena_params p = *prm;
 	struct vgc_layout *l = &a->layout;
-	struct vgc_version v = { .size = sizeof(v) };
 	int err;
 
 	/*
 	 * A module without fork copies shares the arena with a child anyway,
 	 * and does not know the flag that asks for it.
 	 */
-	if (ioctl(a->fd, VGC_IOC_GET_VERSION, &v))
-		return vgcu_errno(errno);
-	a->fork_copy = (v.features & VGC_FEAT_FORK_COPY) && !a->fork_shared;
-	if (!(v.features & VGC_FEAT_FORK_COPY))
+	if (!(a->mod_features & VGC_FEAT_FORK_COPY))
 		p.flags &= ~VGC_ARENA_F_FORK_SHARED;
 	if (ioctl(a->fd, VGC_IOC_CREATE_ARENA, &p))
 		return vgcu_errno(errno);

@@ -194,8 +194,7 @@ struct vgc_arena {
 	 * fork()ed child shares with the arena.
 	 */
 	bool fork_shared;		/* VGC(U)_ARENA_F_FORK_SHARED */
-	/* a fork()ed child gets a copy of the heap (anon: always) */
-	bool fork_copy;
+	uint64_t mod_features;		/* VGC_FEAT_* of the module, at open */
 	struct vgcu_sweep_locks locks_private;
 	struct vgcu_sweep_locks *locks;
 	unsigned int blocker_slot, blocker_tid;
@@ -348,7 +347,7 @@ static inline struct vgc_region *vgcu_region(struct vgc_arena *a,
 }
 
 /* backend_module.c */
-int vgcu_module_probe(char *why, size_t len);
+int vgcu_module_probe(char *why, size_t len, uint64_t *features);
 
 /* checkpoint.c: a checkpoint swept by the calling process */
 int vgcu_checkpoint_local(struct vgc_arena *a, const struct vgc_ckpt_opts *o,
