@@ -17,6 +17,13 @@
  * that is freed (vgc_free()) or reclaimed (a sweep expired its head,
  * found by the decommit pass of span.c) goes back as free spans, which
  * the decommit pass decommits after the delay like any empty span.
+ *
+ * Free spans are clean in every plane word (the free preset, no requests):
+ * never-carved spans are, continuations are never written (sweeps skip
+ * them and requests name the head), and release_run() resets the head's
+ * word 0, the only word a large object's state uses.  So a head taken
+ * from free spans resets word 0 only; from decommitted spans, which a
+ * small class may have left in any state, the whole span.
  */
 #include <errno.h>
 #include <sched.h>
@@ -38,6 +45,7 @@ static void unclaim(struct vgc_arena *a, uint64_t s, uint64_t n)
 		a->span_link[s + i] = 0;
 		__atomic_store_n(&a->spans[s + i], was, SEQ);
 	}
+	vgcu_large_note_free(a, s);
 }
 
 /*
@@ -100,23 +108,73 @@ static bool claim(struct vgc_arena *a, uint64_t s, uint64_t n,
 }
 
 /*
- * The first run of n spans in [first, first + len) that claim() may take:
- * its start.
+ * The lowest span of each (region, gen) that may be free or decommitted,
+ * + 1 (0: the region's first): every span below it is in use, so the
+ * first-fit scan of find_run() starts there, and a program that frees
+ * and allocates objects of one size finds the run it freed without
+ * walking the region's live objects.  Lowered (an atomic min) wherever a
+ * span becomes free or decommitted; raised only by a scan, by a CAS from
+ * the value it started from, so that a concurrent lowering wins.  A
+ * lowering lost all the same (the mark raised and lowered back to the
+ * value a scan started from) costs placement only: before the region
+ * grows, the pass with empties scans from the region's first span.
  */
-static int64_t find_run(const struct vgc_arena *a, uint64_t first,
-			uint64_t len, uint64_t n, bool empties)
+static uint64_t *low_mark(struct vgc_arena *a, uint64_t s)
 {
-	uint64_t s, run = 0;
+	uint16_t info = a->span_info[s];
 
-	for (s = first; s < first + len; s++) {
+	if (VGCU_INFO_GEN(info) == VGCU_GEN_NONE)
+		return NULL;
+	return &a->large_low[VGCU_INFO_REGION(info)][VGCU_INFO_GEN(info)];
+}
+
+void vgcu_large_note_free(struct vgc_arena *a, uint64_t s)
+{
+	uint64_t *m = low_mark(a, s);
+	uint64_t v;
+
+	if (!m)
+		return;
+	v = vgcu_load_relaxed(m);
+	while ((!v || s + 1 < v) &&
+	       !__atomic_compare_exchange_n(m, &v, s + 1, true,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/*
+ * The first run of n spans in [first, first + len) that claim() may take:
+ * its start.  Without empties the scan starts at the low mark.
+ */
+static int64_t find_run(struct vgc_arena *a, uint64_t first, uint64_t len,
+			uint64_t n, bool empties)
+{
+	uint64_t *m = empties ? NULL : low_mark(a, first);
+	uint64_t s, run = 0, from = first, mark = 0, low = UINT64_MAX;
+	int64_t found = -1;
+
+	if (m) {
+		mark = vgcu_load_relaxed(m);
+		if (mark > first + 1)
+			from = mark - 1 < first + len ? mark - 1 : first + len;
+	}
+	for (s = from; s < first + len; s++) {
 		if (span_usable(a, s, empties)) {
-			if (++run == n)
-				return (int64_t)(s + 1 - n);
+			if (low == UINT64_MAX)
+				low = s;
+			if (++run == n) {
+				found = (int64_t)(s + 1 - n);
+				break;
+			}
 		} else {
 			run = 0;
 		}
 	}
-	return -1;
+	if (m && low != from)
+		__atomic_compare_exchange_n(m, &mark, low == UINT64_MAX ?
+					    first + len + 1 : low + 1, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	return found;
 }
 
 /*
@@ -137,13 +195,22 @@ static uint64_t tail_run(const struct vgc_arena *a, uint64_t first,
 static uint64_t publish_run(struct vgc_arena *a, uint64_t s, uint64_t n)
 {
 	uint64_t *v = &a->planes[VGC_PLANE_VALID][s * VGCU_WORDS_PER_SPAN];
+	uint16_t was = (uint16_t)(a->span_link[s] - 1);	/* claim() */
 	uint64_t i;
 
-	vgcu_span_reset(a, s);
+	vgcu_span_reset_words(a, s, was == VGC_SPAN_DECOMMITTED ?
+				    VGCU_WORDS_PER_SPAN : 1);
+	/*
+	 * Continuations with release stores: no allocator sets a bit in a
+	 * continuation, so the retire protocol's store-then-load pairing
+	 * (seq_cst, span.c) has no other side here; only span_link has to
+	 * be visible before the entry.  The head stays seq_cst.
+	 */
 	for (i = 1; i < n; i++) {
 		a->span_empty[s + i] = 0;
 		a->span_link[s + i] = (uint32_t)i;
-		__atomic_store_n(&a->spans[s + i], VGC_SPAN_CONT, SEQ);
+		__atomic_store_n(&a->spans[s + i], VGC_SPAN_CONT,
+				 __ATOMIC_RELEASE);
 	}
 	a->span_empty[s] = 0;
 	/*
@@ -240,17 +307,28 @@ static void release_run(struct vgc_arena *a, unsigned int part, uint64_t head)
 	uint64_t n = a->span_link[head], i;
 	uint16_t to = VGC_SPAN_FREE;
 
+	/* an Idle, pinned or touched object leaves its bits: free is clean */
+	vgcu_span_reset_words(a, head, 1);
+	/* continuations with release stores, as publish_run() made them */
 	for (i = 1; i < n; i++)
-		__atomic_store_n(&a->spans[head + i], VGC_SPAN_RETIRING, SEQ);
+		__atomic_store_n(&a->spans[head + i], VGC_SPAN_RETIRING,
+				 __ATOMIC_RELEASE);
 	if (!vgcu_load_relaxed(&a->heap.decommit_ns) &&
 	    !vgcu_span_decommit(a, part, head, n))
 		to = VGC_SPAN_DECOMMITTED;
-	for (i = n; i-- > 0;)
-		vgcu_span_publish(a, head + i, to);
-	for (i = 0; i < n; i++)
+	for (i = n; i-- > 1;) {
+		a->span_empty[head + i] = 0;
 		a->span_link[head + i] = 0;
+		__atomic_store_n(&a->spans[head + i], to, __ATOMIC_RELEASE);
+	}
+	/*
+	 * Every link is cleared before its entry is published: once FREE,
+	 * a claimer may write the span's link (claim()).
+	 */
+	vgcu_span_publish(a, head, to);
 	if (to == VGC_SPAN_FREE)
 		vgcu_span_hint_free(a, head);
+	vgcu_large_note_free(a, head);
 	__atomic_fetch_add(&a->heap.large_frees, 1, __ATOMIC_RELAXED);
 }
 

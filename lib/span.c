@@ -91,16 +91,18 @@ uint16_t vgcu_span_settle(const struct vgc_arena *a, uint64_t s)
 }
 
 /*
- * The free preset (VALID 0, code 001) and no requests, for a span this
- * thread holds RETIRING: no sweep and no allocator writes there, so plain
- * stores do.  It undoes the rare free slot that a vgc_free() racing a
- * sweep left in another code (free.c) before the span's new heads exist.
- * The span is noted after: its summary, which a sweep left for the next
- * class, may record the class it is carved for again (a large object's
- * head, 4096, freed and allocated anew) with a population the reset
- * changed, and must not let the next checkpoint skip it.
+ * The free preset (VALID 0, code 001) and no requests, in the first nw
+ * words of a span this thread holds RETIRING: no sweep and no allocator
+ * writes there, so plain stores do.  It undoes the rare free slot that a
+ * vgc_free() racing a sweep left in another code (free.c) before the
+ * span's new heads exist.  The span is noted after: its summary, which a
+ * sweep left for the next class, may record the class it is carved for
+ * again (a large object's head, 4096, freed and allocated anew) with a
+ * population the reset changed, and must not let the next checkpoint
+ * skip it.  A large object's head needs word 0 only (large.c), which is
+ * why nw exists: a whole span is 640 loads.
  */
-void vgcu_span_reset(struct vgc_arena *a, uint64_t s)
+void vgcu_span_reset_words(struct vgc_arena *a, uint64_t s, unsigned int nw)
 {
 	static const enum vgc_plane zero[] = {
 		VGC_PLANE_S1, VGC_PLANE_S2, VGC_PLANE_ACCESS, VGC_PLANE_MUTATE,
@@ -110,16 +112,21 @@ void vgcu_span_reset(struct vgc_arena *a, uint64_t s)
 	uint64_t w0 = s * VGCU_WORDS_PER_SPAN;
 	unsigned int i, w;
 
-	for (w = 0; w < VGCU_WORDS_PER_SPAN; w++)
+	for (w = 0; w < nw; w++)
 		if (~a->planes[VGC_PLANE_S0][w0 + w])
 			a->planes[VGC_PLANE_S0][w0 + w] = ~0ULL;
 	for (i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
-		for (w = 0; w < VGCU_WORDS_PER_SPAN; w++)
+		for (w = 0; w < nw; w++)
 			if (a->planes[zero[i]][w0 + w])
 				a->planes[zero[i]][w0 + w] = 0;
 	/* the stores before the note's load, as a request's OR would be */
 	__atomic_thread_fence(SEQ);
 	vgcu_span_note(a, s);
+}
+
+void vgcu_span_reset(struct vgc_arena *a, uint64_t s)
+{
+	vgcu_span_reset_words(a, s, VGCU_WORDS_PER_SPAN);
 }
 
 /* A span this thread holds RETIRING becomes val for everyone. */
@@ -276,6 +283,7 @@ static int64_t recommit(struct vgc_arena *a, unsigned int part,
 		err = vgcu_span_commit(a, part, s, 1);
 		if (err) {
 			vgcu_span_publish(a, s, VGC_SPAN_DECOMMITTED);
+			vgcu_large_note_free(a, s);
 			return err;
 		}
 		return carve(a, s, cls, cur);
@@ -413,6 +421,7 @@ static uint64_t pass_region(struct vgc_arena *a, unsigned int zone,
 			continue;
 		}
 		vgcu_span_publish(a, s, VGC_SPAN_DECOMMITTED);
+		vgcu_large_note_free(a, s);
 		done++;
 	}
 	return done;

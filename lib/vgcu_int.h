@@ -182,6 +182,8 @@ struct vgc_arena {
 	uint64_t *nonfull;
 	/* lowest span of each (region, gen) that may not be carved yet */
 	uint64_t carve_hint[VGCU_NR_REGIONS][VGC_NR_GENS];
+	/* lowest span + 1 that may be free or decommitted (large.c) */
+	uint64_t large_low[VGCU_NR_REGIONS][VGC_NR_GENS];
 	struct vgcu_heap heap;
 	int16_t cpu_part[VGCU_MAX_CPUS];
 
@@ -284,6 +286,7 @@ bool vgcu_span_is_empty(const struct vgc_arena *a, uint64_t s);
 int vgcu_span_retire(struct vgc_arena *a, uint64_t s, uint16_t expect);
 uint16_t vgcu_span_settle(const struct vgc_arena *a, uint64_t s);
 void vgcu_span_reset(struct vgc_arena *a, uint64_t s);
+void vgcu_span_reset_words(struct vgc_arena *a, uint64_t s, unsigned int nw);
 
 /*
  * Notes span s in its summary (vgc_core_note()) after a change of its
@@ -315,6 +318,7 @@ void vgcu_heap_close(struct vgc_arena *a);
 void *vgcu_large_alloc(struct vgc_arena *a, size_t size, unsigned int zone,
 		       unsigned int gen, unsigned int flags);
 int vgcu_large_free(struct vgc_arena *a, uint64_t head);
+void vgcu_large_note_free(struct vgc_arena *a, uint64_t s);
 void vgcu_large_reclaimed(struct vgc_arena *a, unsigned int part,
 			  uint64_t head);
 static inline bool vgcu_span_is_large(const struct vgc_arena *a, uint64_t s)

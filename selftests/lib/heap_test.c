@@ -804,6 +804,61 @@ TEST_F(heap, large_free_decommits)
 	ASSERT_EQ(0, vgc_free(self->a, x));
 }
 
+/*
+ * A large object freed while Persistent and touched leaves its head span
+ * clean: the next small object carved there starts Active and is
+ * reclaimed like any.  Runs of one size come back first fit: a ring of
+ * large objects freed oldest first reuses the runs it freed and does not
+ * grow the region.
+ */
+TEST_F(heap, large_free_leaves_clean_spans)
+{
+	struct vgc_heap_stats st0, st;
+	char *x, *p, *ring[8];
+	int i, k;
+
+	OPEN(1, 1 * MiB, 64 * MiB);
+	x = vgc_alloc_gen(self->a, 3 * SPAN, VGC_ZONE_BLUE, VGC_GEN0,
+			  VGC_ALLOC_F_PERSISTENT);
+	ASSERT_NE(NULL, x);
+	ASSERT_EQ(0, vgc_touch(self->a, x));
+	ASSERT_EQ(0, ckpts(self->a, 1));
+	ASSERT_EQ(VGC_ST_PERSISTENT, vgc_state(self->a, x));
+	ASSERT_EQ(0, vgc_touch(self->a, x));
+	ASSERT_EQ(0, vgc_free(self->a, x));
+	/* a class the zone never used: carved at the lowest free span */
+	p = vgc_alloc(self->a, 3000, VGC_ZONE_BLUE);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(x, p) TH_LOG("the freed head span is the lowest free one");
+	ASSERT_EQ(VGC_ST_ACTIVE, vgc_state(self->a, p));
+	ASSERT_EQ(0, ckpts(self->a, 1));
+	/* an open object, not the Persistent one that lived there */
+	ASSERT_EQ(VGC_ST_IDLE, vgc_state(self->a, p));
+	ASSERT_EQ(0, vgc_release(self->a, p));
+	ASSERT_EQ(0, ckpts(self->a, 6));
+	ASSERT_EQ(-EINVAL, vgc_state(self->a, p)) TH_LOG("reclaimed");
+
+	for (i = 0; i < 8; i++) {
+		ring[i] = vgc_alloc(self->a, 256 * KiB, VGC_ZONE_GREEN);
+		ASSERT_NE(NULL, ring[i]);
+		memset(ring[i], i, 256 * KiB);
+	}
+	heap_stats(self->a, &st0);
+	for (k = 0; k < 64; k++) {
+		char *old = ring[k % 8];
+
+		ASSERT_EQ(0, vgc_free(self->a, old));
+		ring[k % 8] = vgc_alloc(self->a, 256 * KiB, VGC_ZONE_GREEN);
+		ASSERT_EQ(old, ring[k % 8]) TH_LOG("op %d: the run just freed", k);
+		memset(ring[k % 8], k, 256 * KiB);
+	}
+	heap_stats(self->a, &st);
+	ASSERT_EQ(st0.grown_spans, st.grown_spans);
+	ASSERT_EQ(st0.large_allocs + 64, st.large_allocs);
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, vgc_free(self->a, ring[i]));
+}
+
 /* ---- 5. realloc, calloc, aligned_alloc ------------------------------ */
 
 TEST_F(heap, realloc_semantics)
