@@ -148,9 +148,11 @@ int vgc_free(struct vgc_arena *a, void *p)
 	span = i >> VGCU_SPAN_SHIFT_G;
 	cls = vgcu_load(&a->spans[span]);
 	in = i & (VGC_SPAN_GRANULES - 1);
-	if (__builtin_expect(cls - 1U >= VGC_SPAN_GRANULES - 1 ||
+	/* not carved, a marker, a large object's head (a 64 KiB slot is not) */
+	if (__builtin_expect(cls - 1U >= VGC_SPAN_GRANULES ||
+			     (cls == VGC_SPAN_GRANULES && a->span_link[span] > 1) ||
 			     ((uintptr_t)p & (VGC_GRANULE_SIZE - 1)), 0))
-		return free_slow(a, p);		/* not carved, 4096, marker */
+		return free_slow(a, p);
 	k = (in * vgcu_class_recip[cls]) >> 32;
 	word = i >> 6;
 	bit = 1ULL << (i & 63);
