@@ -54,9 +54,7 @@ static inline void free_local(struct vgc_arena *a, uint64_t word,
 
 	if (!t || t->arena_id != a->id)
 		return;
-	t->pace_left += gran;
-	if (t->pace_left > t->pace_quota)
-		t->pace_left = t->pace_quota;
+	vgcu_pacer_credit(t, gran);
 	f = &t->freed[vgcu_gran_cls[gran]];
 	if (f->word == word + 1) {
 		f->mask |= bit;
@@ -94,8 +92,14 @@ static int free_slow(struct vgc_arena *a, void *p)
 	if (code >= VGC_ST_DEFERRED ||
 	    (vgcu_load_relaxed(&a->planes[VGC_PLANE_RELEASE][o.word]) & o.bit))
 		return -EALREADY;	/* released: the sweep reclaims it */
-	if (o.large)
-		return vgcu_large_free(a, o.idx >> VGCU_SPAN_SHIFT_G);
+	if (o.large) {
+		struct vgcu_tctx *t = vgcu_tls_last;
+
+		err = vgcu_large_free(a, o.idx >> VGCU_SPAN_SHIFT_G);
+		if (!err && t && t->arena_id == a->id)
+			vgcu_pacer_credit(t, o.bytes >> VGC_GRANULE_SHIFT);
+		return err;
+	}
 	for (i = 0; i < sizeof(req) / sizeof(req[0]); i++)
 		clear_bit_if(&a->planes[req[i]][o.word], o.bit);
 	if (code != VGC_ST_ACTIVE) {

@@ -450,6 +450,20 @@ static inline void vgcu_pacer_count(struct vgc_arena *a, struct vgcu_tctx *t,
 		vgcu_pacer_fold(a, t);
 }
 
+/*
+ * An immediate free of gran granules by t: the count the pacer paces by
+ * is net of them.  The balance may run up to one freed object below zero
+ * (pace_left up to quota + gran), so that a thread that frees and
+ * allocates objects of a fold's size or more does not fold, with its
+ * atomic adds on the arena's shared counters, on every allocation.
+ */
+static inline void vgcu_pacer_credit(struct vgcu_tctx *t, uint64_t gran)
+{
+	t->pace_left += (int64_t)gran;
+	if (t->pace_left > t->pace_quota + (int64_t)gran)
+		t->pace_left = t->pace_quota + (int64_t)gran;
+}
+
 /* One release of bytes by the calling thread. */
 static inline void vgcu_pacer_released(struct vgc_arena *a, uint64_t bytes)
 {
