@@ -116,8 +116,10 @@ static bool claim(struct vgc_arena *a, uint64_t s, uint64_t n,
  * span becomes free or decommitted; raised only by a scan, by a CAS from
  * the value it started from, so that a concurrent lowering wins.  A
  * lowering lost all the same (the mark raised and lowered back to the
- * value a scan started from) costs placement only: before the region
- * grows, the pass with empties scans from the region's first span.
+ * value a scan started from), or never seen (the mark is per process,
+ * and a fork-shared arena's other processes free spans too), costs
+ * placement only: before the region grows, the pass with empties scans
+ * from the region's first span.
  */
 static uint64_t *low_mark(struct vgc_arena *a, uint64_t s)
 {
