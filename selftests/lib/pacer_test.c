@@ -7,8 +7,9 @@
  * configured bound; the growth trigger alone keeps the heap bounded; a
  * registered thread that holds grace periods up turns the pacer's
  * checkpoints into -EAGAIN, which the allocating caller never sees; a
- * thread that exits leaves its counts to the arena; the environment and
- * the API configure it.
+ * thread that exits leaves its counts to the arena; immediate frees are
+ * netted out of the count, large objects' too; the environment and the
+ * API configure it.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -244,6 +245,49 @@ TEST(exited_thread_counts)
 	TH_LOG("allocated %llu B, released %llu B",
 	       (unsigned long long)ps.allocated_bytes,
 	       (unsigned long long)ps.released_bytes);
+	vgc_arena_close(a);
+}
+
+/*
+ * vgc_free() is net: a thread that frees each object before the next
+ * allocation, of a fold's size (16 KiB), a span (64 KiB) or a large
+ * object (1 MiB), allocates nothing the pacer paces by, and the pacer
+ * runs no checkpoint however many bytes pass through.
+ */
+TEST(immediate_frees_are_net)
+{
+	static const size_t sizes[] = { 16384, 65536, 1 << 20 };
+	struct vgc_pacer_cfg c = { .percent = 100, .min_bytes = 4 << 20 };
+	struct vgc_pacer_stats ps;
+	struct vgc_arena *a;
+	unsigned int k, i;
+
+	ASSERT_EQ(0, vgct_open_reserve(&a, 1, 1 << 20, 64 << 20));
+	ASSERT_EQ(0, vgc_pacer_set(a, &c));
+	ASSERT_EQ(0, vgc_thread_register(a, 0));
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		for (i = 0; i < 2000; i++) {
+			char *p = vgc_alloc(a, sizes[k], VGC_ZONE_GREEN);
+
+			ASSERT_NE(NULL, p) TH_LOG("%zu B: %s", sizes[k],
+						  strerror(errno));
+			p[0] = (char)i;
+			ASSERT_EQ(0, vgc_free(a, p));
+		}
+		vgc_quiescent(a);
+	}
+	ASSERT_EQ(0, vgc_pacer_stats(a, &ps));
+	TH_LOG("%llu B folded for %llu MiB through the heap, %llu growth triggers, %llu checkpoints",
+	       (unsigned long long)ps.allocated_bytes,
+	       (unsigned long long)(2000ULL * (16384 + 65536 + (1 << 20)) >> 20),
+	       (unsigned long long)ps.growth_triggers,
+	       (unsigned long long)ps.checkpoints_seen);
+	/* each size's first allocation at most: one object each */
+	EXPECT_LE(ps.allocated_bytes, 16384 + 65536 + (1 << 20));
+	/* (growing the zone for the first 1 MiB object may run one) */
+	EXPECT_EQ(0, ps.growth_triggers);
+	EXPECT_LE(ps.checkpoints_seen, 1);
+	vgc_thread_unregister(a);
 	vgc_arena_close(a);
 }
 
