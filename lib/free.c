@@ -41,6 +41,22 @@ static inline void set_bit_if(uint64_t *w, uint64_t bit)
 }
 
 /*
+ * The pacer's count of a free of gran granules.  A thread that never
+ * allocated from the arena gets its context here, once, so that frees
+ * of other threads' objects reach the arena's count too (pacer.c).
+ */
+static struct vgcu_tctx *free_count(struct vgc_arena *a, uint64_t gran)
+{
+	struct vgcu_tctx *t = vgcu_tctx(a, true);
+
+	if (__builtin_expect(!t, 0))
+		vgcu_pacer_free_slow(a, gran << VGC_GRANULE_SHIFT);
+	else
+		vgcu_pacer_credit(a, t, gran);
+	return t;
+}
+
+/*
  * The allocation count the pacer paces by is net of immediate frees.  The
  * freeing thread's next allocation of the class takes the slot first
  * (alloc.c's freed_pop()): the slot is free for everyone already, so this
@@ -49,12 +65,11 @@ static inline void set_bit_if(uint64_t *w, uint64_t bit)
 static inline void free_local(struct vgc_arena *a, uint64_t word,
 			      uint64_t bit, unsigned int gran)
 {
-	struct vgcu_tctx *t = vgcu_tls_last;
+	struct vgcu_tctx *t = free_count(a, gran);
 	struct vgcu_freed *f;
 
-	if (!t || t->arena_id != a->id)
+	if (!t)
 		return;
-	vgcu_pacer_credit(t, gran);
 	f = &t->freed[vgcu_gran_cls[gran]];
 	if (f->word == word + 1) {
 		f->mask |= bit;
@@ -93,11 +108,9 @@ static int free_slow(struct vgc_arena *a, void *p)
 	    (vgcu_load_relaxed(&a->planes[VGC_PLANE_RELEASE][o.word]) & o.bit))
 		return -EALREADY;	/* released: the sweep reclaims it */
 	if (o.large) {
-		struct vgcu_tctx *t = vgcu_tls_last;
-
 		err = vgcu_large_free(a, o.idx >> VGCU_SPAN_SHIFT_G);
-		if (!err && t && t->arena_id == a->id)
-			vgcu_pacer_credit(t, o.bytes >> VGC_GRANULE_SHIFT);
+		if (!err)
+			free_count(a, o.bytes >> VGC_GRANULE_SHIFT);
 		return err;
 	}
 	for (i = 0; i < sizeof(req) / sizeof(req[0]); i++)

@@ -7,6 +7,10 @@
  * (one subtraction on the allocation fast path, no atomic) and the bytes
  * it releases; every VGCU_PACE_FOLD bytes it folds them into the arena's
  * counters with one atomic add each and asks whether a checkpoint is due.
+ * Immediate frees (vgc_free()) are counted net: a thread's own take back
+ * its allocation count, and what it frees beyond that, other threads'
+ * objects, is folded into free_bytes the same way, so that "allocated"
+ * below is net of every immediate free, wherever it was made.
  * A thread that exits folds what is left (vgcu_pacer_flush()).
  * Every checkpoint that vgc_checkpoint() completes reports its reclaimed
  * bytes here (vgcu_pacer_seen()), and resets "allocated since the last
@@ -57,9 +61,12 @@ struct vgcu_pacer {
 	unsigned int percent;
 	uint64_t min_bytes, pending_max;
 
-	/* folded counters */
-	uint64_t alloc_bytes, rel_bytes, recl_bytes;
-	/* at the last completed checkpoint */
+	/*
+	 * folded counters; free_bytes: immediate frees of other threads'
+	 * objects (a thread's own are netted out of its alloc count)
+	 */
+	uint64_t alloc_bytes, free_bytes, rel_bytes, recl_bytes;
+	/* at the last completed checkpoint (alloc: net of free_bytes) */
 	uint64_t alloc_at_ckpt, rel_at_ckpt;
 	/* objects still on their way to reclamation in that checkpoint */
 	uint64_t in_flight;
@@ -191,9 +198,20 @@ struct pace_view {
 	uint64_t live, pending, since, rel_since, trigger;
 };
 
+/*
+ * Allocated net of immediate frees.  A thread may free what another has
+ * not folded yet, so the frees may run ahead by a fold per thread.
+ */
+static uint64_t net_alloc(const struct vgcu_pacer *pc)
+{
+	uint64_t alloc = LD(&pc->alloc_bytes), freed = LD(&pc->free_bytes);
+
+	return alloc > freed ? alloc - freed : 0;
+}
+
 static void pacer_view(const struct vgcu_pacer *pc, struct pace_view *v)
 {
-	uint64_t alloc = LD(&pc->alloc_bytes), rel = LD(&pc->rel_bytes);
+	uint64_t alloc = net_alloc(pc), rel = LD(&pc->rel_bytes);
 	uint64_t recl = LD(&pc->recl_bytes), gone = rel > recl ? rel : recl;
 	uint64_t at = LD(&pc->alloc_at_ckpt), rat = LD(&pc->rel_at_ckpt);
 	uint64_t min = LD(&pc->min_bytes);
@@ -314,10 +332,18 @@ static void pacer_add(struct vgcu_pacer *pc, struct vgcu_tctx *t)
 		__atomic_fetch_add(&pc->alloc_bytes,
 				   (uint64_t)used << VGC_GRANULE_SHIFT,
 				   __ATOMIC_RELAXED);
+	else		/* a balance below zero: frees of others' objects */
+		t->pace_freed += (uint64_t)-used;
 	if (t->pace_rel) {
 		__atomic_fetch_add(&pc->rel_bytes, t->pace_rel,
 				   __ATOMIC_RELAXED);
 		t->pace_rel = 0;
+	}
+	if (t->pace_freed) {
+		__atomic_fetch_add(&pc->free_bytes,
+				   t->pace_freed << VGC_GRANULE_SHIFT,
+				   __ATOMIC_RELAXED);
+		t->pace_freed = 0;
 	}
 }
 
@@ -338,6 +364,33 @@ void vgcu_pacer_flush(struct vgc_arena *a, struct vgcu_tctx *t)
 	pacer_add(a->pacer, t);
 }
 
+/*
+ * t freed more than it allocated since its fold: the excess over its cap
+ * (vgcu_pacer_credit()) was counted by the threads that allocated it, and
+ * goes to the arena a fold at a time.  Only frees: no checkpoint is asked
+ * for.
+ */
+void vgcu_pacer_credit_slow(struct vgc_arena *a, struct vgcu_tctx *t,
+			    uint64_t gran)
+{
+	int64_t cap = t->pace_quota + (int64_t)gran;
+
+	t->pace_freed += (uint64_t)(t->pace_left - cap);
+	t->pace_left = cap;
+	if (t->pace_freed >= VGCU_PACE_FOLD >> VGC_GRANULE_SHIFT) {
+		__atomic_fetch_add(&a->pacer->free_bytes,
+				   t->pace_freed << VGC_GRANULE_SHIFT,
+				   __ATOMIC_RELAXED);
+		t->pace_freed = 0;
+	}
+}
+
+/* An immediate free by a thread that could get no context. */
+void vgcu_pacer_free_slow(struct vgc_arena *a, uint64_t bytes)
+{
+	__atomic_fetch_add(&a->pacer->free_bytes, bytes, __ATOMIC_RELAXED);
+}
+
 /* A release by a thread that has no context with the arena. */
 void vgcu_pacer_release_slow(struct vgc_arena *a, uint64_t bytes)
 {
@@ -354,7 +407,7 @@ void vgcu_pacer_seen(struct vgc_arena *a, int err,
 		return;
 	__atomic_fetch_add(&pc->recl_bytes, c->reclaimed_bytes,
 			   __ATOMIC_RELAXED);
-	ST(&pc->alloc_at_ckpt, LD(&pc->alloc_bytes));
+	ST(&pc->alloc_at_ckpt, net_alloc(pc));
 	ST(&pc->rel_at_ckpt, LD(&pc->rel_bytes));
 	ST(&pc->in_flight, c->deferred + c->marked + c->expired);
 	INC(&pc->seen);
@@ -390,7 +443,7 @@ int vgc_pacer_stats(const struct vgc_arena *a, struct vgc_pacer_stats *st)
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
 	pacer_view(pc, &v);
-	st->allocated_bytes = LD(&pc->alloc_bytes);
+	st->allocated_bytes = net_alloc(pc);
 	st->released_bytes = LD(&pc->rel_bytes);
 	st->reclaimed_bytes = LD(&pc->recl_bytes);
 	st->live_bytes = v.live;

@@ -251,12 +251,13 @@ struct vgcu_tctx {
 	struct vgc_thread_slot *ts;
 	/*
 	 * pacer.c: granules this thread may allocate before it folds its
-	 * count into the arena's (pace_quota when it last folded), and
-	 * bytes it released since its last fold.  Plain fields: only the
-	 * owning thread touches them.
+	 * count into the arena's (pace_quota when it last folded), bytes
+	 * it released since its last fold, and granules it freed beyond
+	 * what it allocated (other threads' objects) since then.  Plain
+	 * fields: only the owning thread touches them.
 	 */
 	int64_t pace_left, pace_quota;
-	uint64_t pace_rel;
+	uint64_t pace_rel, pace_freed;
 	struct vgcu_cursor cur[VGC_NR_ZONES][VGC_NR_GENS][VGC_NR_CLASSES];
 	struct vgcu_freed freed[VGC_NR_CLASSES];
 };
@@ -431,6 +432,9 @@ void vgcu_pacer_close(struct vgc_arena *a);
 void vgcu_pacer_fold(struct vgc_arena *a, struct vgcu_tctx *t);
 void vgcu_pacer_flush(struct vgc_arena *a, struct vgcu_tctx *t);
 void vgcu_pacer_release_slow(struct vgc_arena *a, uint64_t bytes);
+void vgcu_pacer_credit_slow(struct vgc_arena *a, struct vgcu_tctx *t,
+			    uint64_t gran);
+void vgcu_pacer_free_slow(struct vgc_arena *a, uint64_t bytes);
 void vgcu_pacer_seen(struct vgc_arena *a, int err,
 		     const struct vgc_checkpoint *res);
 bool vgcu_pacer_oom(struct vgc_arena *a, struct vgcu_tctx *t);
@@ -455,13 +459,19 @@ static inline void vgcu_pacer_count(struct vgc_arena *a, struct vgcu_tctx *t,
  * is net of them.  The balance may run up to one freed object below zero
  * (pace_left up to quota + gran), so that a thread that frees and
  * allocates objects of a fold's size or more does not fold, with its
- * atomic adds on the arena's shared counters, on every allocation.
+ * atomic adds on the arena's shared counters, on every allocation.  What
+ * a thread frees beyond that is other threads' allocation, which the
+ * arena counted when they folded: it goes to the arena too (the slow
+ * path), or a program whose frees are remote would look as if it never
+ * freed, and its trigger, proportional to that "live" size, would grow
+ * with every byte it allocated.
  */
-static inline void vgcu_pacer_credit(struct vgcu_tctx *t, uint64_t gran)
+static inline void vgcu_pacer_credit(struct vgc_arena *a, struct vgcu_tctx *t,
+				     uint64_t gran)
 {
 	t->pace_left += (int64_t)gran;
-	if (t->pace_left > t->pace_quota + (int64_t)gran)
-		t->pace_left = t->pace_quota + (int64_t)gran;
+	if (__builtin_expect(t->pace_left > t->pace_quota + (int64_t)gran, 0))
+		vgcu_pacer_credit_slow(a, t, gran);
 }
 
 /* One release of bytes by the calling thread. */

@@ -779,12 +779,12 @@ struct vgc_pacer_cfg {
 };
 
 struct vgc_pacer_stats {
-	uint64_t allocated_bytes;	/* size classes allocated, folded */
+	uint64_t allocated_bytes;	/* allocated net of vgc_free(), folded */
 	uint64_t released_bytes;	/* released by vgc_release(), folded */
 	uint64_t reclaimed_bytes;	/* reported by the checkpoints seen */
 	uint64_t live_bytes;		/* allocated - max(released, reclaimed) */
 	uint64_t pending_bytes;		/* released - reclaimed, at least 0 */
-	uint64_t since_bytes;		/* allocated since the last checkpoint */
+	uint64_t since_bytes;		/* allocated (net) since the last one */
 	uint64_t trigger_bytes;		/* the allocation trigger now */
 	uint64_t checkpoints_seen;	/* completed checkpoints, anyone's */
 	uint64_t checkpoints;		/* run by the pacer in callers' threads */
