@@ -8,8 +8,9 @@
  * registered thread that holds grace periods up turns the pacer's
  * checkpoints into -EAGAIN, which the allocating caller never sees; a
  * thread that exits leaves its counts to the arena; immediate frees are
- * netted out of the count, large objects' too; the environment and the
- * API configure it.
+ * netted out of the count, large objects' too, and so are frees of
+ * objects another thread allocated; the environment and the API
+ * configure it.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -287,6 +288,76 @@ TEST(immediate_frees_are_net)
 	/* (growing the zone for the first 1 MiB object may run one) */
 	EXPECT_EQ(0, ps.growth_triggers);
 	EXPECT_LE(ps.checkpoints_seen, 1);
+	vgc_thread_unregister(a);
+	vgc_arena_close(a);
+}
+
+struct remote_set {
+	struct vgc_arena *a;
+	void **objs;
+	unsigned int n;
+	int bad;
+};
+
+/* An unregistered thread that never allocated frees another's objects. */
+static void *free_all(void *arg)
+{
+	struct remote_set *r = arg;
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		if (vgc_free(r->a, r->objs[i]))
+			r->bad++;
+	return NULL;
+}
+
+/*
+ * Frees of objects another thread allocated are netted out too: 8 MiB
+ * allocated by the main thread and freed by others leaves the folded
+ * count (and the live estimate, and with it the growth trigger) where one
+ * fold of each thread's unfolded remainder puts it.  Without, the arena
+ * would count 8 MiB live, and a released object's reclamation would wait
+ * for a trigger that grows with every byte the program allocates.
+ */
+TEST(remote_frees_are_net)
+{
+	static const size_t sizes[] = { 1024, 1024, 1024, 262144 };
+	struct vgc_pacer_cfg c = { .percent = 100, .min_bytes = 64 << 20 };
+	struct vgc_pacer_stats ps;
+	struct remote_set r;
+	struct vgc_arena *a;
+	pthread_t th;
+	unsigned int k, i;
+
+	ASSERT_EQ(0, vgct_open_reserve(&a, 1, 1 << 20, 64 << 20));
+	ASSERT_EQ(0, vgc_pacer_set(a, &c));
+	ASSERT_EQ(0, vgc_thread_register(a, 0));
+	r.a = a;
+	r.objs = calloc(2048, sizeof(void *));
+	ASSERT_NE(NULL, r.objs);
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		r.n = (unsigned int)((2U << 20) / sizes[k]);
+		r.bad = 0;
+		for (i = 0; i < r.n; i++) {
+			r.objs[i] = vgc_alloc(a, sizes[k], VGC_ZONE_GREEN);
+			ASSERT_NE(NULL, r.objs[i]) TH_LOG("%zu B: %s", sizes[k],
+							  strerror(errno));
+		}
+		ASSERT_EQ(0, pthread_create(&th, NULL, free_all, &r));
+		ASSERT_EQ(0, pthread_join(th, NULL));
+		ASSERT_EQ(0, r.bad);
+		vgc_quiescent(a);
+	}
+	ASSERT_EQ(0, vgc_pacer_stats(a, &ps));
+	TH_LOG("%llu B net, %llu B live after 8 MiB freed by other threads",
+	       (unsigned long long)ps.allocated_bytes,
+	       (unsigned long long)ps.live_bytes);
+	/* the main thread's unfolded remainder: under one fold */
+	EXPECT_LE(ps.allocated_bytes, 64 << 10);
+	EXPECT_LE(ps.live_bytes, 64 << 10);
+	EXPECT_EQ(64ULL << 20, ps.trigger_bytes);
+	EXPECT_EQ(0, ps.growth_triggers);
+	free(r.objs);
 	vgc_thread_unregister(a);
 	vgc_arena_close(a);
 }
