@@ -202,17 +202,10 @@ static uint64_t publish_run(struct vgc_arena *a, uint64_t s, uint64_t n)
 
 	vgcu_span_reset_words(a, s, was == VGC_SPAN_DECOMMITTED ?
 				    VGCU_WORDS_PER_SPAN : 1);
-	/*
-	 * Continuations with release stores: no allocator sets a bit in a
-	 * continuation, so the retire protocol's store-then-load pairing
-	 * (seq_cst, span.c) has no other side here; only span_link has to
-	 * be visible before the entry.  The head stays seq_cst.
-	 */
+	/* continuations with release stores (span.c); the head stays seq_cst */
 	for (i = 1; i < n; i++) {
-		a->span_empty[s + i] = 0;
 		a->span_link[s + i] = (uint32_t)i;
-		__atomic_store_n(&a->spans[s + i], VGC_SPAN_CONT,
-				 __ATOMIC_RELEASE);
+		vgcu_span_publish_cont(a, s + i, VGC_SPAN_CONT);
 	}
 	a->span_empty[s] = 0;
 	/*
@@ -318,15 +311,9 @@ static void release_run(struct vgc_arena *a, unsigned int part, uint64_t head)
 	if (!vgcu_load_relaxed(&a->heap.decommit_ns) &&
 	    !vgcu_span_decommit(a, part, head, n))
 		to = VGC_SPAN_DECOMMITTED;
-	for (i = n; i-- > 1;) {
-		a->span_empty[head + i] = 0;
-		a->span_link[head + i] = 0;
-		__atomic_store_n(&a->spans[head + i], to, __ATOMIC_RELEASE);
-	}
-	/*
-	 * Every link is cleared before its entry is published: once FREE,
-	 * a claimer may write the span's link (claim()).
-	 */
+	/* each link cleared before its entry is published (span.c) */
+	for (i = n; i-- > 1;)
+		vgcu_span_publish_cont(a, head + i, to);
 	vgcu_span_publish(a, head, to);
 	if (to == VGC_SPAN_FREE)
 		vgcu_span_hint_free(a, head);

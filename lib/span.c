@@ -129,13 +129,34 @@ void vgcu_span_reset(struct vgc_arena *a, uint64_t s)
 	vgcu_span_reset_words(a, s, VGCU_WORDS_PER_SPAN);
 }
 
-/* A span this thread holds RETIRING becomes val for everyone. */
-void vgcu_span_publish(struct vgc_arena *a, uint64_t s, uint16_t val)
+static inline void publish(struct vgc_arena *a, uint64_t s, uint16_t val,
+			   int order)
 {
 	a->span_empty[s] = 0;
 	if (val != VGC_SPAN_CONT && a->span_link[s])
 		a->span_link[s] = 0;
-	__atomic_store_n(&a->spans[s], val, SEQ);
+	__atomic_store_n(&a->spans[s], val, order);
+}
+
+/*
+ * A span this thread holds RETIRING becomes val for everyone.  Its link
+ * is cleared first unless val is CONT: once FREE, a claimer may write it
+ * (large.c's claim()).
+ */
+void vgcu_span_publish(struct vgc_arena *a, uint64_t s, uint16_t val)
+{
+	publish(a, s, val, SEQ);
+}
+
+/*
+ * The same for a large object's continuation, whose link the caller set
+ * for CONT, with a release store: no allocator ever sets a bit in a
+ * continuation, so the retire protocol's store-then-load pairing has no
+ * other side there; only the link has to be visible before the entry.
+ */
+void vgcu_span_publish_cont(struct vgc_arena *a, uint64_t s, uint16_t val)
+{
+	publish(a, s, val, __ATOMIC_RELEASE);
 }
 
 /* Span s may be FREE now: the carve scan of its (region, gen) starts there. */

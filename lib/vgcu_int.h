@@ -301,6 +301,7 @@ static inline void vgcu_span_note(struct vgc_arena *a, uint64_t s)
 	vgc_core_note(a->sums, s << VGCU_SPAN_SHIFT_G);
 }
 void vgcu_span_publish(struct vgc_arena *a, uint64_t s, uint16_t val);
+void vgcu_span_publish_cont(struct vgc_arena *a, uint64_t s, uint16_t val);
 void vgcu_span_hint_free(struct vgc_arena *a, uint64_t s);
 int vgcu_span_commit(struct vgc_arena *a, unsigned int part, uint64_t s,
 		     uint64_t n);
