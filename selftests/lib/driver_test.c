@@ -74,7 +74,7 @@ TEST(reclaims_without_checkpoint_calls)
 	struct vgc_driver_stats st;
 	struct vgc_arena *a;
 	static void *obj[20000];
-	uint64_t t0;
+	uint64_t t0, live;
 	int i;
 
 	ASSERT_EQ(0, vgct_open(&a, 1, ZONE));
@@ -91,15 +91,18 @@ TEST(reclaims_without_checkpoint_calls)
 	t0 = vgct_now_ns();
 	while (live_objects(a) && vgct_now_ns() - t0 < 20000000000ULL)
 		usleep(5000);
-	EXPECT_EQ(0, live_objects(a));
+	live = live_objects(a);
 	ASSERT_EQ(0, vgc_driver_stats(a, &st));
+	/* First, so that a failure below comes with its numbers. */
+	TH_LOG("%llu live, %llu checkpoints, %llu wake-ups, %llu -EAGAIN, %llu errors (last %d), running %d, in %llu ms",
+	       (unsigned long long)live, (unsigned long long)st.checkpoints,
+	       (unsigned long long)st.wakeups, (unsigned long long)st.eagain,
+	       (unsigned long long)st.errors, st.last_error, st.running,
+	       (unsigned long long)((vgct_now_ns() - t0) / 1000000));
+	EXPECT_EQ(0, live);
 	EXPECT_GE(st.checkpoints, 4);
 	EXPECT_EQ(1, st.running);
 	EXPECT_EQ(0, st.errors);
-	TH_LOG("%llu checkpoints, %llu wake-ups, %llu -EAGAIN in %llu ms",
-	       (unsigned long long)st.checkpoints,
-	       (unsigned long long)st.wakeups, (unsigned long long)st.eagain,
-	       (unsigned long long)((vgct_now_ns() - t0) / 1000000));
 	vgc_thread_online(a);
 	vgc_thread_unregister(a);
 	vgc_arena_close(a);
