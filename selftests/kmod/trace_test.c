@@ -61,6 +61,23 @@ static int tr_write(const char *root, const char *file, const char *s)
 	return ret;
 }
 
+/* A 0/1 file: its value, or -1. */
+static int tr_read_bool(const char *root, const char *file)
+{
+	char p[256], c = 0;
+	int fd;
+	ssize_t n;
+
+	if (tr_path(p, sizeof(p), root, file))
+		return -1;
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, &c, 1);
+	close(fd);
+	return n == 1 && (c == '0' || c == '1') ? c - '0' : -1;
+}
+
 static bool tr_exists(const char *root, const char *file)
 {
 	char p[256];
@@ -70,7 +87,7 @@ static bool tr_exists(const char *root, const char *file)
 
 FIXTURE_SETUP(trace)
 {
-	int fd;
+	int fd, record_cmd, ret;
 
 	fd = vgc_open_dev();
 	if (fd < 0)
@@ -96,8 +113,24 @@ FIXTURE_SETUP(trace)
 	/* A stale instance of an earlier run that died goes first. */
 	snprintf(self->root, sizeof(self->root), "%s/%s", self->top, INSTANCE);
 	rmdir(self->root);
-	ASSERT_EQ(0, mkdir(self->root, 0700))
-		TH_LOG("%s: %s", self->root, strerror(errno));
+	/*
+	 * An instance takes record-cmd from the top level when it is made.
+	 * With it, enabling an event registers the comm recorder on
+	 * sched_switch and sched_wakeup, whose static keys are then patched
+	 * (an int3 first) under every CPU's feet: under QEMU's multi-threaded
+	 * TCG a CPU has run into such an int3 after the patching was done
+	 * ("Oops: int3" in ttwu_do_activate, a panic of the 6.12 VM in CI).
+	 * The test needs no comm: its instance is made without, and the top
+	 * level is set back at once.
+	 */
+	record_cmd = tr_read_bool(self->top, "options/record-cmd");
+	if (record_cmd == 1)
+		tr_write(self->top, "options/record-cmd", "0");
+	ret = mkdir(self->root, 0700) ? -errno : 0;
+	if (record_cmd == 1)
+		tr_write(self->top, "options/record-cmd", "1");
+	ASSERT_EQ(0, ret)
+		TH_LOG("%s: %s", self->root, strerror(-ret));
 	ASSERT_TRUE(tr_exists(self->root, "events/vgc/enable"));
 	ASSERT_EQ(0, tr_write(self->root, "trace_clock", "global"));
 	ASSERT_EQ(0, tr_write(self->root, "trace", ""));
