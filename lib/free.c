@@ -57,27 +57,32 @@ static struct vgcu_tctx *free_count(struct vgc_arena *a, uint64_t gran)
 }
 
 /*
- * The allocation count the pacer paces by is net of immediate frees.  The
- * freeing thread's next allocation of the class takes the slot first
+ * The freeing thread's next allocation of the class takes the slot first
  * (alloc.c's freed_pop()): the slot is free for everyone already, so this
  * is only where to look.
  */
-static inline void free_local(struct vgc_arena *a, uint64_t word,
-			      uint64_t bit, unsigned int gran)
+static inline void freed_note(const struct vgc_arena *a, struct vgcu_tctx *t,
+			      uint64_t word, uint64_t bit, unsigned int gran)
 {
-	struct vgcu_tctx *t = free_count(a, gran);
-	struct vgcu_freed *f;
+	struct vgcu_freed *f = &t->freed[vgcu_gran_cls[gran]];
 
-	if (!t)
-		return;
-	f = &t->freed[vgcu_gran_cls[gran]];
-	if (f->word == word + 1) {
+	if (__builtin_expect(f->word == word + 1, 1)) {
 		f->mask |= bit;
 	} else {
 		f->word = word + 1;
 		f->mask = bit;
 		f->info = a->span_info[word / VGCU_WORDS_PER_SPAN];
 	}
+}
+
+/* The allocation count the pacer paces by is net of immediate frees. */
+static inline void free_local(struct vgc_arena *a, uint64_t word,
+			      uint64_t bit, unsigned int gran)
+{
+	struct vgcu_tctx *t = free_count(a, gran);
+
+	if (t)
+		freed_note(a, t, word, bit, gran);
 }
 
 /*
@@ -139,24 +144,16 @@ static __attribute__((noinline))
 int free_done(struct vgc_arena *a, uint64_t i, unsigned int gran)
 {
 	uint64_t span = i >> VGCU_SPAN_SHIFT_G, word = i >> 6;
+	uint64_t bit = 1ULL << (i & 63);
 	struct vgcu_tctx *t;
-	struct vgcu_freed *f;
 
 	vgcu_span_note(a, span);
 	set_bit_if(&a->nonfull[span >> 6], 1ULL << (span & 63));
-	t = vgcu_tls_last;
-	if (__builtin_expect(!t || t->arena_id != a->id, 0))
-		return free_other(a, word, 1ULL << (i & 63), gran);
-	f = &t->freed[vgcu_gran_cls[gran]];
-	if (__builtin_expect(f->word == word + 1, 1)) {
-		f->mask |= 1ULL << (i & 63);
-	} else {
-		f->word = word + 1;
-		f->mask = 1ULL << (i & 63);
-		f->info = a->span_info[span];
-	}
-	t->pace_left += gran;
-	if (__builtin_expect(t->pace_left > t->pace_quota + (int64_t)gran, 0))
+	t = vgcu_tctx_last(a);
+	if (__builtin_expect(!t, 0))
+		return free_other(a, word, bit, gran);
+	freed_note(a, t, word, bit, gran);
+	if (!vgcu_pacer_credit_fits(t, gran))
 		return free_credit(a, t, gran);
 	return 0;
 }

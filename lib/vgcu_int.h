@@ -371,13 +371,19 @@ struct vgcu_tctx *vgcu_tctx_slow(struct vgc_arena *a, bool create);
  */
 #define VGCU_TLS __thread __attribute__((tls_model("initial-exec")))
 extern VGCU_TLS struct vgcu_tctx *vgcu_tls_last;
-static inline struct vgcu_tctx *vgcu_tctx(struct vgc_arena *a, bool create)
+/* The calling thread's last context when it is a's, else NULL: no call. */
+static inline struct vgcu_tctx *vgcu_tctx_last(const struct vgc_arena *a)
 {
 	struct vgcu_tctx *t = vgcu_tls_last;
 
-	if (t && t->arena_id == a->id)
-		return t;
-	return vgcu_tctx_slow(a, create);
+	return __builtin_expect(t && t->arena_id == a->id, 1) ? t : NULL;
+}
+
+static inline struct vgcu_tctx *vgcu_tctx(struct vgc_arena *a, bool create)
+{
+	struct vgcu_tctx *t = vgcu_tctx_last(a);
+
+	return t ? t : vgcu_tctx_slow(a, create);
 }
 void vgcu_tctx_drop(struct vgc_arena *a);
 void vgcu_arena_registry_add(struct vgc_arena *a);
@@ -467,11 +473,16 @@ static inline void vgcu_pacer_count(struct vgc_arena *a, struct vgcu_tctx *t,
  * freed, and its trigger, proportional to that "live" size, would grow
  * with every byte it allocated.
  */
+static inline bool vgcu_pacer_credit_fits(struct vgcu_tctx *t, uint64_t gran)
+{
+	t->pace_left += (int64_t)gran;
+	return __builtin_expect(t->pace_left <= t->pace_quota + (int64_t)gran, 1);
+}
+
 static inline void vgcu_pacer_credit(struct vgc_arena *a, struct vgcu_tctx *t,
 				     uint64_t gran)
 {
-	t->pace_left += (int64_t)gran;
-	if (__builtin_expect(t->pace_left > t->pace_quota + (int64_t)gran, 0))
+	if (!vgcu_pacer_credit_fits(t, gran))
 		vgcu_pacer_credit_slow(a, t, gran);
 }
 
