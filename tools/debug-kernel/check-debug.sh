@@ -85,10 +85,8 @@ fi
 read -r tp tf ts 2>/dev/null <"$res/counts" || { tp=0; tf=0; ts=0; }
 if [ "$tf" -gt 0 ]; then
 	fails+=("$tf selftests failed")
-	# CI shows the tail of the log: what failed, and where, goes there.
 	say "failed tests and checks (all of it in $res/tests.log):"
-	grep -E '^not ok |^# not ok |Expected |Test terminated' "$res/tests.log" |
-		head -n 24
+	"$top/tools/vm/tap-failures.sh" "$res/tests.log" 24
 fi
 
 fuzz_ops=$(grep -oE 'operations [0-9]+' "$res/fuzz.log" 2>/dev/null | tail -n1 | cut -d' ' -f2)

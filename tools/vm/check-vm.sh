@@ -75,10 +75,8 @@ for k in "$@"; do
 		rm -rf "$res"
 	else
 		any_failed=1
-		# The tail of a CI log is all one may see: what failed, where.
-		tr -d '\r' <"$res/console.log" 2>/dev/null |
-			grep -E '^not ok |^# not ok |Expected |Test terminated' |
-			head -n 16 | sed "s/^/check-vm: $k: /"
+		"$here/tap-failures.sh" "$res/console.log" 16 |
+			sed "s/^/check-vm: $k: /"
 		echo "check-vm: $k: console, dmesg and binaries kept in $res"
 	fi
 	summary+=("check-vm: $k: $p passed, $f failed, $s skipped in ${secs}s ($(cat "$build/vm/accel" 2>/dev/null || echo "${VGC_VM_ACCEL:-?}"))")
