@@ -1,10 +1,11 @@
 #!/bin/bash
 # Build (or reuse) the VGC debug kernel: Debian's linux-source-6.1 with
-# defconfig + kvm_guest.config + tools/debug-kernel/debug.config.
+# defconfig + kvm_guest.config, less tools/debug-kernel/trim.config, plus
+# tools/debug-kernel/debug.config.
 #
 # The tree is cached outside the clone, in $VGC_DEBUG_KERNEL_CACHE
 # (default /var/cache/vgc/debug-kernel)/<key>/, where <key> hashes the
-# source package version, the config fragment and this script: a second run
+# source package version, the config fragments and this script: a second run
 # on the same machine only prints the path.
 #
 #   build.sh            build if needed, print the tree path (last stdout line)
@@ -17,11 +18,12 @@ tarball=${VGC_LINUX_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
 cache=${VGC_DEBUG_KERNEL_CACHE:-/var/cache/vgc/debug-kernel}
 jobs=${VGC_DEBUG_KERNEL_JOBS:-2}
 fragment=$here/debug.config
+trim=$here/trim.config
 
 [ -r "$tarball" ] || { echo "build.sh: $tarball missing (apt-get install linux-source-6.1)" >&2; exit 2; }
 srcver=$(dpkg-query -W -f '${Version}' linux-source-6.1 2>/dev/null || true)
 srcver="$srcver $(stat -c '%s' "$tarball")"
-key=$( { echo "$srcver"; cat "$fragment" "$0"; } | sha256sum | cut -c1-16)
+key=$( { echo "$srcver"; cat "$fragment" "$trim" "$0"; } | sha256sum | cut -c1-16)
 dir=$cache/$key
 tree=$dir/linux
 
@@ -61,34 +63,51 @@ cd "$tree"
 # Quiet, deterministic build identity.
 export KBUILD_BUILD_USER=vgc KBUILD_BUILD_HOST=vgc-debug
 
+# apply FILE: set each CONFIG_X=v line of a fragment with scripts/config.
+apply() {
+	local line opt val
+	while IFS= read -r line; do
+		case "$line" in ''|'#'*) continue ;; esac
+		opt=${line%%=*}; opt=${opt#CONFIG_}; val=${line#*=}
+		case "$val" in
+		y) scripts/config --enable "$opt" ;;
+		n) scripts/config --disable "$opt" ;;
+		m) scripts/config --module "$opt" ;;
+		*) scripts/config --set-val "$opt" "$val" ;;
+		esac
+	done < "$1"
+}
+
+# verify FILE: print each option of FILE that olddefconfig did not keep.
+verify() {
+	local line opt val got
+	while IFS= read -r line; do
+		case "$line" in ''|'#'*) continue ;; esac
+		opt=${line%%=*}; opt=${opt#CONFIG_}; val=${line#*=}
+		got=$(scripts/config --state "$opt")
+		case "$val" in
+		n) [ "$got" = n ] || [ "$got" = undef ] || echo "CONFIG_$opt is '$got', want n" ;;
+		*) [ "$got" = "$val" ] || echo "CONFIG_$opt is '$got', want $val" ;;
+		esac
+	done < "$1"
+}
+
 make -s defconfig
 make -s kvm_guest.config
-while IFS= read -r line; do
-	case "$line" in ''|'#'*) continue ;; esac
-	opt=${line%%=*}; opt=${opt#CONFIG_}; val=${line#*=}
-	case "$val" in
-	y) scripts/config --enable "$opt" ;;
-	n) scripts/config --disable "$opt" ;;
-	m) scripts/config --module "$opt" ;;
-	*) scripts/config --set-val "$opt" "$val" ;;
-	esac
-done < "$fragment"
+apply "$trim"
+apply "$fragment"
 make -s olddefconfig
 
-bad=0
-while IFS= read -r line; do
-	case "$line" in ''|'#'*) continue ;; esac
-	opt=${line%%=*}; opt=${opt#CONFIG_}; val=${line#*=}
-	got=$(scripts/config --state "$opt")
-	case "$val" in
-	n) [ "$got" = n ] || [ "$got" = undef ] || { log "CONFIG_$opt is '$got', want n"; bad=1; } ;;
-	*) [ "$got" = "$val" ] || { log "CONFIG_$opt is '$got', want $val"; bad=1; } ;;
-	esac
-done < "$fragment"
-[ $bad = 0 ] || { log "config check failed"; exit 1; }
+verify "$trim" | sed 's/^/debug-kernel: trim: /' >&2
+bad=$(verify "$fragment")
+if [ -n "$bad" ]; then
+	printf 'debug-kernel: %s\n' "$bad" >&2
+	log "config check failed"
+	exit 1
+fi
 log "config verified"
 
-log "make -j$jobs bzImage modules_prepare (about 16 min on 2 idle cores)"
+log "make -j$jobs bzImage modules_prepare (about 14 min on 2 idle cores)"
 nice -n 10 make -s -j"$jobs" bzImage modules_prepare
 # External modules resolve kernel symbols from Module.symvers; with no
 # in-tree module build it is exactly vmlinux's export list.
