@@ -389,6 +389,7 @@ struct vgc_layout {
 #define VGC_SPAN_CONT		0xffff	/* continuation of a large object */
 #define VGC_SPAN_RETIRING	0xfffe	/* empty, waiting to be re-carved */
 #define VGC_SPAN_DECOMMITTED	0xfffd	/* pages given back */
+#define VGC_SPAN_KEPT		0xfffc	/* a freed large object's head, kept */
 /*
  * 1..4096: the span's size class in granules.  Values above 4096 are
  * markers with no object heads: sweeps skip them.
