@@ -249,6 +249,9 @@ int64_t vgcu_span_take_any(struct vgc_arena *a, uint64_t first, uint64_t n,
 	 * heap that grows to n spans scans each once.
 	 */
 	info = a->span_info[first];
+	/* lowest first: a kept large run goes back before a span is carved */
+	vgcu_large_kept_drain(a, VGCU_INFO_REGION(info), VGCU_INFO_GEN(info),
+			      false);
 	hint = &a->carve_hint[VGCU_INFO_REGION(info)][VGCU_INFO_GEN(info)];
 	h = vgcu_load_relaxed(hint);
 	if (h < first || h > first + n)

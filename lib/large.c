@@ -18,6 +18,18 @@
  * found by the decommit pass of span.c) goes back as free spans, which
  * the decommit pass decommits after the delay like any empty span.
  *
+ * Except the last one freed in each (region, gen), which is kept whole:
+ * its head becomes VGC_SPAN_KEPT (a marker: sweeps skip it, lookups find
+ * no object) and the next allocation of that many spans there takes it
+ * back with one exchange, one bit and one store, where claiming and
+ * publishing a run cost a CAS and a store per span (the way of a
+ * program that frees and allocates buffers of one size: mimalloc and
+ * jemalloc cache such runs too).  Whoever exchanges the run out of its
+ * slot owns it; a run of another size, a small class that would carve a
+ * new span there (alloc.c), a delay of 0 and the decommit pass after the
+ * delay give it back as free spans.  Only where no other process shares
+ * the arena's span table, since the slots are this process's.
+ *
  * Free spans are clean in every plane word (the free preset, no requests):
  * never-carved spans are, continuations are never written (sweeps skip
  * them and requests name the head), and release_run() resets the head's
@@ -220,13 +232,174 @@ static uint64_t publish_run(struct vgc_arena *a, uint64_t s, uint64_t n)
 	return s << VGCU_SPAN_SHIFT_G;
 }
 
+/*
+ * The run of head (held RETIRING, VALID clear) goes back as free spans,
+ * still committed, so that the next large allocation of that size takes
+ * them without a fault per page; the decommit pass (span.c) gives their
+ * pages back once they stayed free for the decommit delay, as for any
+ * span, and at once when the delay is 0.
+ */
+static void release_run(struct vgc_arena *a, unsigned int part, uint64_t head,
+			bool give_back)
+{
+	uint64_t n = a->span_link[head], i;
+	uint16_t to = VGC_SPAN_FREE;
+
+	/* an Idle, pinned or touched object leaves its bits: free is clean */
+	vgcu_span_reset_words(a, head, 1);
+	/* continuations with release stores, as publish_run() made them */
+	for (i = 1; i < n; i++)
+		__atomic_store_n(&a->spans[head + i], VGC_SPAN_RETIRING,
+				 __ATOMIC_RELEASE);
+	if ((give_back || !vgcu_load_relaxed(&a->heap.decommit_ns)) &&
+	    !vgcu_span_decommit(a, part, head, n))
+		to = VGC_SPAN_DECOMMITTED;
+	/* each link cleared before its entry is published (span.c) */
+	for (i = n; i-- > 1;)
+		vgcu_span_publish_cont(a, head + i, to);
+	vgcu_span_publish(a, head, to);
+	if (to == VGC_SPAN_FREE)
+		vgcu_span_hint_free(a, head);
+	vgcu_large_note_free(a, head);
+}
+
+/* ---- the run kept for reuse ------------------------------------------ */
+
+static struct vgcu_large_region *large_of(struct vgc_arena *a, uint16_t info)
+{
+	return &a->large[VGCU_INFO_REGION(info)];
+}
+
+/* A kept run, owned by the caller since its exchange, as free spans. */
+static void unkeep(struct vgc_arena *a, uint64_t head, bool give_back)
+{
+	uint16_t info = a->span_info[head];
+
+	__atomic_store_n(&a->spans[head], VGC_SPAN_RETIRING, SEQ);
+	release_run(a, VGCU_INFO_REGION(info) % a->nr_parts, head, give_back);
+}
+
+/*
+ * The run of head, held RETIRING with its VALID bit clear, is kept in
+ * its (region, gen)'s slot, clean like a free head (release_run()); the
+ * run kept there before goes back.  False where runs are not kept: a
+ * delay of 0 asks for the pages back at once.
+ */
+static bool keep(struct vgc_arena *a, uint64_t head)
+{
+	uint16_t info = a->span_info[head];
+	uint64_t old;
+
+	if (!a->heap.large_keep || VGCU_INFO_GEN(info) == VGCU_GEN_NONE ||
+	    !vgcu_load_relaxed(&a->heap.decommit_ns))
+		return false;
+	vgcu_span_reset_words(a, head, 1);
+	/*
+	 * No allocator sets a bit under a marker and keeps it (the RETIRING
+	 * CAS ordered that), so the marker needs only the reset before it.
+	 */
+	__atomic_store_n(&a->spans[head], VGC_SPAN_KEPT, __ATOMIC_RELEASE);
+	/* the decommit pass stamps it, with no clock read here */
+	__atomic_store_n(&large_of(a, info)->kept_ns[VGCU_INFO_GEN(info)], 0,
+			 __ATOMIC_RELAXED);
+	old = __atomic_exchange_n(&large_of(a, info)->kept[VGCU_INFO_GEN(info)],
+				  head + 1, __ATOMIC_ACQ_REL);
+	if (old)
+		unkeep(a, old - 1, false);
+	return true;
+}
+
+/* The run kept in (region, gen), if any, as free spans. */
+void vgcu_large_kept_drain(struct vgc_arena *a, unsigned int region,
+			   unsigned int gen, bool give_back)
+{
+	uint64_t *slot = &a->large[region].kept[gen], v;
+
+	if (!vgcu_load_relaxed(slot))
+		return;
+	v = __atomic_exchange_n(slot, 0, __ATOMIC_ACQ_REL);
+	if (v)
+		unkeep(a, v - 1, give_back);
+}
+
+/*
+ * The decommit pass (span.c): a kept run is stamped by the first pass
+ * that sees it, and gives its pages back at the first pass a delay
+ * later, as an empty span does.  A run kept in between inherits the
+ * stamp and goes back early, which costs it only its reuse.
+ */
+void vgcu_large_kept_age(struct vgc_arena *a, uint64_t now, uint64_t delay)
+{
+	unsigned int r, g;
+
+	for (r = 0; r < VGC_NR_ZONES * a->nr_parts; r++)
+		for (g = 0; g < VGC_NR_GENS; g++) {
+			uint64_t *ns = &a->large[r].kept_ns[g];
+
+			if (!vgcu_load_relaxed(&a->large[r].kept[g]))
+				continue;
+			if (!vgcu_load_relaxed(ns))
+				__atomic_store_n(ns, now, __ATOMIC_RELAXED);
+			else if (now - vgcu_load_relaxed(ns) >= delay)
+				vgcu_large_kept_drain(a, r, g, true);
+		}
+}
+
+/*
+ * The run kept in (region, gen) when it is n spans long, as a new
+ * object: its head index, or -1 (a run of another length goes back).
+ * Its head word is clean and noted since keep(); the VALID bit is set
+ * while the entry is still a marker, as publish_run() does.
+ */
+static int64_t take_kept(struct vgc_arena *a, unsigned int region,
+			 unsigned int gen, uint64_t n)
+{
+	uint64_t *slot = &a->large[region].kept[gen], v, head;
+
+	if (!vgcu_load_relaxed(slot))
+		return -1;
+	v = __atomic_exchange_n(slot, 0, __ATOMIC_ACQ_REL);
+	if (!v)
+		return -1;
+	head = v - 1;
+	if (a->span_link[head] != n) {
+		unkeep(a, head, false);
+		return -1;
+	}
+	while (vgcu_test_and_set(&a->planes[VGC_PLANE_VALID]
+					  [head * VGCU_WORDS_PER_SPAN], 0))
+		sched_yield();
+	a->span_empty[head] = 0;
+	__atomic_store_n(&a->spans[head], VGC_SPAN_GRANULES, SEQ);
+	return (int64_t)(head << VGCU_SPAN_SHIFT_G);
+}
+
+/* The object of n spans at head index idx, allocated: its address. */
+static void *large_won(struct vgc_arena *a, struct vgcu_tctx *t, uint64_t idx,
+		       uint64_t n, unsigned int flags)
+{
+	struct vgcu_large_region *lr =
+		large_of(a, a->span_info[idx >> VGCU_SPAN_SHIFT_G]);
+
+	if (flags & VGC_ALLOC_F_PERSISTENT) {
+		/* a request: noted after its bit, see alloc.c */
+		__atomic_fetch_or(&a->planes[VGC_PLANE_PIN][idx >> 6],
+				  1ULL << (idx & 63), SEQ);
+		vgc_core_note(a->sums, idx);
+	}
+	__atomic_fetch_add(&lr->allocs, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&lr->spans, n, __ATOMIC_RELAXED);
+	vgcu_pacer_count(a, t, (unsigned int)(n << VGCU_SPAN_SHIFT_G));
+	return a->data + (idx << VGC_GRANULE_SHIFT);
+}
+
 void *vgcu_large_alloc(struct vgc_arena *a, size_t size, unsigned int zone,
 		       unsigned int gen, unsigned int flags)
 {
 	const struct vgc_region *r;
 	struct vgcu_tctx *t;
 	unsigned int part;
-	uint64_t n, first, len, idx;
+	uint64_t n, first, len;
 	int64_t s;
 	bool committed, empties;
 	int err = -ENOMEM, tries;
@@ -243,6 +416,9 @@ void *vgcu_large_alloc(struct vgc_arena *a, size_t size, unsigned int zone,
 	}
 	part = (unsigned int)vgcu_partition_of_thread(a, t);
 	r = vgcu_region(a, zone, part);
+	s = take_kept(a, zone * a->nr_parts + part, gen, n);
+	if (s >= 0)
+		return large_won(a, t, (uint64_t)s, n, flags);
 	for (tries = 0; tries < 16; tries++) {
 		first = vgcu_load(&r->gen_first[gen]) >> VGCU_SPAN_SHIFT_G;
 		len = vgcu_load(&r->gen_granules[gen]) >> VGCU_SPAN_SHIFT_G;
@@ -273,52 +449,12 @@ void *vgcu_large_alloc(struct vgc_arena *a, size_t size, unsigned int zone,
 				break;
 			}
 		}
-		idx = publish_run(a, (uint64_t)s, n);
-		if (flags & VGC_ALLOC_F_PERSISTENT) {
-			/* a request: noted after its bit, see alloc.c */
-			__atomic_fetch_or(&a->planes[VGC_PLANE_PIN][idx >> 6],
-					  1ULL << (idx & 63), SEQ);
-			vgc_core_note(a->sums, idx);
-		}
-		__atomic_fetch_add(&a->heap.large_allocs, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&a->heap.large_spans, n, __ATOMIC_RELAXED);
-		vgcu_pacer_count(a, t, (unsigned int)(n << VGCU_SPAN_SHIFT_G));
-		return a->data + (idx << VGC_GRANULE_SHIFT);
+		return large_won(a, t, publish_run(a, (uint64_t)s, n), n,
+				 flags);
 	}
 	errno = err == -ENOSPC || err == -EDQUOT || err == -EPERM ||
 		err == -EAGAIN ? ENOMEM : -err;
 	return NULL;
-}
-
-/*
- * The run of head (held RETIRING, VALID clear) goes back as free spans,
- * still committed, so that the next large allocation of that size takes
- * them without a fault per page; the decommit pass (span.c) gives their
- * pages back once they stayed free for the decommit delay, as for any
- * span, and at once when the delay is 0.
- */
-static void release_run(struct vgc_arena *a, unsigned int part, uint64_t head)
-{
-	uint64_t n = a->span_link[head], i;
-	uint16_t to = VGC_SPAN_FREE;
-
-	/* an Idle, pinned or touched object leaves its bits: free is clean */
-	vgcu_span_reset_words(a, head, 1);
-	/* continuations with release stores, as publish_run() made them */
-	for (i = 1; i < n; i++)
-		__atomic_store_n(&a->spans[head + i], VGC_SPAN_RETIRING,
-				 __ATOMIC_RELEASE);
-	if (!vgcu_load_relaxed(&a->heap.decommit_ns) &&
-	    !vgcu_span_decommit(a, part, head, n))
-		to = VGC_SPAN_DECOMMITTED;
-	/* each link cleared before its entry is published (span.c) */
-	for (i = n; i-- > 1;)
-		vgcu_span_publish_cont(a, head + i, to);
-	vgcu_span_publish(a, head, to);
-	if (to == VGC_SPAN_FREE)
-		vgcu_span_hint_free(a, head);
-	vgcu_large_note_free(a, head);
-	__atomic_fetch_add(&a->heap.large_frees, 1, __ATOMIC_RELAXED);
 }
 
 int vgcu_large_free(struct vgc_arena *a, uint64_t head)
@@ -334,7 +470,11 @@ int vgcu_large_free(struct vgc_arena *a, uint64_t head)
 		__atomic_store_n(&a->spans[head], VGC_SPAN_GRANULES, SEQ);
 		return -EINVAL;		/* freed already */
 	}
-	release_run(a, VGCU_INFO_REGION(info) % a->nr_parts, head);
+	if (!keep(a, head))
+		release_run(a, VGCU_INFO_REGION(info) % a->nr_parts, head,
+			    false);
+	__atomic_fetch_add(&large_of(a, a->span_info[head])->frees, 1,
+			   __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -353,5 +493,7 @@ void vgcu_large_reclaimed(struct vgc_arena *a, unsigned int part,
 		__atomic_store_n(&a->spans[head], VGC_SPAN_GRANULES, SEQ);
 		return;
 	}
-	release_run(a, part, head);
+	release_run(a, part, head, false);
+	__atomic_fetch_add(&large_of(a, a->span_info[head])->frees, 1,
+			   __ATOMIC_RELAXED);
 }

@@ -373,6 +373,10 @@ void vgcu_heap_open(struct vgc_arena *a)
 
 	a->heap.open_ns = vgcu_now_ns();
 	a->heap.decommit_ns = 250ULL * 1000000;
+	/* a child shares the span table, and a kept run is this process's */
+	a->heap.large_keep = !a->fork_shared &&
+			     (a->ops->id == VGC_BACKEND_ANON ||
+			      (a->mod_features & VGC_FEAT_FORK_COPY));
 	if (e && *e) {
 		ms = strtoll(e, &end, 10);
 		if (ms > (long long)UINT32_MAX - 1)
@@ -385,6 +389,8 @@ void vgcu_heap_open(struct vgc_arena *a)
 
 int vgc_heap_set_decommit(struct vgc_arena *a, int64_t delay_ms)
 {
+	unsigned int r, g;
+
 	if (!a)
 		return -EINVAL;
 	/* the empty stamps count 32-bit milliseconds: some 49 days at most */
@@ -393,6 +399,11 @@ int vgc_heap_set_decommit(struct vgc_arena *a, int64_t delay_ms)
 	__atomic_store_n(&a->heap.decommit_ns,
 			 delay_ms < 0 ? UINT64_MAX : (uint64_t)delay_ms * 1000000,
 			 __ATOMIC_RELAXED);
+	/* 0: the pages of what is free now go back now, kept runs too */
+	if (!delay_ms)
+		for (r = 0; r < VGC_NR_ZONES * a->nr_parts; r++)
+			for (g = 0; g < VGC_NR_GENS; g++)
+				vgcu_large_kept_drain(a, r, g, true);
 	return 0;
 }
 
@@ -471,6 +482,8 @@ void vgcu_heap_after_checkpoint(struct vgc_arena *a)
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return;
 	__atomic_store_n(&a->heap.pass_ns, now, __ATOMIC_RELAXED);
+	if (delay != UINT64_MAX)
+		vgcu_large_kept_age(a, now, delay);
 	for (p = 0; p < a->nr_parts; p++)
 		for (z = 0; z < VGC_NR_ZONES; z++)
 			pass_region(a, z, p, ms_since_open(a),
@@ -516,6 +529,7 @@ int vgc_heap_stats_format(const struct vgc_heap_stats *st, char *buf,
 int vgc_heap_stats(const struct vgc_arena *a, struct vgc_heap_stats *st)
 {
 	const struct vgcu_heap *h;
+	unsigned int r;
 
 	if (!a || !st)
 		return -EINVAL;
@@ -528,9 +542,12 @@ int vgc_heap_stats(const struct vgc_arena *a, struct vgc_heap_stats *st)
 	st->recarved = vgcu_load_relaxed(&h->recarved);
 	st->recommitted = vgcu_load_relaxed(&h->recommitted);
 	st->decommitted = vgcu_load_relaxed(&h->decommitted);
-	st->large_allocs = vgcu_load_relaxed(&h->large_allocs);
-	st->large_frees = vgcu_load_relaxed(&h->large_frees);
-	st->large_spans = vgcu_load_relaxed(&h->large_spans);
+	st->large_allocs = st->large_frees = st->large_spans = 0;
+	for (r = 0; r < VGCU_NR_REGIONS; r++) {
+		st->large_allocs += vgcu_load_relaxed(&a->large[r].allocs);
+		st->large_frees += vgcu_load_relaxed(&a->large[r].frees);
+		st->large_spans += vgcu_load_relaxed(&a->large[r].spans);
+	}
 	st->decommit_delay_ms = h->decommit_ns == UINT64_MAX ? -1 :
 				(int64_t)(h->decommit_ns / 1000000);
 	return 0;

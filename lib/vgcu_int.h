@@ -64,8 +64,23 @@ struct vgcu_heap {
 	int32_t pass_busy;
 	uint64_t grown_spans, grow_calls, grow_failed;
 	uint64_t carved, recarved, recommitted, decommitted;
-	uint64_t large_allocs, large_frees, large_spans;
+	/* large.c may keep freed runs (no other process shares the arena) */
+	bool large_keep;
 };
+
+/*
+ * large.c's state of one region, in cache lines of its own, since the
+ * threads of different partitions write it at every large allocation
+ * and free: the object last freed in each generation, kept whole for the
+ * next allocation of its size (head + 1, 0: none), when the decommit
+ * pass first saw it there (0: not yet), and the region's share of the
+ * heap's large-object counters.
+ */
+struct vgcu_large_region {
+	uint64_t kept[VGC_NR_GENS];
+	uint64_t kept_ns[VGC_NR_GENS];
+	uint64_t allocs, frees, spans;
+} __attribute__((aligned(64)));
 
 /*
  * What differs between the backends, and nothing else: every other file
@@ -184,6 +199,7 @@ struct vgc_arena {
 	uint64_t carve_hint[VGCU_NR_REGIONS][VGC_NR_GENS];
 	/* lowest span + 1 that may be free or decommitted (large.c) */
 	uint64_t large_low[VGCU_NR_REGIONS][VGC_NR_GENS];
+	struct vgcu_large_region large[VGCU_NR_REGIONS];
 	struct vgcu_heap heap;
 	int16_t cpu_part[VGCU_MAX_CPUS];
 
@@ -321,6 +337,9 @@ void *vgcu_large_alloc(struct vgc_arena *a, size_t size, unsigned int zone,
 		       unsigned int gen, unsigned int flags);
 int vgcu_large_free(struct vgc_arena *a, uint64_t head);
 void vgcu_large_note_free(struct vgc_arena *a, uint64_t s);
+void vgcu_large_kept_drain(struct vgc_arena *a, unsigned int region,
+			   unsigned int gen, bool give_back);
+void vgcu_large_kept_age(struct vgc_arena *a, uint64_t now, uint64_t delay);
 void vgcu_large_reclaimed(struct vgc_arena *a, unsigned int part,
 			  uint64_t head);
 static inline bool vgcu_span_is_large(const struct vgc_arena *a, uint64_t s)

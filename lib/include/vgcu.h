@@ -556,7 +556,8 @@ void *vgc_aligned_alloc(struct vgc_arena *a, size_t align, size_t size,
  * @recommitted: decommitted spans committed again
  * @decommitted: spans whose pages were given back
  * @large_allocs: large objects allocated
- * @large_frees: large objects freed or reclaimed, their spans given back
+ * @large_frees: large objects freed or reclaimed (their spans given back,
+ *	or the run kept whole for the next object of its size)
  * @large_spans: spans that large objects were allocated
  * @frees: reserved (0)
  * @decommit_delay_ms: how long a span stays empty before it is
