@@ -112,6 +112,16 @@ void vgcu_span_reset_words(struct vgc_arena *a, uint64_t s, unsigned int nw)
 	uint64_t w0 = s * VGCU_WORDS_PER_SPAN;
 	unsigned int i, w;
 
+	if (nw == 1) {
+		/* a large object's head, at every large free: unrolled */
+		if (~a->planes[VGC_PLANE_S0][w0])
+			a->planes[VGC_PLANE_S0][w0] = ~0ULL;
+#pragma GCC unroll 9
+		for (i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+			if (a->planes[zero[i]][w0])
+				a->planes[zero[i]][w0] = 0;
+		nw = 0;
+	}
 	for (w = 0; w < nw; w++)
 		if (~a->planes[VGC_PLANE_S0][w0 + w])
 			a->planes[VGC_PLANE_S0][w0 + w] = ~0ULL;
