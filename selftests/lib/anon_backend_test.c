@@ -169,4 +169,48 @@ TEST(forked_checkpoints_are_serialised)
 	vgc_arena_close(a);
 }
 
+/*
+ * A fork()ed child shares a FORK_SHARED arena's span table, so no
+ * process keeps a freed large run for itself (lib/large.c): its spans
+ * are free for both at once.
+ */
+TEST(fork_shared_keeps_no_large_run)
+{
+	struct vgc_config cfg;
+	struct vgc_arena *a;
+	char *x, *y;
+	int status, err;
+	pid_t pid;
+
+	vgc_config_init(&cfg);
+	cfg.backend = VGC_BACKEND_ANON;
+	cfg.flags = VGCU_ARENA_F_FORK_SHARED;
+	cfg.nr_partitions = vgct_cpus(cfg.cpus, 1);
+	err = vgc_arena_open(&cfg, &a);
+	ASSERT_EQ(0, err) TH_LOG("%s", vgc_strerror(err));
+	ASSERT_EQ(0, vgc_heap_set_decommit(a, -1));
+	x = vgc_alloc(a, 1 << 20, VGC_ZONE_GREEN);
+	ASSERT_NE(NULL, x);
+	ASSERT_EQ(0, vgc_free(a, x));
+	ASSERT_EQ(VGC_SPAN_FREE, vgct_span_entry(a, x));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		/* the child takes the run and frees it: free again for both */
+		y = vgc_alloc(a, 1 << 20, VGC_ZONE_GREEN);
+		if (y != x || vgc_free(a, y) ||
+		    vgct_span_entry(a, x) != VGC_SPAN_FREE)
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(VGC_SPAN_FREE, vgct_span_entry(a, x));
+	y = vgc_alloc(a, 1 << 20, VGC_ZONE_GREEN);
+	ASSERT_EQ(x, y);
+	ASSERT_EQ(0, vgc_free(a, y));
+	vgc_arena_close(a);
+}
+
 TEST_HARNESS_MAIN

@@ -735,4 +735,44 @@ TEST(child_writes_every_page)
 	vgc_arena_close(a);
 }
 
+/*
+ * A large run the parent freed and keeps (lib/large.c) is kept in the
+ * child's copy too, each process its own: both take it back, and neither
+ * sees what the other wrote there.
+ */
+TEST(kept_large_run_is_each_ones_own)
+{
+	struct vgc_arena *a;
+	char *x, *y;
+	pid_t pid;
+
+	OPEN(a, 1, RESERVE);
+	ASSERT_EQ(0, vgc_heap_set_decommit(a, -1));
+	x = vgc_alloc(a, 4 * LARGE, VGC_ZONE_GREEN);
+	ASSERT_NE(NULL, x);
+	fill(x, 4 * LARGE, 'P');
+	ASSERT_EQ(0, vgc_free(a, x));
+	ASSERT_EQ(VGC_SPAN_KEPT, vgct_span_entry(a, x));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		alarm(60);
+		y = vgc_alloc(a, 4 * LARGE, VGC_ZONE_GREEN);
+		if (y != x || !all(y, 4 * LARGE, 'P'))
+			_exit(1);
+		fill(y, 4 * LARGE, 'C');
+		if (vgc_free(a, y) ||
+		    vgct_span_entry(a, x) != VGC_SPAN_KEPT)
+			_exit(2);
+		_exit(0);
+	}
+	EXPECT_EQ(0, wait_child(pid, 60));
+	ASSERT_EQ(VGC_SPAN_KEPT, vgct_span_entry(a, x));
+	y = vgc_alloc(a, 4 * LARGE, VGC_ZONE_GREEN);
+	ASSERT_EQ(x, y);
+	EXPECT_TRUE(all(y, 4 * LARGE, 'P'));
+	ASSERT_EQ(0, vgc_free(a, y));
+	vgc_arena_close(a);
+}
+
 TEST_HARNESS_MAIN

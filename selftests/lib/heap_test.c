@@ -859,6 +859,159 @@ TEST_F(heap, large_free_leaves_clean_spans)
 		ASSERT_EQ(0, vgc_free(self->a, ring[i]));
 }
 
+/*
+ * The large object freed last in a (region, gen) is kept whole (large.c):
+ * while kept it is no object and its head is VGC_SPAN_KEPT; the next
+ * allocation of its size there is the same run; a run of another size,
+ * a small class that carves a span, a delay of 0, or the decommit pass
+ * after the delay give its spans back, and nothing is lost to it: the
+ * reserve holds what it held before.
+ */
+TEST_F_TIMEOUT(heap, large_run_kept, 60)
+{
+	struct vgc_heap_stats st0, st;
+	struct vgc_stats as0, as1;
+	struct vgc_objinfo oi;
+	char *x, *y, *z, **p;
+	long rss0, rss1;
+	size_t i, n;
+	int k;
+
+	OPEN(1, 1 * MiB, 64 * MiB);
+	ASSERT_EQ(0, vgc_heap_set_decommit(self->a, -1));
+	x = vgc_alloc(self->a, 1 * MiB, VGC_ZONE_GREEN);
+	ASSERT_NE(NULL, x);
+	fill(x, 1 * MiB, 7);
+	ASSERT_EQ(VGC_SPAN_GRANULES, vgct_span_entry(self->a, x));
+	ASSERT_EQ(0, vgc_free(self->a, x));
+	ASSERT_EQ(VGC_SPAN_KEPT, vgct_span_entry(self->a, x));
+	ASSERT_EQ(VGC_SPAN_CONT, vgct_span_entry(self->a, x + SPAN));
+	/* no object, nor part of one */
+	ASSERT_EQ(0, vgc_locate(self->a, x, &oi));
+	ASSERT_EQ(0, oi.valid);
+	ASSERT_EQ(0, oi.size);
+	ASSERT_EQ(0, vgc_locate(self->a, x + 5 * SPAN + 16, &oi));
+	ASSERT_EQ(0, oi.valid);
+	ASSERT_EQ(0, oi.size);
+	ASSERT_EQ(-EINVAL, vgc_state(self->a, x));
+	ASSERT_EQ(0, vgc_usable_size(self->a, x));
+	ASSERT_EQ(-EINVAL, vgc_free(self->a, x));
+	ASSERT_EQ(-EINVAL, vgc_release(self->a, x));
+	ASSERT_EQ(-EINVAL, vgc_free(self->a, x + SPAN));
+	/* sweeps pass it by */
+	ASSERT_EQ(0, ckpts(self->a, 6));
+	ASSERT_EQ(VGC_SPAN_KEPT, vgct_span_entry(self->a, x));
+
+	heap_stats(self->a, &st0);
+	for (k = 0; k < 64; k++) {
+		y = vgc_alloc(self->a, 1 * MiB - 100, VGC_ZONE_GREEN);
+		ASSERT_EQ(x, y) TH_LOG("op %d: the kept run", k);
+		ASSERT_EQ(VGC_SPAN_GRANULES, vgct_span_entry(self->a, y));
+		ASSERT_EQ(VGC_ST_ACTIVE, vgc_state(self->a, y));
+		ASSERT_EQ(0, vgc_locate(self->a, y + 1 * MiB - 1, &oi));
+		ASSERT_EQ(1 * MiB, oi.size);
+		ASSERT_EQ(1, oi.valid);
+		ASSERT_EQ(-1, check(y, 1 * MiB, 7 + k));
+		fill(y, 1 * MiB, 8 + k);
+		ASSERT_EQ(0, vgc_free(self->a, y));
+		ASSERT_EQ(-EINVAL, vgc_free(self->a, y));
+	}
+	heap_stats(self->a, &st);
+	ASSERT_EQ(st0.large_allocs + 64, st.large_allocs);
+	ASSERT_EQ(st0.large_frees + 64, st.large_frees);
+	ASSERT_EQ(st0.grown_spans, st.grown_spans);
+
+	/* Persistent, then freed: kept clean, the next one starts Active */
+	y = vgc_alloc_gen(self->a, 1 * MiB, VGC_ZONE_GREEN, VGC_GEN0,
+			  VGC_ALLOC_F_PERSISTENT);
+	ASSERT_EQ(x, y);
+	ASSERT_EQ(0, ckpts(self->a, 1));
+	ASSERT_EQ(VGC_ST_PERSISTENT, vgc_state(self->a, y));
+	ASSERT_EQ(0, vgc_free(self->a, y));
+	y = vgc_alloc(self->a, 1 * MiB, VGC_ZONE_GREEN);
+	ASSERT_EQ(x, y);
+	ASSERT_EQ(0, ckpts(self->a, 1));
+	ASSERT_EQ(VGC_ST_IDLE, vgc_state(self->a, y));
+	ASSERT_EQ(0, vgc_free(self->a, y));
+
+	/* another size: the kept run goes back and is found first fit */
+	z = vgc_alloc(self->a, 512 * KiB, VGC_ZONE_GREEN);
+	ASSERT_EQ(x, z);
+	ASSERT_EQ(VGC_SPAN_FREE, vgct_span_entry(self->a, x + 8 * SPAN));
+	/* another zone's slot is its own */
+	y = vgc_alloc(self->a, 1 * MiB, VGC_ZONE_RED);
+	ASSERT_NE(NULL, y);
+	ASSERT_EQ(0, vgc_free(self->a, y));
+	ASSERT_EQ(VGC_SPAN_KEPT, vgct_span_entry(self->a, y));
+	ASSERT_EQ(0, vgc_free(self->a, z));
+	ASSERT_EQ(VGC_SPAN_KEPT, vgct_span_entry(self->a, z));
+
+	/*
+	 * Small objects carve the kept spans before the region grows: 40 MiB
+	 * freed and kept, then 56 MiB of 1 KiB objects in a 64 MiB reserve.
+	 */
+	x = vgc_alloc(self->a, 40 * MiB, VGC_ZONE_BLUE);
+	ASSERT_NE(NULL, x);
+	ASSERT_EQ(0, vgc_free(self->a, x));
+	ASSERT_EQ(VGC_SPAN_KEPT, vgct_span_entry(self->a, x));
+	n = 56 * MiB / KiB;
+	p = calloc(n, sizeof(*p));
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < n; i++) {
+		p[i] = vgc_alloc(self->a, KiB, VGC_ZONE_BLUE);
+		ASSERT_NE(NULL, p[i]) TH_LOG("object %zu: %s", i, strerror(errno));
+	}
+	ASSERT_NE(VGC_SPAN_KEPT, vgct_span_entry(self->a, x));
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, vgc_free(self->a, p[i]));
+	free(p);
+
+	/* a delay of 0 gives a kept run's pages back at once */
+	x = vgc_alloc(self->a, 16 * MiB, VGC_ZONE_BLUE);
+	ASSERT_NE(NULL, x);
+	memset(x, 0x5a, 16 * MiB);
+	ASSERT_EQ(0, vgc_free(self->a, x));
+	ASSERT_EQ(VGC_SPAN_KEPT, vgct_span_entry(self->a, x));
+	rss0 = arena_rss(self->a);
+	ASSERT_EQ(0, vgc_arena_stats(self->a, &as0));
+	ASSERT_EQ(0, vgc_heap_set_decommit(self->a, 0));
+	rss1 = arena_rss(self->a);
+	ASSERT_EQ(0, vgc_arena_stats(self->a, &as1));
+	TH_LOG("kept 16 MiB, delay 0: rss %ld -> %ld KiB, committed %" PRIu64 " -> %" PRIu64 " KiB",
+	       rss0 / 1024, rss1 / 1024, (uint64_t)(as0.committed_bytes / KiB),
+	       (uint64_t)(as1.committed_bytes / KiB));
+	ASSERT_EQ(VGC_SPAN_DECOMMITTED, vgct_span_entry(self->a, x));
+	ASSERT_LE(rss1, rss0 - (long)(15 * MiB));
+	if (backend_is_module(self->a))
+		ASSERT_LE(as1.committed_bytes + 16 * MiB, as0.committed_bytes);
+	/* and with a delay of 0 nothing is kept */
+	x = vgc_alloc(self->a, 16 * MiB, VGC_ZONE_BLUE);
+	ASSERT_NE(NULL, x);
+	ASSERT_TRUE(all_zero(x, 16 * MiB));
+	ASSERT_EQ(0, vgc_free(self->a, x));
+	ASSERT_EQ(VGC_SPAN_DECOMMITTED, vgct_span_entry(self->a, x));
+
+	/* after the delay the decommit pass gives them back */
+	ASSERT_EQ(0, vgc_heap_set_decommit(self->a, 20));
+	x = vgc_alloc(self->a, 16 * MiB, VGC_ZONE_BLUE);
+	ASSERT_NE(NULL, x);
+	memset(x, 0x5b, 16 * MiB);
+	ASSERT_EQ(0, vgc_free(self->a, x));
+	ASSERT_EQ(VGC_SPAN_KEPT, vgct_span_entry(self->a, x));
+	rss0 = arena_rss(self->a);
+	/* the first pass stamps it, one a delay later gives it back */
+	for (k = 0; k < 50 && vgct_span_entry(self->a, x) == VGC_SPAN_KEPT; k++) {
+		usleep(30 * 1000);
+		ASSERT_EQ(0, ckpts(self->a, 1));
+	}
+	rss1 = arena_rss(self->a);
+	TH_LOG("kept 16 MiB, delay 20 ms: given back after %d passes of 30 ms, rss %ld -> %ld KiB",
+	       k, rss0 / 1024, rss1 / 1024);
+	ASSERT_GE(k, 2);
+	ASSERT_EQ(VGC_SPAN_DECOMMITTED, vgct_span_entry(self->a, x));
+	ASSERT_LE(rss1, rss0 - (long)(15 * MiB));
+}
+
 /* ---- 5. realloc, calloc, aligned_alloc ------------------------------ */
 
 TEST_F(heap, realloc_semantics)

@@ -84,6 +84,17 @@ static inline int vgct_ckpt(struct vgc_arena *a, unsigned int flags,
 	return vgc_checkpoint(a, &o, res);
 }
 
+/* The span table entry (the ABI's VGC_SPAN_* or a class) of p's span. */
+static inline uint16_t vgct_span_entry(struct vgc_arena *a, const void *p)
+{
+	const struct vgc_layout *l = vgc_arena_layout(a);
+	const char *base = vgc_arena_base(a);
+	const uint16_t *spans = (const uint16_t *)(base - l->data_offset +
+						   l->spans_offset);
+
+	return spans[(uint64_t)((const char *)p - base) / VGC_SPAN_SIZE];
+}
+
 /*
  * A path in the build tree of the running test, build/selftests/lib/<test>:
  * build/<rel>.  0, or -1 when /proc/self/exe cannot be read or buf is short.
