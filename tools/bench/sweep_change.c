@@ -27,10 +27,10 @@
 #include "bench_sweep.h"
 
 #define CH_OBJ		128
-#define CH_RELEASES	16
-#define CH_TOUCHES	48
+#define CH_RELEASES	16U
+#define CH_TOUCHES	48U
 #define CH_WARM		8
-#define CH_ROUNDS	32
+#define CH_ROUNDS	32U
 #define CH_SIZES	3
 
 static const uint64_t ch_sizes[CH_SIZES] = { 4096, 131072, 1048576 };
