@@ -101,7 +101,7 @@ make -s olddefconfig
 verify "$trim" | sed 's/^/debug-kernel: trim: /' >&2
 bad=$(verify "$fragment")
 if [ -n "$bad" ]; then
-	printf 'debug-kernel: %s\n' "$bad" >&2
+	sed 's/^/debug-kernel: /' <<<"$bad" >&2
 	log "config check failed"
 	exit 1
 fi
