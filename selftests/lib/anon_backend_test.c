@@ -120,10 +120,20 @@ TEST(unregistered_thread_uses_its_cpus_partition)
  * checkpoints of both are serialised.  (Without it the child has a copy
  * of its own: fork_test.)
  */
+static int open_fork_shared(struct vgc_arena **a)
+{
+	struct vgc_config cfg;
+
+	vgc_config_init(&cfg);
+	cfg.backend = VGC_BACKEND_ANON;
+	cfg.flags = VGCU_ARENA_F_FORK_SHARED;
+	cfg.nr_partitions = vgct_cpus(cfg.cpus, 1);
+	return vgc_arena_open(&cfg, a);
+}
+
 TEST(forked_checkpoints_are_serialised)
 {
 	enum { N = 300 };
-	struct vgc_config cfg;
 	struct vgc_stats st;
 	struct vgc_arena *a;
 	unsigned int i;
@@ -131,11 +141,7 @@ TEST(forked_checkpoints_are_serialised)
 	uint64_t gp0;
 	pid_t pid;
 
-	vgc_config_init(&cfg);
-	cfg.backend = VGC_BACKEND_ANON;
-	cfg.flags = VGCU_ARENA_F_FORK_SHARED;
-	cfg.nr_partitions = vgct_cpus(cfg.cpus, 1);
-	err = vgc_arena_open(&cfg, &a);
+	err = open_fork_shared(&a);
 	ASSERT_EQ(0, err) TH_LOG("%s", vgc_strerror(err));
 	gp0 = vgc_arena_ctrl(a)->gp_seq;
 	pid = fork();
@@ -176,17 +182,12 @@ TEST(forked_checkpoints_are_serialised)
  */
 TEST(fork_shared_keeps_no_large_run)
 {
-	struct vgc_config cfg;
 	struct vgc_arena *a;
 	char *x, *y;
 	int status, err;
 	pid_t pid;
 
-	vgc_config_init(&cfg);
-	cfg.backend = VGC_BACKEND_ANON;
-	cfg.flags = VGCU_ARENA_F_FORK_SHARED;
-	cfg.nr_partitions = vgct_cpus(cfg.cpus, 1);
-	err = vgc_arena_open(&cfg, &a);
+	err = open_fork_shared(&a);
 	ASSERT_EQ(0, err) TH_LOG("%s", vgc_strerror(err));
 	ASSERT_EQ(0, vgc_heap_set_decommit(a, -1));
 	x = vgc_alloc(a, 1 << 20, VGC_ZONE_GREEN);

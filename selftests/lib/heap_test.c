@@ -261,6 +261,39 @@ static uint64_t committed_granules(struct vgc_arena *a, unsigned int zone,
 	return vgc_arena_region(a, zone, part)->committed_granules;
 }
 
+/* Memory before a give-back, for gave_back(). */
+struct mem {
+	long rss;
+	uint64_t committed;
+};
+
+static void mem_now(struct vgc_arena *a, struct mem *m)
+{
+	struct vgc_stats st;
+
+	m->rss = arena_rss(a);
+	m->committed = vgc_arena_stats(a, &st) ? UINT64_MAX : st.committed_bytes;
+}
+
+/*
+ * bytes went back since m: RSS fell by 15/16 of them at least, and on the
+ * module the committed bytes by all of them.
+ */
+static void gave_back(struct __test_metadata *_metadata, struct vgc_arena *a,
+		      const struct mem *m, uint64_t bytes, const char *what)
+{
+	struct mem n;
+
+	mem_now(a, &n);
+	TH_LOG("%s: rss %ld -> %ld KiB, committed %" PRIu64 " -> %" PRIu64 " KiB",
+	       what, m->rss / 1024, n.rss / 1024, m->committed / KiB,
+	       n.committed / KiB);
+	ASSERT_NE(UINT64_MAX, n.committed);
+	ASSERT_LE(n.rss, m->rss - (long)(bytes / 16 * 15));
+	if (backend_is_module(a))
+		ASSERT_LE(n.committed + bytes, m->committed);
+}
+
 /* ---- 1. growth up to the reserve, ENOMEM there, recovery ------------- */
 
 struct rec {
@@ -767,9 +800,9 @@ TEST_F(heap, decommit_delay_bounds)
  */
 TEST_F(heap, large_free_decommits)
 {
-	struct vgc_stats as0, as1;
 	struct vgc_heap_stats hs;
-	long rss0, rss1;
+	struct mem m;
+	long rss0;
 	void *x, *y;
 
 	OPEN(1, 1 * MiB, 64 * MiB);
@@ -786,17 +819,9 @@ TEST_F(heap, large_free_decommits)
 	ASSERT_EQ(0, hs.decommitted);
 
 	ASSERT_EQ(0, vgc_heap_set_decommit(self->a, 0));
-	rss0 = arena_rss(self->a);
-	ASSERT_EQ(0, vgc_arena_stats(self->a, &as0));
+	mem_now(self->a, &m);
 	ASSERT_EQ(0, vgc_free(self->a, y));
-	rss1 = arena_rss(self->a);
-	ASSERT_EQ(0, vgc_arena_stats(self->a, &as1));
-	TH_LOG("rss %ld -> %ld KiB, committed %" PRIu64 " -> %" PRIu64 " KiB",
-	       rss0 / 1024, rss1 / 1024, (uint64_t)(as0.committed_bytes / KiB),
-	       (uint64_t)(as1.committed_bytes / KiB));
-	ASSERT_LE(rss1, rss0 - (long)(30 * MiB));
-	if (backend_is_module(self->a))
-		ASSERT_LE(as1.committed_bytes + 32 * MiB, as0.committed_bytes);
+	gave_back(_metadata, self->a, &m, 32 * MiB, "freed 32 MiB, delay 0");
 	/* the same spans again, committed anew: zero without a memset */
 	x = vgc_alloc(self->a, 32 * MiB, VGC_ZONE_BLUE);
 	ASSERT_NE(NULL, x);
@@ -859,6 +884,21 @@ TEST_F(heap, large_free_leaves_clean_spans)
 		ASSERT_EQ(0, vgc_free(self->a, ring[i]));
 }
 
+/* A large Blue object of bytes, written, freed and kept: its address. */
+static char *freed_and_kept(struct __test_metadata *_metadata,
+			    struct vgc_arena *a, size_t bytes, int c)
+{
+	char *x = vgc_alloc(a, bytes, VGC_ZONE_BLUE);
+
+	EXPECT_NE(NULL, x) TH_LOG("%zu B: %s", bytes, strerror(errno));
+	if (!x)
+		return NULL;
+	memset(x, c, bytes);
+	EXPECT_EQ(0, vgc_free(a, x));
+	EXPECT_EQ(VGC_SPAN_KEPT, vgct_span_entry(a, x));
+	return x;
+}
+
 /*
  * The large object freed last in a (region, gen) is kept whole (large.c):
  * while kept it is no object and its head is VGC_SPAN_KEPT; the next
@@ -870,10 +910,9 @@ TEST_F(heap, large_free_leaves_clean_spans)
 TEST_F_TIMEOUT(heap, large_run_kept, 60)
 {
 	struct vgc_heap_stats st0, st;
-	struct vgc_stats as0, as1;
 	struct vgc_objinfo oi;
 	char *x, *y, *z, **p;
-	long rss0, rss1;
+	struct mem m;
 	size_t i, n;
 	int k;
 
@@ -950,10 +989,8 @@ TEST_F_TIMEOUT(heap, large_run_kept, 60)
 	 * Small objects carve the kept spans before the region grows: 40 MiB
 	 * freed and kept, then 56 MiB of 1 KiB objects in a 64 MiB reserve.
 	 */
-	x = vgc_alloc(self->a, 40 * MiB, VGC_ZONE_BLUE);
+	x = freed_and_kept(_metadata, self->a, 40 * MiB, 0x59);
 	ASSERT_NE(NULL, x);
-	ASSERT_EQ(0, vgc_free(self->a, x));
-	ASSERT_EQ(VGC_SPAN_KEPT, vgct_span_entry(self->a, x));
 	n = 56 * MiB / KiB;
 	p = calloc(n, sizeof(*p));
 	ASSERT_NE(NULL, p);
@@ -967,23 +1004,12 @@ TEST_F_TIMEOUT(heap, large_run_kept, 60)
 	free(p);
 
 	/* a delay of 0 gives a kept run's pages back at once */
-	x = vgc_alloc(self->a, 16 * MiB, VGC_ZONE_BLUE);
+	x = freed_and_kept(_metadata, self->a, 16 * MiB, 0x5a);
 	ASSERT_NE(NULL, x);
-	memset(x, 0x5a, 16 * MiB);
-	ASSERT_EQ(0, vgc_free(self->a, x));
-	ASSERT_EQ(VGC_SPAN_KEPT, vgct_span_entry(self->a, x));
-	rss0 = arena_rss(self->a);
-	ASSERT_EQ(0, vgc_arena_stats(self->a, &as0));
+	mem_now(self->a, &m);
 	ASSERT_EQ(0, vgc_heap_set_decommit(self->a, 0));
-	rss1 = arena_rss(self->a);
-	ASSERT_EQ(0, vgc_arena_stats(self->a, &as1));
-	TH_LOG("kept 16 MiB, delay 0: rss %ld -> %ld KiB, committed %" PRIu64 " -> %" PRIu64 " KiB",
-	       rss0 / 1024, rss1 / 1024, (uint64_t)(as0.committed_bytes / KiB),
-	       (uint64_t)(as1.committed_bytes / KiB));
+	gave_back(_metadata, self->a, &m, 16 * MiB, "kept 16 MiB, delay 0");
 	ASSERT_EQ(VGC_SPAN_DECOMMITTED, vgct_span_entry(self->a, x));
-	ASSERT_LE(rss1, rss0 - (long)(15 * MiB));
-	if (backend_is_module(self->a))
-		ASSERT_LE(as1.committed_bytes + 16 * MiB, as0.committed_bytes);
 	/* and with a delay of 0 nothing is kept */
 	x = vgc_alloc(self->a, 16 * MiB, VGC_ZONE_BLUE);
 	ASSERT_NE(NULL, x);
@@ -993,23 +1019,18 @@ TEST_F_TIMEOUT(heap, large_run_kept, 60)
 
 	/* after the delay the decommit pass gives them back */
 	ASSERT_EQ(0, vgc_heap_set_decommit(self->a, 20));
-	x = vgc_alloc(self->a, 16 * MiB, VGC_ZONE_BLUE);
+	x = freed_and_kept(_metadata, self->a, 16 * MiB, 0x5b);
 	ASSERT_NE(NULL, x);
-	memset(x, 0x5b, 16 * MiB);
-	ASSERT_EQ(0, vgc_free(self->a, x));
-	ASSERT_EQ(VGC_SPAN_KEPT, vgct_span_entry(self->a, x));
-	rss0 = arena_rss(self->a);
+	mem_now(self->a, &m);
 	/* the first pass stamps it, one a delay later gives it back */
 	for (k = 0; k < 50 && vgct_span_entry(self->a, x) == VGC_SPAN_KEPT; k++) {
 		usleep(30 * 1000);
 		ASSERT_EQ(0, ckpts(self->a, 1));
 	}
-	rss1 = arena_rss(self->a);
-	TH_LOG("kept 16 MiB, delay 20 ms: given back after %d passes of 30 ms, rss %ld -> %ld KiB",
-	       k, rss0 / 1024, rss1 / 1024);
+	TH_LOG("kept 16 MiB, delay 20 ms: given back after %d passes of 30 ms", k);
 	ASSERT_GE(k, 2);
 	ASSERT_EQ(VGC_SPAN_DECOMMITTED, vgct_span_entry(self->a, x));
-	ASSERT_LE(rss1, rss0 - (long)(15 * MiB));
+	gave_back(_metadata, self->a, &m, 16 * MiB, "kept 16 MiB, delay 20 ms");
 }
 
 /* ---- 5. realloc, calloc, aligned_alloc ------------------------------ */
