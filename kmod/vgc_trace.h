@@ -211,12 +211,17 @@ TRACE_EVENT(vgc_checkpoint_end,
 		      __entry->words, __entry->sweep_ns, __entry->ns,
 		      __entry->blocker_slot, __entry->blocker_tid));
 
-/* One partition's sweep, on the CPU it ran on (home: the partition's). */
+/*
+ * One partition's sweep, on the CPU it ran on (home: the partition's).
+ * gp_seq: its checkpoint's, as that one's vgc_checkpoint_end will carry it,
+ * so that a reader pairs them without trusting the order of two CPUs' clocks.
+ */
 TRACE_EVENT(vgc_sweep,
 	    TP_PROTO(const struct vgc_arena *arena, u32 partition,
 		     const struct vgc_sweep_counts *c, u64 ns),
 	    TP_ARGS(arena, partition, c, ns),
 	    TP_STRUCT__entry(__field(u64, id)
+			     __field(u64, gp_seq)
 			     __field(u64, words)
 			     __field(u64, reclaimed)
 			     __field(u64, ns)
@@ -224,14 +229,15 @@ TRACE_EVENT(vgc_sweep,
 			     __field(u32, cpu)
 			     __field(u32, home)),
 	    TP_fast_assign(__entry->id = arena->id;
+			   __entry->gp_seq = arena->gp_seq;
 			   __entry->words = c->words;
 			   __entry->reclaimed = c->reclaimed;
 			   __entry->ns = ns;
 			   __entry->partition = partition;
 			   __entry->cpu = raw_smp_processor_id();
 			   __entry->home = arena->params.cpus[partition];),
-	    TP_printk("id=%llu partition=%u cpu=%u home=%u words=%llu reclaimed=%llu ns=%llu",
-		      __entry->id, __entry->partition, __entry->cpu,
+	    TP_printk("id=%llu gp_seq=%llu partition=%u cpu=%u home=%u words=%llu reclaimed=%llu ns=%llu",
+		      __entry->id, __entry->gp_seq, __entry->partition, __entry->cpu,
 		      __entry->home, __entry->words, __entry->reclaimed,
 		      __entry->ns));
 
