@@ -41,12 +41,21 @@ if [ -n "${DEBUG_STOCK_KERNEL:-}" ]; then
 	vmargs=(--kernel "$krel")
 	export VGC_DEBUG_STOCK=1
 else
-	say "debug kernel: $("$here/build.sh" --dir)"
+	tree=$("$here/build.sh" --dir) || die "no debug kernel path"
+	say "debug kernel: $tree"
+	# Held until the lane ends, so that no other run's prune.sh removes
+	# the tree under this one's VM.
+	key_dir=$(dirname "$tree")
+	mkdir -p "$(dirname "$key_dir")"
+	exec 7>"$key_dir.inuse"
+	flock -s 7
 	if "$here/build.sh" --cached; then
 		say "debug kernel cached"
 	fi
 	tree=$("$here/build.sh" | tail -n1) || die "debug kernel build failed"
 	t_kernel=$(($(date +%s) - t0))
+	"$here/prune.sh" "$(dirname "$key_dir")" "$(basename "$key_dir")" ||
+		say "prune.sh failed; the cache is left as it is"
 	image=$tree/arch/x86/boot/bzImage
 	[ -r "$image" ] || die "no bzImage in $tree"
 	krel=$(cat "$tree/include/config/kernel.release")
