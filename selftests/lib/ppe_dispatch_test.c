@@ -113,9 +113,22 @@ TEST(caller_runs_partition_0)
 			EXPECT_EQ(-1, vgc_ppe_self());
 			ASSERT_EQ(0, vgc_ppe_last_stats(ppe, &st));
 			for (i = 0; i < p; i++) {
-				EXPECT_EQ(vgc_ppe_cpu(ppe, i), s.cpu[i])
-					TH_LOG("P=%u partition %u", p, i);
-				EXPECT_EQ(st.part[i].cpu, st.part[i].cpu_seen);
+				/*
+				 * The caller is pinned for partition 0 only if
+				 * it came from elsewhere (docs/design.md, PPE):
+				 * the scheduler may move it before or during
+				 * the body, as it did once in the debug lane.
+				 */
+				if (i == 0 && (s.cpu[0] != vgc_ppe_cpu(ppe, 0) ||
+					       st.part[0].cpu_seen != st.part[0].cpu)) {
+					TH_LOG("P=%u run %d: the caller moved: CPU %d, then %d",
+					       p, run, st.part[0].cpu_seen, s.cpu[0]);
+				} else {
+					EXPECT_EQ(vgc_ppe_cpu(ppe, i), s.cpu[i])
+						TH_LOG("P=%u partition %u", p, i);
+					EXPECT_EQ(st.part[i].cpu,
+						  st.part[i].cpu_seen);
+				}
 				EXPECT_EQ((int)i, s.self[i]);
 				EXPECT_EQ((int)i, s.alloc_part[i])
 					TH_LOG("P=%u partition %u allocated in %d",
@@ -168,7 +181,9 @@ TEST(no_cpu_time_reports_wall_time)
 	ASSERT_EQ(0, vgc_ppe_last_stats(ppe, &st));
 	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(st.part[i].wall_ns, st.part[i].cpu_ns);
-		EXPECT_EQ(st.part[i].cpu, st.part[i].cpu_seen);
+		/* partition 0's caller may move (caller_runs_partition_0) */
+		if (i)
+			EXPECT_EQ(st.part[i].cpu, st.part[i].cpu_seen);
 	}
 	vgc_ppe_destroy(ppe);
 }

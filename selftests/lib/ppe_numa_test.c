@@ -115,8 +115,18 @@ TEST(partitions_allocate_on_their_node)
 	for (i = 0; i < vgc_ppe_partitions(ppe); i++) {
 		int cpu = vgc_ppe_cpu(ppe, i), want = numa_node_of_cpu(cpu);
 
-		EXPECT_EQ(cpu, s->cpu[i][0]);
-		EXPECT_EQ(cpu, s->cpu[i][1]);
+		/*
+		 * Partition 0 runs on the caller, which is left unpinned when
+		 * it starts on the partition's CPU (docs/design.md, PPE): the
+		 * scheduler may move it during the body.
+		 */
+		if (i == 0 && (s->cpu[0][0] != cpu || s->cpu[0][1] != cpu)) {
+			TH_LOG("the caller moved from CPU %d: %d, then %d", cpu,
+			       s->cpu[0][0], s->cpu[0][1]);
+		} else {
+			EXPECT_EQ(cpu, s->cpu[i][0]);
+			EXPECT_EQ(cpu, s->cpu[i][1]);
+		}
 		EXPECT_EQ(want, vgc_ppe_node(ppe, i));
 		for (k = 0; k < OBJS; k++) {
 			int node = node_of(s->obj[i][k]);
