@@ -50,9 +50,8 @@ for d in "$cache"/*/; do
 		unfinished+=("$k")
 	fi
 done
-while IFS= read -r line; do
-	[ -n "$line" ] && finished+=("${line#* }")
-done < <(printf '%s\n' "${stamped[@]}" | sort -rn)
+[ ${#stamped[@]} -eq 0 ] ||
+	mapfile -t finished < <(printf '%s\n' "${stamped[@]}" | sort -rn | cut -d' ' -f2)
 
 victims=("${unfinished[@]}")
 for ((i = keep - 1; i < ${#finished[@]}; i++)); do
