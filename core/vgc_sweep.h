@@ -339,6 +339,34 @@ vgc_core_sweep_span_sum_body(__u64 *const *pl, struct vgc_span_sum *sums,
 	return false;
 }
 
+/**
+ * vgc_core_large_tail() - count a reclaimed large object's continuations
+ * @entry: the span's entry in the span table, spans visited in order
+ * @reclaimed: objects the sweep of this span reclaimed (0 for a marker)
+ * @tail: the caller's state across the spans of one generation segment,
+ *	false at its start
+ * @c: counters: reclaimed_bytes is added to
+ *
+ * A large object is a head span of the 64 KiB class followed by
+ * %VGC_SPAN_CONT spans.  Its sweep reclaims the head's one slot and counts
+ * the class's 64 KiB; the continuations that follow a head reclaimed in
+ * this sweep are counted here, one span each, so that the reclaimed bytes
+ * are the object's whole run, the bytes vgc_release() counted (the pacer
+ * pends on the difference).  Called for every span the caller visits,
+ * marker or not, so that it costs a compare per span and no walk: the
+ * span table is user-writable, and a corrupt one only miscounts.
+ */
+static inline void vgc_core_large_tail(__u32 entry, __u64 reclaimed,
+				       bool *tail, struct vgc_sweep_counts *c)
+{
+	if (entry == VGC_SPAN_CONT) {
+		if (*tail)
+			c->reclaimed_bytes += VGC_SPAN_SIZE;
+		return;
+	}
+	*tail = entry == VGC_SPAN_GRANULES && reclaimed;
+}
+
 /* vgc_sweep.c: the bodies above, compiled once per side */
 void vgc_core_sweep_span(__u64 *const *pl, __u64 span, __u32 cls,
 			 struct vgc_sweep_counts *c, __u64 *hist);
