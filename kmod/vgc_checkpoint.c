@@ -62,10 +62,13 @@ static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1, u32 flags,
 			    struct vgc_sweep_counts *c, u64 hist[VGC_NR_STATES])
 {
 	u64 s, s0 = w0 / VGC_SPAN_WORDS, s1 = w1 / VGC_SPAN_WORDS;
+	bool tail = false;
 
 	for (s = s0; s < s1; s++) {
 		u64 *pl[VGC_NR_PLANES];
+		u64 reclaimed = c->reclaimed;
 		unsigned int p;
+		u32 entry;
 
 		/*
 		 * Plane pages are not contiguous in the kernel (they are
@@ -85,9 +88,11 @@ static void vgc_sweep_words(struct vgc_arena *arena, u64 w0, u64 w1, u32 flags,
 		 * The span table and the summaries are user-writable: the core
 		 * checks the class, and a corrupt summary only miscounts.
 		 */
-		vgc_core_sweep_span_sum(pl, &arena->sums[s], 0,
-					READ_ONCE(arena->spans[s]), flags, c,
-					hist);
+		entry = READ_ONCE(arena->spans[s]);
+		vgc_core_sweep_span_sum(pl, &arena->sums[s], 0, entry, flags,
+					c, hist);
+		/* a large object's run counts whole */
+		vgc_core_large_tail(entry, c->reclaimed - reclaimed, &tail, c);
 		if (!((s - s0 + 1) % VGC_SWEEP_RESCHED_SPANS))
 			cond_resched();
 	}
