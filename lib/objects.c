@@ -210,7 +210,11 @@ int vgc_region_usage(const struct vgc_arena *a, unsigned int zone,
 				if (!v)
 					continue;
 				u->live += live;
-				u->live_bytes += live * cls * VGC_GRANULE_SIZE;
+				/* a large object's head: its whole run */
+				u->live_bytes += cls == VGC_SPAN_GRANULES &&
+						 a->span_link[s] > 1 ?
+					(uint64_t)a->span_link[s] << VGC_SPAN_SHIFT :
+					live * cls * VGC_GRANULE_SIZE;
 				u->pending += (uint64_t)__builtin_popcountll(
 					v & ((s2 & (s1 | s0)) | rq));
 				for (c = 0; c < VGC_NR_STATES; c++)

@@ -238,12 +238,14 @@ int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
 		uint64_t f = r->gen_first[g] >> VGCU_SPAN_SHIFT_G;
 		uint64_t n = r->gen_granules[g] >> VGCU_SPAN_SHIFT_G;
 		__u64 hist[VGC_NR_STATES] = { 0 };
+		bool tail = false;
 		uint64_t s;
 
 		if (!(gens & (1U << g)))
 			continue;
 		for (s = f; s < f + n; s++) {
 			uint16_t cls = vgcu_load(&a->spans[s]);
+			__u64 reclaimed = c->reclaimed;
 
 			/*
 			 * Nothing lives there; counted as evaluated so that
@@ -251,6 +253,7 @@ int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
 			 */
 			if (cls == VGC_SPAN_FREE || cls > VGC_SPAN_GRANULES) {
 				c->words += VGCU_WORDS_PER_SPAN;
+				vgc_core_large_tail(cls, 0, &tail, c);
 				continue;
 			}
 			/* the histogram only when asked: for the ctrl page */
@@ -259,6 +262,9 @@ int vgcu_sweep_region(struct vgc_arena *a, unsigned int zone,
 				    rs ? hist : NULL);
 			else
 				fn(pl, s, cls, c, rs ? hist : NULL);
+			/* a large object's run counts whole */
+			vgc_core_large_tail(cls, c->reclaimed - reclaimed,
+					    &tail, c);
 		}
 		if (rs)
 			memcpy(rs->states[g], hist, sizeof(hist));

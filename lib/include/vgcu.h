@@ -723,7 +723,7 @@ struct vgc_usage {
 	uint64_t spans_used;		/* spans carved into a size class */
 	uint64_t slots;			/* object slots in carved spans */
 	uint64_t live;			/* valid objects */
-	uint64_t live_bytes;		/* their size classes, in bytes */
+	uint64_t live_bytes;		/* their sizes: class or large run */
 	uint64_t pending;		/* valid, released: 101/110/111 or request */
 	uint64_t states[VGC_NR_STATES];	/* valid objects per state code */
 };
