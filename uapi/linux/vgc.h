@@ -447,7 +447,8 @@ struct vgc_span_sum {
  * @marked: 101 -> 110
  * @expired: 110 -> 111
  * @reclaimed: 111 -> free slot
- * @reclaimed_bytes: size classes of the reclaimed objects, in bytes
+ * @reclaimed_bytes: sizes of the reclaimed objects, in bytes: their size
+ *	classes, a large object its whole run of spans
  * @pinned: pin requests folded -> 100
  * @promoted: -> 010 candidates
  * @demoted: -> 011 candidates
@@ -485,7 +486,7 @@ struct vgc_sweep_counts {
  * @states: valid objects per generation and state code after the last sweep
  *	of that generation
  * @reclaimed_objects: objects reclaimed since creation
- * @reclaimed_bytes: their size classes, in bytes
+ * @reclaimed_bytes: their sizes (a large object: its run), in bytes
  * @sweeps: sweeps of the region
  * @last_pause_ns: wall time of the last sweep
  * @max_pause_ns: longest sweep
@@ -740,7 +741,7 @@ struct vgc_batch {
  * @committed_bytes: out: data pages committed
  * @metadata_bytes: out: pages of ctrl, threads, spans and planes
  * @reclaimed_objects: out: objects reclaimed since creation
- * @reclaimed_bytes: out: their size classes, in bytes
+ * @reclaimed_bytes: out: their sizes (a large object: its run), in bytes
  * @dead_threads_dropped: out: slots of exited tasks the kernel dropped
  * @reserved: must be zero (-EINVAL)
  */
