@@ -664,6 +664,67 @@ TEST_F_TIMEOUT(heap, large_objects, 120)
 	ASSERT_EQ(0, vgc_free(self->a, x));
 }
 
+/*
+ * A released large object is reclaimed whole: the sweep's reclaimed bytes,
+ * the region's and the pacer's count its run, the bytes vgc_release()
+ * counted, so that nothing stays pending (it counted the head's 64 KiB
+ * once, and a pacer with pending_max ran a checkpoint on every release).
+ */
+TEST_F_TIMEOUT(heap, large_release_reclaims_whole_run, 60)
+{
+	static const size_t sizes[] = { 65537, 1 * MiB, 3 * MiB + 1 };
+	const size_t ns = sizeof(sizes) / sizeof(sizes[0]);
+	const struct vgc_region_stats *rs;
+	struct vgc_pacer_stats ps0, ps;
+	struct vgc_checkpoint res;
+	uint64_t want = 0, got = 0, objs = 0, rb0;
+	struct vgc_usage u;
+	char *p[3];
+	size_t i;
+	int n;
+
+	OPEN(1, 1 * MiB, 128 * MiB);
+	/* a live one counts its run too */
+	p[0] = vgc_alloc(self->a, 3 * MiB + 1, VGC_ZONE_RED);
+	ASSERT_NE(NULL, p[0]);
+	ASSERT_EQ(0, vgc_region_usage(self->a, VGC_ZONE_RED, 0, 0, &u));
+	ASSERT_EQ(1, u.live);
+	ASSERT_EQ(vgc_usable_size(self->a, p[0]), u.live_bytes);
+	ASSERT_EQ(0, vgc_free(self->a, p[0]));
+
+	rs = vgc_region_stats(self->a, VGC_ZONE_RED, 0);
+	ASSERT_NE(NULL, rs);
+	rb0 = rs->reclaimed_bytes;
+	vgc_pacer_stats(self->a, &ps0);
+	for (i = 0; i < ns; i++) {
+		p[i] = vgc_alloc(self->a, sizes[i], VGC_ZONE_RED);
+		ASSERT_NE(NULL, p[i]) TH_LOG("%zu B: %s", sizes[i],
+					     strerror(errno));
+		want += vgc_usable_size(self->a, p[i]);
+	}
+	for (i = 0; i < ns; i++)
+		ASSERT_EQ(0, vgc_release(self->a, p[i]));
+	for (n = 0; n < 20 && objs < ns; n++) {
+		memset(&res, 0, sizeof(res));
+		res.size = sizeof(res);
+		ASSERT_EQ(0, vgct_ckpt(self->a, VGC_CKPT_F_ALL_ZONES, &res));
+		objs += res.counts.reclaimed;
+		got += res.counts.reclaimed_bytes;
+	}
+	ASSERT_EQ(ns, objs) TH_LOG("%d checkpoints", n);
+	ASSERT_EQ(want, got);
+	ASSERT_EQ(want, rs->reclaimed_bytes - rb0);
+	vgc_pacer_stats(self->a, &ps);
+	ASSERT_EQ(want, ps.released_bytes - ps0.released_bytes);
+	ASSERT_EQ(want, ps.reclaimed_bytes - ps0.reclaimed_bytes);
+	ASSERT_EQ(0, ps.pending_bytes);
+	for (i = 0; i < ns; i++)
+		ASSERT_EQ(-EINVAL, vgc_state(self->a, p[i]));
+	ASSERT_EQ(0, vgc_region_usage(self->a, VGC_ZONE_RED, 0, 0, &u));
+	ASSERT_EQ(0, u.live);
+	ASSERT_EQ(0, u.live_bytes);
+}
+
 /* ---- 4. decommit ----------------------------------------------------- */
 
 TEST_F_TIMEOUT(heap, decommit_lowers_memory, 120)
