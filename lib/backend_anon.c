@@ -140,6 +140,8 @@ static int anon_open(struct vgc_arena *a, const struct vgc_arena_params *prm)
 		return vgcu_errno(errno);
 	a->map = m;
 	a->map_size = a->layout.map_size;
+	/* planes and data alike: see meta.c */
+	vgcu_map_no_thp(m, a->map_size);
 	err = vgcu_layout_adopt(a);
 	if (err)
 		return err;

@@ -287,6 +287,7 @@ static inline void vgcu_tctx_reset_cursors(struct vgcu_tctx *t)
 
 /* meta.c: the library's own memory, never libc malloc */
 void *vgcu_meta_alloc(size_t size);
+void vgcu_map_no_thp(void *p, size_t size);
 void vgcu_meta_free(void *p, size_t size);
 void *vgcu_map_reserve(size_t size, size_t data_offset, size_t align);
 
