@@ -2,13 +2,16 @@
 /*
  * The anonymous backend, forced whatever $VGC_BACKEND says: each region's
  * pages land on the node of its partition's CPU (checked independently
- * with move_pages), partitions follow the process's CPU affinity, and the
- * backend says why it was chosen.
+ * with move_pages), partitions follow the process's CPU affinity, the
+ * backend says why it was chosen, and its mapping takes no transparent
+ * huge pages (VmFlags and AnonHugePages in /proc/self/smaps).
  */
 #include <numa.h>
 #include <numaif.h>
 #include <pthread.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -212,6 +215,68 @@ TEST(fork_shared_keeps_no_large_run)
 	ASSERT_EQ(x, y);
 	ASSERT_EQ(0, vgc_free(a, y));
 	vgc_arena_close(a);
+}
+
+/*
+ * Where THP is "always" (Debian's default) a first touch of a plane word
+ * or of a region's first object would fault in 2 MiB (lib/meta.c).  The
+ * mapping must carry VM_NOHUGEPAGE ("nh") wherever the kernel has THP,
+ * and hold no huge page after objects in every zone were written.
+ */
+TEST(mapping_takes_no_huge_pages)
+{
+	int thp = !access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK);
+	const struct vgc_layout *l;
+	unsigned int z, i, vmas = 0, nh = 0;
+	uintptr_t lo, hi, s, e;
+	struct vgc_config cfg;
+	struct vgc_arena *a;
+	long huge = 0, kb;
+	char line[512], *p;
+	int in = 0, err;
+	FILE *f;
+
+	vgc_config_init(&cfg);
+	cfg.backend = VGC_BACKEND_ANON;
+	err = vgc_arena_open(&cfg, &a);
+	ASSERT_EQ(0, err) TH_LOG("%s", vgc_strerror(err));
+	for (z = 0; z < VGC_NR_ZONES; z++) {
+		for (i = 0; i < 4096; i++) {
+			p = vgc_alloc(a, 64, (enum vgc_zone)z);
+			ASSERT_NE(NULL, p) TH_LOG("zone %u object %u", z, i);
+			memset(p, 0x5a, 64);
+			if (i & 1)
+				ASSERT_EQ(0, vgc_free(a, p));
+		}
+		p = vgc_alloc(a, 4 << 20, (enum vgc_zone)z);
+		ASSERT_NE(NULL, p) TH_LOG("zone %u: large", z);
+		memset(p, 0x5a, 4 << 20);
+	}
+	l = vgc_arena_layout(a);
+	lo = (uintptr_t)vgc_arena_base(a) - l->data_offset;
+	hi = lo + l->map_size;
+	f = fopen("/proc/self/smaps", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = s < hi && e > lo;
+			vmas += in;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			huge += kb;
+		if (in && !strncmp(line, "VmFlags:", 8) && strstr(line, " nh"))
+			nh++;
+	}
+	fclose(f);
+	vgc_arena_close(a);
+	TH_LOG("%u mappings, %u with nh, %ld kB in huge pages (THP %s)",
+	       vmas, nh, huge, thp ? "built in" : "absent");
+	ASSERT_LT(0, vmas);
+	EXPECT_EQ(0, huge);
+	if (thp)
+		EXPECT_EQ(vmas, nh);
 }
 
 TEST_HARNESS_MAIN
