@@ -6,10 +6,10 @@
  * backend says why it was chosen, and its mapping takes no transparent
  * huge pages (VmFlags and AnonHugePages in /proc/self/smaps).
  */
+#include <inttypes.h>
 #include <numa.h>
 #include <numaif.h>
 #include <pthread.h>
-#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
