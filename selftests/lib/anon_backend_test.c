@@ -6,12 +6,10 @@
  * backend says why it was chosen, and its mapping takes no transparent
  * huge pages (VmFlags and AnonHugePages in /proc/self/smaps).
  */
-#include <inttypes.h>
 #include <numa.h>
 #include <numaif.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -226,15 +224,12 @@ TEST(fork_shared_keeps_no_large_run)
 TEST(mapping_takes_no_huge_pages)
 {
 	int thp = !access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK);
-	const struct vgc_layout *l;
-	unsigned int z, i, vmas = 0, nh = 0;
-	uintptr_t lo, hi, s, e;
 	struct vgc_config cfg;
+	struct vgct_smaps m;
 	struct vgc_arena *a;
-	long huge = 0, kb;
-	char line[512], *p;
-	int in = 0, err;
-	FILE *f;
+	unsigned int z, i;
+	char *p;
+	int err;
 
 	vgc_config_init(&cfg);
 	cfg.backend = VGC_BACKEND_ANON;
@@ -252,31 +247,15 @@ TEST(mapping_takes_no_huge_pages)
 		ASSERT_NE(NULL, p) TH_LOG("zone %u: large", z);
 		memset(p, 0x5a, 4 << 20);
 	}
-	l = vgc_arena_layout(a);
-	lo = (uintptr_t)vgc_arena_base(a) - l->data_offset;
-	hi = lo + l->map_size;
-	f = fopen("/proc/self/smaps", "r");
-	ASSERT_NE(NULL, f);
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = s < hi && e > lo;
-			vmas += in;
-			continue;
-		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			huge += kb;
-		if (in && !strncmp(line, "VmFlags:", 8) && strstr(line, " nh"))
-			nh++;
-	}
-	fclose(f);
+	err = vgct_arena_smaps(a, &m);
 	vgc_arena_close(a);
+	ASSERT_EQ(0, err);
 	TH_LOG("%u mappings, %u with nh, %ld kB in huge pages (THP %s)",
-	       vmas, nh, huge, thp ? "built in" : "absent");
-	ASSERT_LT(0, vmas);
-	EXPECT_EQ(0, huge);
+	       m.vmas, m.nh, m.huge_kb, thp ? "built in" : "absent");
+	ASSERT_LT(0, m.vmas);
+	EXPECT_EQ(0, m.huge_kb);
 	if (thp)
-		EXPECT_EQ(vmas, nh);
+		EXPECT_EQ(m.vmas, m.nh);
 }
 
 TEST_HARNESS_MAIN

@@ -229,30 +229,14 @@ static int ckpts(struct vgc_arena *a, int n)
 	return 0;
 }
 
-/* Rss in bytes of the mappings inside the arena's mapping. */
+/* Rss in bytes of the mappings inside the arena's mapping, -1: none. */
 static long arena_rss(struct vgc_arena *a)
 {
-	const struct vgc_layout *l = vgc_arena_layout(a);
-	uintptr_t lo = (uintptr_t)vgc_arena_base(a) - l->data_offset;
-	uintptr_t hi = lo + l->map_size, s, e;
-	char line[512];
-	long rss = -1, kb;
-	int in = 0;
-	FILE *f = fopen("/proc/self/smaps", "r");
+	struct vgct_smaps m;
 
-	if (!f)
+	if (vgct_arena_smaps(a, &m) || !m.vmas)
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = s < hi && e > lo;
-			continue;
-		}
-		if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
-			rss = (rss < 0 ? 0 : rss) + kb * 1024;
-	}
-	fclose(f);
-	return rss;
+	return m.rss_kb * 1024;
 }
 
 static uint64_t committed_granules(struct vgc_arena *a, unsigned int zone,

@@ -8,6 +8,7 @@
 #define VGCU_TEST_H
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdint.h>
@@ -114,6 +115,47 @@ static inline int vgct_build_path(char *buf, size_t len, const char *rel)
 	*slash = '\0';
 	if ((size_t)snprintf(buf, len, "%s/../../%s", exe, rel) >= len)
 		return -1;
+	return 0;
+}
+
+/* The arena's mappings in /proc/self/smaps, summed (vgct_arena_smaps()). */
+struct vgct_smaps {
+	unsigned int vmas;	/* mappings that overlap the arena's */
+	unsigned int nh;	/* of them with VM_NOHUGEPAGE ("nh" in VmFlags) */
+	long rss_kb, huge_kb;	/* Rss, AnonHugePages */
+};
+
+/* 0, or -1 when /proc/self/smaps cannot be read. */
+static inline int vgct_arena_smaps(struct vgc_arena *a, struct vgct_smaps *m)
+{
+	const struct vgc_layout *l = vgc_arena_layout(a);
+	uintptr_t lo = (uintptr_t)vgc_arena_base(a) - l->data_offset;
+	uintptr_t hi = lo + l->map_size, s, e;
+	char line[512];
+	int in = 0;
+	long kb;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	memset(m, 0, sizeof(*m));
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = s < hi && e > lo;
+			m->vmas += in;
+			continue;
+		}
+		if (!in)
+			continue;
+		if (sscanf(line, "Rss: %ld kB", &kb) == 1)
+			m->rss_kb += kb;
+		else if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			m->huge_kb += kb;
+		else if (!strncmp(line, "VmFlags:", 8) && strstr(line, " nh"))
+			m->nh++;
+	}
+	fclose(f);
 	return 0;
 }
 
